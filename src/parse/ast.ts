@@ -1,0 +1,143 @@
+// The AST produced by the peggy grammar (stp.peggy). Every node carries its source location.
+
+export interface Loc {
+  file: string;
+  line: number; // 1-based
+  col: number; // 1-based
+  offset: number; // 0-based offset into the source text
+}
+
+export interface Script {
+  kind: 'script';
+  file: string;
+  items: TopLevel[];
+  loc: Loc;
+}
+
+export type TopLevel = ProbeDecl | GlobalDecl | FunctionDecl;
+
+/** One component of a probe point: `kernel`, `trace("sched:x")`, `ms(500)`, `return`. */
+export interface ProbeComponent {
+  name: string;
+  arg?: NumberLit | StringLit;
+  loc: Loc;
+}
+
+export interface ProbePoint {
+  kind: 'point';
+  components: ProbeComponent[];
+  optional: boolean; // trailing '?'
+  loc: Loc;
+}
+
+export interface ProbeDecl {
+  kind: 'probe';
+  points: ProbePoint[];
+  body: Block;
+  loc: Loc;
+}
+
+/** `global a, b = 1` yields one GlobalDecl per name. */
+export interface GlobalDecl {
+  kind: 'global';
+  name: string;
+  init?: NumberLit | StringLit;
+  loc: Loc;
+}
+
+export interface Param {
+  name: string;
+  loc: Loc;
+}
+
+export interface FunctionDecl {
+  kind: 'function';
+  name: string;
+  params: Param[];
+  body: Block;
+  loc: Loc;
+}
+
+// ---- statements ----
+
+export type Stmt =
+  | Block
+  | ExprStmt
+  | IfStmt
+  | WhileStmt
+  | ForStmt
+  | ForeachStmt
+  | NextStmt
+  | BreakStmt
+  | ContinueStmt
+  | ReturnStmt
+  | DeleteStmt
+  | EmptyStmt;
+
+export interface Block { kind: 'block'; stmts: Stmt[]; loc: Loc }
+export interface ExprStmt { kind: 'exprstmt'; expr: Expr; loc: Loc }
+export interface IfStmt { kind: 'if'; cond: Expr; then: Stmt; else?: Stmt; loc: Loc }
+export interface WhileStmt { kind: 'while'; cond: Expr; body: Stmt; loc: Loc }
+export interface ForStmt { kind: 'for'; init?: Expr; cond?: Expr; step?: Expr; body: Stmt; loc: Loc }
+/** `foreach (k in a)`, `foreach ([k1, k2] in a)`, `foreach (v = [k1] in a)`, optional `limit N`. */
+export interface ForeachStmt {
+  kind: 'foreach';
+  keys: Ident[];
+  value?: Ident;
+  array: Ident;
+  limit?: Expr;
+  body: Stmt;
+  loc: Loc;
+}
+export interface NextStmt { kind: 'next'; loc: Loc }
+export interface BreakStmt { kind: 'break'; loc: Loc }
+export interface ContinueStmt { kind: 'continue'; loc: Loc }
+export interface ReturnStmt { kind: 'return'; value?: Expr; loc: Loc }
+/** `delete a[k]`, `delete a`, `delete x` */
+export interface DeleteStmt { kind: 'delete'; target: Ident | IndexExpr; loc: Loc }
+export interface EmptyStmt { kind: 'empty'; loc: Loc }
+
+// ---- expressions ----
+
+export type Expr =
+  | NumberLit
+  | StringLit
+  | Ident
+  | TargetVar
+  | IndexExpr
+  | BinaryExpr
+  | LogicalExpr
+  | UnaryExpr
+  | AssignExpr
+  | IncDecExpr
+  | TernaryExpr
+  | CallExpr
+  | InExpr;
+
+/** Integer literal; value already wrapped to signed 64 bits. */
+export interface NumberLit { kind: 'number'; value: bigint; loc: Loc }
+/** String literal with escapes already decoded. */
+export interface StringLit { kind: 'string'; value: string; loc: Loc }
+export interface Ident { kind: 'ident'; name: string; loc: Loc }
+/** `$name` (without the `$` in `name`). */
+export interface TargetVar { kind: 'tvar'; name: string; loc: Loc }
+export interface IndexExpr { kind: 'index'; array: Ident; indices: Expr[]; loc: Loc }
+
+export type BinaryOp =
+  | '+' | '-' | '*' | '/' | '%'
+  | '<<' | '>>' | '&' | '|' | '^'
+  | '<' | '<=' | '>' | '>=' | '==' | '!='
+  | '.';
+export interface BinaryExpr { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; loc: Loc }
+export interface LogicalExpr { kind: 'logical'; op: '&&' | '||'; left: Expr; right: Expr; loc: Loc }
+export interface UnaryExpr { kind: 'unary'; op: '-' | '+' | '!' | '~'; operand: Expr; loc: Loc }
+
+export type AssignOp =
+  | '=' | '+=' | '-=' | '*=' | '/=' | '%='
+  | '<<=' | '>>=' | '&=' | '|=' | '^=' | '.=';
+export interface AssignExpr { kind: 'assign'; op: AssignOp; target: Ident | IndexExpr; value: Expr; loc: Loc }
+export interface IncDecExpr { kind: 'incdec'; op: '++' | '--'; prefix: boolean; target: Ident | IndexExpr; loc: Loc }
+export interface TernaryExpr { kind: 'ternary'; cond: Expr; then: Expr; else: Expr; loc: Loc }
+export interface CallExpr { kind: 'call'; name: string; args: Expr[]; loc: Loc }
+/** `k in a`, `[k1, k2] in a` */
+export interface InExpr { kind: 'in'; keys: Expr[]; array: Ident; loc: Loc }

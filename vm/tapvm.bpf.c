@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tapvm's in-kernel interpreter: one generic program per attach family runs every script.
+ * A script is bytecode in the `code` map; the attach cookie says which session's code and
+ * which handler pc to run. The dispatch loop is a bpf_loop callback, so the verifier checks
+ * one step once, whatever MAXACTION is. src/vm/interp.ts is the same interpreter in
+ * TypeScript: keep the cases in the same order.
+ */
+#include <linux/bpf.h>
+#include <linux/errno.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "tapvm.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Only the fields ppid() needs; CO-RE relocates them against the running kernel's BTF. */
+struct task_struct {
+	int tgid;
+	struct task_struct *real_parent;
+} __attribute__((preserve_access_index));
+
+struct vm_state {
+	__s64 r[NREGS];
+	char s[NSTRS][MAXSTRINGLEN];
+	char tmp[2 * MAXSTRINGLEN];	/* concatenation buffer: offset + size both bounded by MAXSTRINGLEN */
+	__u8 key[KEYMAX];
+	__u8 out[OUTMAX + MAXSTRINGLEN + 16];
+	struct {
+		__u32 ret_pc;
+		__u16 fp;
+		__u16 sfp;
+	} frames[MAXNESTING];
+	__u64 busy;
+	__u32 pc, fp, sfp, depth;
+	__u32 status, outlen, probe, slot;
+};
+
+enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
+
+/* ---- maps shared by every session (pinned with the programs) ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NSESSIONS);
+	__type(key, __u32);
+	__type(value, struct code_blob);
+} code SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NSESSIONS);
+	__type(key, __u32);
+	__type(value, struct session);
+} sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NSESSIONS);
+	__type(key, __u32);
+	__type(value, struct globals_blob);
+} globals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NSESSIONS);
+	__type(key, __u32);
+	__type(value, struct gstr_blob);
+} gstrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NSESSIONS);
+	__type(key, __u32);
+	__type(value, struct counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vm_state);
+} scratch SEC(".maps");
+
+/* Each session's ring buffer, created by user space and stored at its slot. */
+struct ring_tmpl {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, NSESSIONS);
+	__type(key, __u32);
+	__array(values, struct ring_tmpl);
+} rings SEC(".maps");
+
+/* Script arrays: one inner hash map per array, keyed by slot << 16 | array id, in the outer
+ * map of the array's key/value size class. */
+#define ARRAY_CLASS(NAME, KSZ, VSZ)					\
+	struct inner_##NAME {						\
+		__uint(type, BPF_MAP_TYPE_HASH);			\
+		__uint(max_entries, 1);					\
+		__uint(key_size, KSZ);					\
+		__uint(value_size, VSZ);				\
+	};								\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);		\
+		__uint(max_entries, NSESSIONS * 64);			\
+		__type(key, __u32);					\
+		__array(values, struct inner_##NAME);			\
+	} arrays_##NAME SEC(".maps");
+
+ARRAY_CLASS(k16_v8, ACLASS_K16_V8_KEY, ACLASS_K16_V8_VAL)
+ARRAY_CLASS(k16_v128, ACLASS_K16_V128_KEY, ACLASS_K16_V128_VAL)
+ARRAY_CLASS(k272_v8, ACLASS_K272_V8_KEY, ACLASS_K272_V8_VAL)
+ARRAY_CLASS(k272_v128, ACLASS_K272_V128_KEY, ACLASS_K272_V128_VAL)
+
+struct loop_ctx {
+	struct vm_state *st;
+	struct code_blob *code;
+	struct globals_blob *g;
+	struct session *ss;
+	void *tpctx;
+	__u32 slot;
+};
+
+static __always_inline void *array_inner(__u32 cls, __u32 okey)
+{
+	switch (cls) {
+	case ACLASS_K16_V8:
+		return bpf_map_lookup_elem(&arrays_k16_v8, &okey);
+	case ACLASS_K16_V128:
+		return bpf_map_lookup_elem(&arrays_k16_v128, &okey);
+	case ACLASS_K272_V8:
+		return bpf_map_lookup_elem(&arrays_k272_v8, &okey);
+	case ACLASS_K272_V128:
+		return bpf_map_lookup_elem(&arrays_k272_v128, &okey);
+	}
+	return NULL;
+}
+
+static __always_inline void count(__u32 slot, int which)
+{
+	struct counters *c = bpf_map_lookup_elem(&counters, &slot);
+
+	if (!c)
+		return;
+	if (which == 0)
+		c->lost++;
+	else if (which == 1)
+		c->skipped++;
+	else
+		c->errors++;
+}
+
+static __always_inline void emit(__u32 slot, void *data, __u64 len)
+{
+	void *rb = bpf_map_lookup_elem(&rings, &slot);
+
+	if (!rb || bpf_ringbuf_output(rb, data, len, 0))
+		count(slot, 0);
+}
+
+/* Ends the handler with an error record: header + optional message (string slot). */
+static __always_inline long raise(struct loop_ctx *lc, __u32 code, __u32 pc, const char *msg)
+{
+	struct vm_state *st = lc->st;
+	struct rec_hdr *h = (struct rec_hdr *)st->out;
+	long n = 1;
+
+	h->type = REC_ERROR;
+	h->id = code;
+	h->pc = pc;
+	st->out[sizeof(*h)] = 0;
+	if (msg) {
+		n = bpf_probe_read_kernel_str(st->out + sizeof(*h), MAXSTRINGLEN, msg);
+		if (n < 1)
+			n = 1;
+	}
+	n &= 2 * MAXSTRINGLEN - 1;
+	h->len = sizeof(*h) + n;
+	emit(lc->slot, st->out, sizeof(*h) + n);
+	count(lc->slot, 2);
+	st->status = ST_ERROR;
+	return 1;
+}
+
+static __always_inline int str_cmp(const char *x, const char *y)
+{
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < MAXSTRINGLEN; i++) {
+		unsigned char cx = x[i], cy = y[i];
+
+		if (cx != cy)
+			return cx < cy ? -1 : 1;
+		if (!cx)
+			return 0;
+	}
+	return 0;
+}
+
+#define R(x) st->r[(fp + (x)) & (NREGS - 1)]
+#define S(x) st->s[(sfp + (x)) & (NSTRS - 1)]
+
+static long step(__u64 index, void *arg)
+{
+	struct loop_ctx *lc = arg;
+	struct vm_state *st = lc->st;
+	__u32 pc = st->pc;
+	__u64 insn = lc->code->insn[pc & (CODE_INSNS - 1)];
+	__u32 op = insn & 0xff, d = (insn >> 8) & 0xff, a = (insn >> 16) & 0xff, b = (insn >> 24) & 0xff;
+	__s32 imm = (__s32)(insn >> 32);
+	__u32 fp = st->fp, sfp = st->sfp;
+	__u32 okey = (lc->slot << 16) | ((__u32)imm & 0xffff);
+	void *inner, *vp;
+	__s64 x, y;
+	long n;
+
+	st->pc = pc + 1;
+	switch (op) {
+	case OP_HALT:
+		st->status = ST_HALTED;
+		return 1;
+	case OP_MOVI:
+		R(d) = imm;
+		break;
+	case OP_MOVHI:
+		R(d) = (__s64)(((__u64)R(d) & 0xffffffffULL) | ((__u64)(__u32)imm << 32));
+		break;
+	case OP_MOV:
+		R(d) = R(a);
+		break;
+	case OP_ADD:
+		R(d) = R(a) + R(b);
+		break;
+	case OP_SUB:
+		R(d) = R(a) - R(b);
+		break;
+	case OP_MUL:
+		R(d) = R(a) * R(b);
+		break;
+	case OP_DIV:
+	case OP_MOD: {
+		/* BPF before cpu v4 divides unsigned only: divide magnitudes, then fix the sign */
+		__u64 ux, uy, q;
+
+		x = R(a);
+		y = R(b);
+		if (y == 0)
+			return raise(lc, ERR_DIV0, pc, NULL);
+		ux = x < 0 ? -(__u64)x : (__u64)x;
+		uy = y < 0 ? -(__u64)y : (__u64)y;
+		if (op == OP_DIV) {
+			q = ux / uy;
+			R(d) = ((x < 0) != (y < 0)) ? -(__s64)q : (__s64)q;
+		} else {
+			q = ux % uy;
+			R(d) = x < 0 ? -(__s64)q : (__s64)q;
+		}
+		break;
+	}
+	case OP_AND:
+		R(d) = R(a) & R(b);
+		break;
+	case OP_OR:
+		R(d) = R(a) | R(b);
+		break;
+	case OP_XOR:
+		R(d) = R(a) ^ R(b);
+		break;
+	case OP_SHL:
+		R(d) = (__s64)((__u64)R(a) << (R(b) & 63));
+		break;
+	case OP_SHR:
+		R(d) = R(a) >> (R(b) & 63);
+		break;
+	case OP_ADDI:
+		R(d) = R(a) + imm;
+		break;
+	case OP_NEG:
+		R(d) = -R(a);
+		break;
+	case OP_BNOT:
+		R(d) = ~R(a);
+		break;
+	case OP_LNOT:
+		R(d) = !R(a);
+		break;
+	case OP_EQ:
+		R(d) = R(a) == R(b);
+		break;
+	case OP_NE:
+		R(d) = R(a) != R(b);
+		break;
+	case OP_LT:
+		R(d) = R(a) < R(b);
+		break;
+	case OP_LE:
+		R(d) = R(a) <= R(b);
+		break;
+	case OP_GT:
+		R(d) = R(a) > R(b);
+		break;
+	case OP_GE:
+		R(d) = R(a) >= R(b);
+		break;
+	case OP_JMP:
+		st->pc = imm;
+		break;
+	case OP_JZ:
+		if (!R(a))
+			st->pc = imm;
+		break;
+	case OP_JNZ:
+		if (R(a))
+			st->pc = imm;
+		break;
+	case OP_CALL: {
+		__u32 dep = st->depth;
+
+		if (dep >= MAXNESTING - 1 || fp + a > NREGS - 64 || sfp + b > NSTRS - 8)
+			return raise(lc, ERR_NESTING, pc, NULL);
+		st->frames[dep & (MAXNESTING - 1)].ret_pc = pc + 1;
+		st->frames[dep & (MAXNESTING - 1)].fp = fp;
+		st->frames[dep & (MAXNESTING - 1)].sfp = sfp;
+		st->depth = dep + 1;
+		st->fp = fp + a;
+		st->sfp = sfp + b;
+		st->pc = imm;
+		break;
+	}
+	case OP_RET: {
+		__u32 dep = st->depth;
+
+		if (dep == 0) {
+			st->status = ST_HALTED;
+			return 1;
+		}
+		dep--;
+		st->depth = dep;
+		st->pc = st->frames[dep & (MAXNESTING - 1)].ret_pc;
+		st->fp = st->frames[dep & (MAXNESTING - 1)].fp;
+		st->sfp = st->frames[dep & (MAXNESTING - 1)].sfp;
+		break;
+	}
+	case OP_SCONST:
+		bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, &lc->code->data[(__u32)imm & (DATA_BYTES - 1)]);
+		break;
+	case OP_SMOV:
+		if (d != a)
+			bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, S(a));
+		break;
+	case OP_SCAT:
+		n = bpf_probe_read_kernel_str(st->tmp, MAXSTRINGLEN, S(a));
+		n = (n < 1 ? 0 : n - 1) & (MAXSTRINGLEN - 1);
+		bpf_probe_read_kernel_str(st->tmp + n, MAXSTRINGLEN - n, S(b));
+		bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, st->tmp);
+		break;
+	case OP_SCMP: {
+		int c = str_cmp(S(a), S(b));
+
+		switch (imm) {
+		case SCMP_EQ: R(d) = c == 0; break;
+		case SCMP_NE: R(d) = c != 0; break;
+		case SCMP_LT: R(d) = c < 0; break;
+		case SCMP_LE: R(d) = c <= 0; break;
+		case SCMP_GT: R(d) = c > 0; break;
+		default: R(d) = c >= 0; break;
+		}
+		break;
+	}
+	case OP_SCLR:
+		S(d)[0] = 0;
+		break;
+	case OP_GLD:
+		R(d) = lc->g->num[(__u32)imm & (NGLOBALS - 1)];
+		break;
+	case OP_GST:
+		lc->g->num[(__u32)imm & (NGLOBALS - 1)] = R(a);
+		break;
+	case OP_GADD:
+		x = R(a);
+		R(d) = __sync_fetch_and_add(&lc->g->num[(__u32)imm & (NGLOBALS - 1)], x) + x;
+		break;
+	case OP_GLDS:
+	case OP_GSTS: {
+		__u32 slot = lc->slot;
+		struct gstr_blob *gs = bpf_map_lookup_elem(&gstrs, &slot);
+
+		if (!gs)
+			return raise(lc, ERR_FAULT, pc, NULL);
+		if (op == OP_GLDS)
+			bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, gs->s[(__u32)imm & (NGSTRS - 1)]);
+		else
+			bpf_probe_read_kernel_str(gs->s[(__u32)imm & (NGSTRS - 1)], MAXSTRINGLEN, S(a));
+		break;
+	}
+	case OP_KCLR:
+		__builtin_memset(st->key, 0, KEYMAX);
+		break;
+	case OP_KPUTI:
+		*(__s64 *)&st->key[(__u32)imm & 255] = R(a);
+		break;
+	case OP_KPUTS:
+		bpf_probe_read_kernel_str(&st->key[(__u32)imm & 255], MAXSTRINGLEN, S(a));
+		break;
+	case OP_KGETI:
+		R(d) = *(__s64 *)&st->key[(__u32)imm & 255];
+		break;
+	case OP_KGETS:
+		bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, &st->key[(__u32)imm & 255]);
+		break;
+	case OP_AGET:
+	case OP_AGETS:
+	case OP_AIN:
+		/* class bit 0 = string values: AGET sees only long-valued classes, AGETS string ones */
+		inner = array_inner(op == OP_AGET ? b & ~1U : op == OP_AGETS ? b | 1 : b, okey);
+		vp = inner ? bpf_map_lookup_elem(inner, st->key) : NULL;
+		if (op == OP_AIN)
+			R(d) = vp != NULL;
+		else if (op == OP_AGET)
+			R(d) = vp ? *(__s64 *)vp : 0;
+		else if (vp)
+			bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, vp);
+		else
+			S(d)[0] = 0;
+		break;
+	case OP_ASET:
+	case OP_ASETS:
+		inner = array_inner(op == OP_ASET ? b & ~1U : b | 1, okey);
+		if (!inner || bpf_map_update_elem(inner, st->key, op == OP_ASET ? (void *)&R(a) : (void *)S(a), BPF_ANY))
+			return raise(lc, ERR_OVERFLOW, pc, NULL);
+		break;
+	case OP_AADD:
+		inner = array_inner(b & ~1U, okey);
+		if (!inner)
+			return raise(lc, ERR_OVERFLOW, pc, NULL);
+		vp = bpf_map_lookup_elem(inner, st->key);
+		if (!vp) {
+			__s64 zero = 0;
+
+			/* another CPU may insert first: EEXIST is fine, then add to its element */
+			n = bpf_map_update_elem(inner, st->key, &zero, BPF_NOEXIST);
+			if (n && n != -EEXIST)
+				return raise(lc, ERR_OVERFLOW, pc, NULL);
+			vp = bpf_map_lookup_elem(inner, st->key);
+			if (!vp)
+				return raise(lc, ERR_OVERFLOW, pc, NULL);
+		}
+		x = R(a);
+		R(d) = __sync_fetch_and_add((__s64 *)vp, x) + x;
+		break;
+	case OP_ADEL:
+		inner = array_inner(b, okey);
+		if (inner)
+			bpf_map_delete_elem(inner, st->key);
+		break;
+	case OP_CTX:
+		switch (imm) {
+		case CTX_PID:
+			R(d) = bpf_get_current_pid_tgid() >> 32;
+			break;
+		case CTX_TID:
+			R(d) = (__u32)bpf_get_current_pid_tgid();
+			break;
+		case CTX_PPID: {
+			struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+			R(d) = BPF_CORE_READ(t, real_parent, tgid);
+			break;
+		}
+		case CTX_UID:
+			R(d) = (__u32)bpf_get_current_uid_gid();
+			break;
+		case CTX_GID:
+			R(d) = bpf_get_current_uid_gid() >> 32;
+			break;
+		case CTX_CPU:
+			R(d) = bpf_get_smp_processor_id();
+			break;
+		case CTX_REALTIME_NS:
+			R(d) = bpf_ktime_get_ns() + lc->ss->realtime_off;
+			break;
+		default:
+			return raise(lc, ERR_OPCODE, pc, NULL);
+		}
+		break;
+	case OP_CTXS:
+		if (imm == CTX_EXECNAME) {
+			bpf_get_current_comm(S(d), 16);
+		} else if (imm == CTX_PP) {
+			__u32 off = *(__u32 *)&lc->code->data[(st->probe & (NPROBES - 1)) * 4];
+
+			bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, &lc->code->data[off & (DATA_BYTES - 1)]);
+		} else {
+			return raise(lc, ERR_OPCODE, pc, NULL);
+		}
+		break;
+	case OP_TPLD: {
+		void *p = lc->tpctx + (__u32)imm;
+		__u64 v = 0;
+
+		switch (b & 0xf) {
+		case 1: { __u8 t = 0; bpf_probe_read_kernel(&t, 1, p); v = (b & 0x80) ? (__u64)(__s64)(__s8)t : t; break; }
+		case 2: { __u16 t = 0; bpf_probe_read_kernel(&t, 2, p); v = (b & 0x80) ? (__u64)(__s64)(__s16)t : t; break; }
+		case 4: { __u32 t = 0; bpf_probe_read_kernel(&t, 4, p); v = (b & 0x80) ? (__u64)(__s64)(__s32)t : t; break; }
+		default: bpf_probe_read_kernel(&v, 8, p); break;
+		}
+		R(d) = (__s64)v;
+		break;
+	}
+	case OP_TPSTR: {
+		__u32 loc = 0;
+
+		bpf_probe_read_kernel(&loc, 4, lc->tpctx + (__u32)imm);
+		if (bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, lc->tpctx + (loc & 0xffff)) < 0)
+			S(d)[0] = 0;
+		break;
+	}
+	case OP_USTR:
+		if (bpf_probe_read_user_str(S(d), MAXSTRINGLEN, (void *)R(a)) < 0) {
+			S(d)[0] = 0;
+			return raise(lc, ERR_FAULT, pc, NULL);
+		}
+		break;
+	case OP_OBEGIN: {
+		struct rec_hdr *h = (struct rec_hdr *)st->out;
+
+		h->type = REC_PRINT;
+		h->id = imm;
+		h->pc = pc;
+		st->outlen = sizeof(*h);
+		break;
+	}
+	case OP_OINT: {
+		__u32 off = st->outlen;
+
+		if (off > OUTMAX - 8)
+			return raise(lc, ERR_OUTPUT, pc, NULL);
+		*(__s64 *)&st->out[off & (OUTMAX - 1)] = R(a);
+		st->outlen = off + 8;
+		break;
+	}
+	case OP_OSTR: {
+		__u32 off = st->outlen;
+
+		if (off > OUTMAX - MAXSTRINGLEN - 2)
+			return raise(lc, ERR_OUTPUT, pc, NULL);
+		off &= OUTMAX - 1;
+		n = bpf_probe_read_kernel_str(&st->out[off + 2], MAXSTRINGLEN, S(a));
+		n = n < 1 ? 0 : n - 1;
+		*(__u16 *)&st->out[off] = n;
+		st->outlen = off + 2 + n;
+		break;
+	}
+	case OP_OEND: {
+		__u32 len = st->outlen;
+
+		if (len > OUTMAX)
+			return raise(lc, ERR_OUTPUT, pc, NULL);
+		((struct rec_hdr *)st->out)->len = len;
+		emit(lc->slot, st->out, len);
+		break;
+	}
+	case OP_EXIT: {
+		struct rec_hdr h = { .type = REC_EXIT, .len = sizeof(h), .pc = pc };
+
+		lc->ss->active = 0;
+		emit(lc->slot, &h, sizeof(h));
+		break;
+	}
+	case OP_ERROR:
+		return raise(lc, ERR_USER, pc, S(a));
+	default:
+		return raise(lc, ERR_OPCODE, pc, NULL);
+	}
+	return 0;
+}
+
+/* Entry shared by every attach family: the cookie is slot << 48 | probe << 32 | handler pc. */
+static __always_inline int run(void *ctx, __u64 cookie)
+{
+	__u32 slot = (cookie >> 48) & (NSESSIONS - 1);
+	__u32 zero = 0;
+	struct loop_ctx lc = {};
+	struct vm_state *st;
+	struct session *ss;
+
+	ss = bpf_map_lookup_elem(&sessions, &slot);
+	if (!ss || !ss->active)
+		return 0;
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return 0;
+	/* a firing that interrupts (or preempts) a handler on this CPU would clobber its state */
+	if (__sync_lock_test_and_set(&st->busy, 1)) {
+		count(slot, 1);
+		return 0;
+	}
+	lc.code = bpf_map_lookup_elem(&code, &slot);
+	lc.g = bpf_map_lookup_elem(&globals, &slot);
+	if (!lc.code || !lc.g)
+		goto out;
+	lc.st = st;
+	lc.ss = ss;
+	lc.tpctx = ctx;
+	lc.slot = slot;
+	st->pc = (__u32)cookie;
+	st->probe = (cookie >> 32) & 0xffff;
+	st->fp = 0;
+	st->sfp = 0;
+	st->depth = 0;
+	st->status = ST_RUNNING;
+	st->outlen = 0;
+	bpf_loop(ss->maxaction, step, &lc, 0);
+	if (st->status == ST_RUNNING) {
+		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
+
+		emit(slot, &h, sizeof(h));
+		count(slot, 2);
+	}
+out:
+	st->busy = 0;
+	return 0;
+}
+
+SEC("tracepoint")
+int tapvm_tp(void *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx));
+}
+
+SEC("perf_event")
+int tapvm_perf(void *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx));
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Structures that cross the kernel/user boundary. src/runtime/layout.ts mirrors them. */
+#ifndef TAPVM_H
+#define TAPVM_H
+
+#include "isa.h"
+
+/* One script's code and constants: an element of the `code` array map, indexed by slot. */
+struct code_blob {
+	__u64 insn[CODE_INSNS];
+	/* data[0 .. NPROBES*4) holds the pp() string offset of each probe index */
+	char data[DATA_BYTES];
+};
+
+struct globals_blob {
+	__s64 num[NGLOBALS];
+};
+
+struct gstr_blob {
+	char s[NGSTRS][MAXSTRINGLEN];
+};
+
+/* Per-session control block: element of the `sessions` array map. */
+struct session {
+	__u32 active;		/* kernel probes run only while non-zero */
+	__u32 maxaction;	/* instructions per handler (bpf_loop iterations) */
+	__s64 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	__u64 owner_pid;
+	__u64 owner_start;	/* owner's start time (jiffies since boot) from /proc/PID/stat */
+};
+
+/* Per-session, per-CPU counters: element of the `counters` per-CPU array. */
+struct counters {
+	__u64 lost;		/* output records dropped on a full ring buffer */
+	__u64 skipped;		/* firings dropped because the CPU's VM state was busy */
+	__u64 errors;
+	__u64 runs;
+};
+
+/* Header of every record in a session's ring buffer. */
+struct rec_hdr {
+	__u32 type;	/* REC_* */
+	__u32 id;	/* format id (PRINT) or error code (ERROR) */
+	__u32 len;	/* whole record, header included */
+	__u32 pc;	/* instruction that produced it */
+};
+
+#endif /* TAPVM_H */
