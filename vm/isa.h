@@ -16,6 +16,7 @@
 #define OUTMAX 2048
 #define NPROBES 256
 #define MAXMAPENTRIES 2048
+#define NSTUBS 32
 
 #define ACLASS_K16_V8 0
 #define ACLASS_K16_V8_KEY 16
@@ -112,7 +113,7 @@ enum tapvm_op {
 	OP_CTX = 50, /* rd, c: rd = context value imm (pid, tid, ...) */
 	OP_CTXS = 51, /* sd, c: sd = context string imm (execname, pp) */
 	OP_TPLD = 52, /* rd, t: rd = tracepoint field at ctx+imm; b = width in bytes | 0x80 when signed */
-	OP_TPSTR = 53, /* sd, t: sd = __data_loc string whose locator is at ctx+imm */
+	OP_TPSTR = 53, /* sd, t: b = 0: sd = __data_loc string whose locator is at ctx+imm; b = 1: sd = char array at ctx+imm */
 	OP_USTR = 54, /* sd, ra: sd = user-space string at address ra; a fault is error FAULT */
 	OP_OBEGIN = 55, /* f: start an output record for format imm */
 	OP_OINT = 56, /* ra: append ra to the output record */

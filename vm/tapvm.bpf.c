@@ -510,10 +510,13 @@ static long step(__u64 index, void *arg)
 		break;
 	}
 	case OP_TPSTR: {
-		__u32 loc = 0;
+		__u32 loc = (__u32)imm;
 
-		bpf_probe_read_kernel(&loc, 4, lc->tpctx + (__u32)imm);
-		if (bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, lc->tpctx + (loc & 0xffff)) < 0)
+		if (!b) {
+			bpf_probe_read_kernel(&loc, 4, lc->tpctx + (__u32)imm);
+			loc &= 0xffff;
+		}
+		if (bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, lc->tpctx + loc) < 0)
 			S(d)[0] = 0;
 		break;
 	}
@@ -635,3 +638,28 @@ int tapvm_perf(void *ctx)
 {
 	return run(ctx, bpf_get_attach_cookie(ctx));
 }
+
+/*
+ * A tracepoint refuses a second link of the same program (EEXIST), yet many probes and many
+ * sessions may want one tracepoint. So tracepoints are attached through NSTUBS tiny entry
+ * programs, each verified in microseconds, that tail-call the one interpreter; the attach
+ * cookie survives the tail call.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tp_interp SEC(".maps");
+
+#define TP_STUB(N)						\
+	SEC("tracepoint")					\
+	int tapvm_tp_stub##N(void *ctx)				\
+	{							\
+		bpf_tail_call(ctx, &tp_interp, 0);		\
+		return 0;					\
+	}
+
+#define TP_STUB8(N) TP_STUB(N##0) TP_STUB(N##1) TP_STUB(N##2) TP_STUB(N##3) \
+		    TP_STUB(N##4) TP_STUB(N##5) TP_STUB(N##6) TP_STUB(N##7)
+TP_STUB8(0) TP_STUB8(1) TP_STUB8(2) TP_STUB8(3)

@@ -13,7 +13,8 @@ export const LIMITS = {
   "KEYMAX": 272,
   "OUTMAX": 2048,
   "NPROBES": 256,
-  "MAXMAPENTRIES": 2048
+  "MAXMAPENTRIES": 2048,
+  "NSTUBS": 32
 } as const;
 
 export const ARRAY_CLASSES = [
@@ -98,7 +99,7 @@ export const enum Op {
   CTX = 50, // rd, c: rd = context value imm (pid, tid, ...)
   CTXS = 51, // sd, c: sd = context string imm (execname, pp)
   TPLD = 52, // rd, t: rd = tracepoint field at ctx+imm; b = width in bytes | 0x80 when signed
-  TPSTR = 53, // sd, t: sd = __data_loc string whose locator is at ctx+imm
+  TPSTR = 53, // sd, t: b = 0: sd = __data_loc string whose locator is at ctx+imm; b = 1: sd = char array at ctx+imm
   USTR = 54, // sd, ra: sd = user-space string at address ra; a fault is error FAULT
   OBEGIN = 55, // f: start an output record for format imm
   OINT = 56, // ra: append ra to the output record

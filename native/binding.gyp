@@ -1,0 +1,31 @@
+{
+  # Built by `node-gyp rebuild --directory native` (package.json "install" script).
+  # Produces build/Release/tapvm.node, loaded by src/native.ts.
+  "targets": [
+    {
+      "target_name": "tapvm",
+      "sources": [
+        "src/addon.cc",
+        "src/common.cc",
+        "src/maps.cc",
+        "src/object.cc",
+        "src/progs.cc",
+        "src/attach.cc",
+        "src/ringbuf.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      # C++ exceptions stay off: the ring buffer callback runs JS from inside libbpf's C
+      # code, where a C++ exception must never unwind. Errors are thrown as JS exceptions.
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_DISABLE_CPP_EXCEPTIONS",
+        # A throw that cannot happen (JS is shutting down) is dropped instead of aborting.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
+      ],
+      "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers" ],
+      "libraries": [ "-lbpf", "-lelf", "-lz" ]
+    }
+  ]
+}

@@ -1,0 +1,187 @@
+// Attaching programs to perf events (tracepoints and sampling events) through BPF links.
+// A BPF_PERF_EVENT link (rather than PERF_EVENT_IOC_SET_BPF) is what carries the
+// bpf_cookie that the interpreter reads with bpf_get_attach_cookie() to tell probes apart.
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+namespace tapvm {
+namespace {
+
+// The fds behind one Link object: (link fd, perf event fd) pairs.
+struct LinkState {
+  std::vector<std::pair<int, int>> fds;
+  void CloseAll() {
+    // Link first, so the program is detached before its event goes away.
+    for (auto& [link, pfd] : fds) {
+      if (link >= 0) close(link);
+      if (pfd >= 0) close(pfd);
+    }
+    fds.clear();
+  }
+  ~LinkState() { CloseAll(); }
+};
+
+// Opens a perf event (pid -1: every task on `cpu`) and links `progFd` to it.
+// Returns 0 or an errno, with *op naming the failing call; on success the pair is added.
+int OpenAndLink(LinkState* st, struct perf_event_attr* attr, int cpu, int progFd,
+                uint64_t cookie, const char** op) {
+  int pfd = static_cast<int>(
+      syscall(__NR_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  if (pfd < 0) {
+    *op = "perf_event_open";
+    return errno;
+  }
+  struct bpf_link_create_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.sz = sizeof(opts);
+  opts.perf_event.bpf_cookie = cookie;
+  int link = bpf_link_create(progFd, pfd, BPF_PERF_EVENT, &opts);
+  if (link < 0) {
+    int err = errno;
+    close(pfd);
+    *op = "bpf_link_create";
+    return err;
+  }
+  st->fds.emplace_back(link, pfd);
+  // Events are created enabled (attr.disabled = 0); this is for events a kernel may
+  // leave disabled and is a no-op otherwise, as in libbpf's attach path.
+  if (ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) != 0) {
+    *op = "ioctl(PERF_EVENT_IOC_ENABLE)";
+    return errno;
+  }
+  return 0;
+}
+
+void FinalizeLink(Napi::Env, LinkState* st) { delete st; }
+
+Napi::Value LinkClose(const Napi::CallbackInfo& info) {
+  static_cast<LinkState*>(info.Data())->CloseAll();  // idempotent: fds is emptied
+  return info.Env().Undefined();
+}
+
+// Wraps `st` in { close() }. The state is owned by the close function (not the object),
+// so a detached `link.close` reference stays valid; GC of both closes the fds.
+Napi::Object MakeLink(Napi::Env env, LinkState* st) {
+  Napi::Function closeFn = Napi::Function::New(env, LinkClose, "close", st);
+  closeFn.AddFinalizer(FinalizeLink, st);
+  Napi::Object link = Napi::Object::New(env);
+  link.Set("close", closeFn);
+  return link;
+}
+
+// /sys/devices/system/cpu/online, e.g. "0-3,5,7-8".
+bool OnlineCpus(std::vector<int>* cpus) {
+  FILE* f = fopen("/sys/devices/system/cpu/online", "re");
+  if (f == nullptr) return false;
+  char buf[4096];
+  bool ok = fgets(buf, sizeof(buf), f) != nullptr;
+  fclose(f);
+  if (!ok) return false;
+  for (char* s = buf; *s != '\0' && *s != '\n';) {
+    char* end;
+    long a = strtol(s, &end, 10);
+    if (end == s) break;
+    long b = a;
+    if (*end == '-') {
+      s = end + 1;
+      b = strtol(s, &end, 10);
+      if (end == s) break;
+    }
+    for (long c = a; c <= b; c++) cpus->push_back(static_cast<int>(c));
+    s = end;
+    if (*s == ',') s++;
+  }
+  return !cpus->empty();
+}
+
+// attachTracepoint(progFd, tracepointId, cookie) -> Link
+Napi::Value AttachTracepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int progFd;
+  uint32_t tpId;
+  uint64_t cookie;
+  if (!ArgFd(info, 0, &progFd) || !ArgU32(info, 1, "tracepointId", &tpId) ||
+      !ArgU64(info, 2, "cookie", &cookie)) {
+    return env.Undefined();
+  }
+  struct perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.config = tpId;
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  // One event on CPU 0 is enough: a tracepoint runs its attached BPF programs on
+  // whichever CPU hits it, independent of the event's CPU.
+  LinkState* st = new LinkState();
+  const char* op = "";
+  int err = OpenAndLink(st, &attr, 0, progFd, cookie, &op);
+  if (err != 0) {
+    delete st;
+    return ThrowErrno(env, op, err);
+  }
+  return MakeLink(env, st);
+}
+
+// attachPerfEvent(progFd, type, config, period, freq, cookie) -> Link
+Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int progFd;
+  uint32_t type;
+  int64_t config, period;
+  uint64_t cookie;
+  if (!ArgFd(info, 0, &progFd) || !ArgU32(info, 1, "type", &type) ||
+      !ArgInt(info, 2, "config", &config) || !ArgInt(info, 3, "period", &period) ||
+      !ArgU64(info, 5, "cookie", &cookie)) {
+    return env.Undefined();
+  }
+  bool freq = info[4].ToBoolean().Value();
+  struct perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = type;
+  attr.config = static_cast<uint64_t>(config);
+  if (freq) {
+    attr.freq = 1;
+    attr.sample_freq = static_cast<uint64_t>(period);
+  } else {
+    attr.sample_period = static_cast<uint64_t>(period);
+  }
+  attr.wakeup_events = 1;
+
+  std::vector<int> cpus;
+  errno = 0;
+  if (!OnlineCpus(&cpus)) {
+    return ThrowErrno(env, "read /sys/devices/system/cpu/online", errno != 0 ? errno : EINVAL);
+  }
+  LinkState* st = new LinkState();
+  for (int cpu : cpus) {
+    const char* op = "";
+    int err = OpenAndLink(st, &attr, cpu, progFd, cookie, &op);
+    if (err != 0) {
+      delete st;  // closes the CPUs already attached
+      return ThrowErrno(env, op, err);
+    }
+  }
+  return MakeLink(env, st);
+}
+
+}  // namespace
+
+void InitAttach(Napi::Env env, Napi::Object exports) {
+  exports.Set("attachTracepoint", Napi::Function::New(env, AttachTracepoint, "attachTracepoint"));
+  exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
+}
+
+}  // namespace tapvm

@@ -1,0 +1,142 @@
+// Map syscalls through libbpf's thin bpf.h wrappers (one bpf() call each, no libbpf
+// object state), so the JS side can own maps independently of any loaded ELF object.
+#include <bpf/bpf.h>
+#include <errno.h>
+
+#include <cstring>
+
+#include "common.h"
+
+namespace tapvm {
+
+// Kernel map names are 16 bytes including the NUL.
+static constexpr size_t kMaxMapName = 15;
+
+// mapCreate(type, name, keySize, valueSize, maxEntries, flags, innerMapFd) -> fd
+static Napi::Value MapCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t type, keySize, valueSize, maxEntries, flags;
+  std::string name;
+  int innerFd;
+  if (!ArgU32(info, 0, "type", &type) || !ArgString(info, 1, "name", &name) ||
+      !ArgU32(info, 2, "keySize", &keySize) || !ArgU32(info, 3, "valueSize", &valueSize) ||
+      !ArgU32(info, 4, "maxEntries", &maxEntries) || !ArgU32(info, 5, "flags", &flags) ||
+      !ArgFd(info, 6, &innerFd)) {
+    return env.Undefined();
+  }
+  if (name.size() > kMaxMapName) name.resize(kMaxMapName);
+
+  // LIBBPF_OPTS relies on C designated initializers, so fill the struct by hand.
+  struct bpf_map_create_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.sz = sizeof(opts);
+  opts.map_flags = flags;
+  if (innerFd >= 0) opts.inner_map_fd = static_cast<uint32_t>(innerFd);
+
+  int fd = bpf_map_create(static_cast<enum bpf_map_type>(type),
+                          name.empty() ? nullptr : name.c_str(), keySize, valueSize,
+                          maxEntries, &opts);
+  if (fd < 0) return ThrowErrno(env, "bpf_map_create", errno);
+  return Napi::Number::New(env, fd);
+}
+
+// mapLookup(fd, key, valueSize) -> Buffer | null. The value is read straight into the
+// returned Buffer; for per-CPU maps the caller already sized it for every possible CPU.
+static Napi::Value MapLookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  Napi::Uint8Array key;
+  uint32_t valueSize;
+  if (!ArgFd(info, 0, &fd) || !ArgBuffer(info, 1, "key", &key) ||
+      !ArgU32(info, 2, "valueSize", &valueSize)) {
+    return env.Undefined();
+  }
+  Napi::Buffer<uint8_t> value = Napi::Buffer<uint8_t>::New(env, valueSize);
+  if (bpf_map_lookup_elem(fd, key.Data(), value.Data()) != 0) {
+    int err = errno;
+    if (err == ENOENT) return env.Null();
+    return ThrowErrno(env, "bpf_map_lookup_elem", err);
+  }
+  return value;
+}
+
+// mapUpdate(fd, key, value, flags)
+static Napi::Value MapUpdate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  Napi::Uint8Array key, value;
+  uint32_t flags;
+  if (!ArgFd(info, 0, &fd) || !ArgBuffer(info, 1, "key", &key) ||
+      !ArgBuffer(info, 2, "value", &value) || !ArgU32(info, 3, "flags", &flags)) {
+    return env.Undefined();
+  }
+  if (bpf_map_update_elem(fd, key.Data(), value.Data(), flags) != 0) {
+    return ThrowErrno(env, "bpf_map_update_elem", errno);
+  }
+  return env.Undefined();
+}
+
+// mapDelete(fd, key) -> whether the key existed
+static Napi::Value MapDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  Napi::Uint8Array key;
+  if (!ArgFd(info, 0, &fd) || !ArgBuffer(info, 1, "key", &key)) return env.Undefined();
+  if (bpf_map_delete_elem(fd, key.Data()) != 0) {
+    int err = errno;
+    if (err == ENOENT) return Napi::Boolean::New(env, false);
+    return ThrowErrno(env, "bpf_map_delete_elem", err);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// mapNextKey(fd, key | null, keySize) -> Buffer | null (null after the last key)
+static Napi::Value MapNextKey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  Napi::Uint8Array key;
+  uint32_t keySize;
+  bool first = info[1].IsNull() || info[1].IsUndefined();
+  if (!ArgFd(info, 0, &fd) || (!first && !ArgBuffer(info, 1, "key", &key)) ||
+      !ArgU32(info, 2, "keySize", &keySize)) {
+    return env.Undefined();
+  }
+  Napi::Buffer<uint8_t> next = Napi::Buffer<uint8_t>::New(env, keySize);
+  if (bpf_map_get_next_key(fd, first ? nullptr : key.Data(), next.Data()) != 0) {
+    int err = errno;
+    if (err == ENOENT) return env.Null();
+    return ThrowErrno(env, "bpf_map_get_next_key", err);
+  }
+  return next;
+}
+
+// mapInfo(fd) -> { id, type, keySize, valueSize, maxEntries }
+static Napi::Value MapInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  struct bpf_map_info mi;
+  memset(&mi, 0, sizeof(mi));
+  __u32 len = sizeof(mi);
+  if (bpf_obj_get_info_by_fd(fd, &mi, &len) != 0) {
+    return ThrowErrno(env, "bpf_obj_get_info_by_fd", errno);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", Napi::Number::New(env, mi.id));
+  o.Set("type", Napi::Number::New(env, mi.type));
+  o.Set("keySize", Napi::Number::New(env, mi.key_size));
+  o.Set("valueSize", Napi::Number::New(env, mi.value_size));
+  o.Set("maxEntries", Napi::Number::New(env, mi.max_entries));
+  return o;
+}
+
+void InitMaps(Napi::Env env, Napi::Object exports) {
+  exports.Set("mapCreate", Napi::Function::New(env, MapCreate, "mapCreate"));
+  exports.Set("mapLookup", Napi::Function::New(env, MapLookup, "mapLookup"));
+  exports.Set("mapUpdate", Napi::Function::New(env, MapUpdate, "mapUpdate"));
+  exports.Set("mapDelete", Napi::Function::New(env, MapDelete, "mapDelete"));
+  exports.Set("mapNextKey", Napi::Function::New(env, MapNextKey, "mapNextKey"));
+  exports.Set("mapInfo", Napi::Function::New(env, MapInfo, "mapInfo"));
+}
+
+}  // namespace tapvm

@@ -1,0 +1,142 @@
+// tapvm's command line: stap's options where they make sense, one sentence per failure,
+// never a JavaScript stack trace.
+import * as fs from 'fs';
+import { Command, CommanderError } from 'commander';
+import { compileSource, type Compiled } from '../compile';
+import { DiagnosticError, formatDiagnostic } from '../diag/diagnostic';
+import { printScript } from '../parse/print';
+import { disassembleAll } from '../isa/disasm';
+import { Session } from '../runtime/session';
+import { printResolved } from './p2';
+import { friendlyError } from './errors';
+import { PassTimer } from './passes';
+
+interface Options {
+  e?: string;
+  p?: string;
+  v?: number;
+  o?: string;
+  D: string[];
+  w?: boolean;
+}
+
+const VERSION = require('../../package.json').version as string;
+
+function parseDefines(defs: string[]): Record<string, number> {
+  const limits: Record<string, number> = { MAXACTION: 10000, MAXERRORS: 0 };
+  for (const d of defs) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(\d+)$/.exec(d);
+    if (!m) throw new Error(`invalid -D option '${d}': expected NAME=NUMBER`);
+    if (!(m[1] in limits)) throw new Error(`-D ${m[1]} is not supported yet (supported: ${Object.keys(limits).join(', ')})`);
+    limits[m[1]] = Number(m[2]);
+  }
+  if (limits.MAXACTION < 1 || limits.MAXACTION > 1 << 23) throw new Error('MAXACTION must be between 1 and 8388608');
+  return limits;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('tapvm')
+    .usage('[options] SCRIPT.stp [ARGS...]  |  tapvm [options] -e SCRIPT [ARGS...]')
+    .description('Run a SystemTap script on the pre-verified tapvm eBPF interpreter.')
+    .option('-e <script>', 'run the given script text instead of a file')
+    .option('-p <pass>', 'stop after pass NUM (1 parse, 2 resolve, 3 translate to bytecode, 4 load interpreter)')
+    .option('-v', 'more verbose: pass timings (repeat for more)', (_: string, prev: number) => prev + 1, 0)
+    .option('-o <file>', 'send standard output to FILE')
+    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-w', 'suppress warnings')
+    .version(VERSION, '-V, --version')
+    .argument('[script]')
+    .argument('[args...]')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .allowExcessArguments(true);
+  try {
+    program.parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    throw e;
+  }
+  const o = program.opts<Options>();
+  const [scriptArg] = program.args;
+  let text: string;
+  let file: string;
+  if (o.e !== undefined) {
+    // scripts are byte strings (latin1 round-trips every byte), as stap treats them
+    text = Buffer.from(o.e, 'utf8').toString('latin1');
+    file = '<input>';
+  } else if (scriptArg) {
+    file = scriptArg;
+    try {
+      text = scriptArg === '-' ? fs.readFileSync(0, 'latin1') : fs.readFileSync(scriptArg, 'latin1');
+    } catch (err) {
+      process.stderr.write(`tapvm: cannot read script file '${scriptArg}': ${(err as Error).message.replace(/^.*?: /, '')}\n`);
+      return 1;
+    }
+  } else {
+    process.stderr.write('tapvm: no script given: use SCRIPT.stp or -e SCRIPT (see --help)\n');
+    return 1;
+  }
+  const lastPass = o.p ? Number(o.p) : 5;
+  if (!(lastPass >= 1 && lastPass <= 5)) {
+    process.stderr.write(`tapvm: invalid pass number '${o.p}': expected 1 to 5\n`);
+    return 1;
+  }
+  const limits = parseDefines(o.D);
+  const verbose = o.v ?? 0;
+  const timer = new PassTimer(verbose > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
+
+  let compiled: Partial<Compiled> = {};
+  try {
+    compiled = compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial));
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      const sources = new Map([[file, text]]);
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d, sources));
+      const stage = e.diagnostics[0]?.severity === 'parse error' ? 1 : 2;
+      process.stderr.write(`Pass ${stage}: analysis failed.  [man error::pass${stage}]\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (lastPass === 1) {
+    process.stdout.write(printScript(compiled.ast!));
+    return 0;
+  }
+  if (lastPass === 2) {
+    process.stdout.write(printResolved(compiled.resolved!));
+    return 0;
+  }
+  if (lastPass === 3) {
+    process.stdout.write(disassembleAll(compiled.image!));
+    return 0;
+  }
+
+  const out = o.o ? fs.createWriteStream(o.o) : process.stdout;
+  const session = new Session(compiled.image!, {
+    out,
+    err: process.stderr,
+    maxAction: limits.MAXACTION,
+    maxErrors: limits.MAXERRORS,
+    verbose: verbose > 0 ? (s) => process.stderr.write(`Pass 5: ${s}\n`) : undefined,
+  });
+  timer.interpreter(session.vm);
+  if (lastPass === 4) return 0;
+  timer.startRun();
+  const r = await session.run();
+  timer.runDone();
+  if (out !== process.stdout) await new Promise<void>((res) => (out as fs.WriteStream).end(res));
+  return r.exitCode;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+    // the addon's ring buffer poller is closed; nothing else should keep the loop alive
+    setImmediate(() => process.exit(code));
+  },
+  (err) => {
+    process.stderr.write(`ERROR: ${friendlyError(err)}\n`);
+    if (process.env.TAPVM_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+// -v: one line per pass in stap's layout ("Pass 1: parsed user script ... in Xusr/Ysys/Zreal ms.").
+import type { Compiled } from '../compile';
+import type { Interpreter } from '../runtime/interpreter';
+
+export class PassTimer {
+  private real = process.hrtime.bigint();
+  private cpu = process.cpuUsage();
+
+  constructor(private log?: (line: string) => void) {}
+
+  private lap(): string {
+    const now = process.hrtime.bigint();
+    const cpu = process.cpuUsage(this.cpu);
+    const mem = process.memoryUsage();
+    const s = `using ${Math.round(mem.rss / 1024)}res kb, in ${Math.round(cpu.user / 1000)}usr/${Math.round(cpu.system / 1000)}sys/${Math.round(Number(now - this.real) / 1e6)}real ms.`;
+    this.real = now;
+    this.cpu = process.cpuUsage();
+    return s;
+  }
+
+  passDone(pass: number, c: Partial<Compiled> | undefined) {
+    if (!this.log) return;
+    if (pass === 1) this.log(`Pass 1: parsed user script and 0 library scripts ${this.lap()}`);
+    else if (pass === 2) {
+      const r = c?.resolved;
+      this.log(`Pass 2: analyzed script: ${r?.probes.length ?? 0} probe(s), ${r?.functions.size ?? 0} function(s), 0 embeds, ${r?.globals.size ?? 0} global(s) ${this.lap()}`);
+    } else if (pass === 3) {
+      const img = c?.image;
+      this.log(`Pass 3: translated to bytecode: ${img?.code.length ?? 0} instructions, ${img?.formats.length ?? 0} formats ${this.lap()}`);
+    }
+  }
+
+  interpreter(vm: Interpreter) {
+    if (!this.log) return;
+    if (vm.loaded) {
+      const insns = Object.entries(vm.verifiedInsns).map(([p, n]) => `${p} ${n}`).join(', ');
+      this.log(`Pass 4: loaded and verified the interpreter (cold start: ${vm.loadMs.toFixed(1)}ms in the verifier; processed insns: ${insns}), pinned at ${vm.pinDir} ${this.lap()}`);
+    } else this.log(`Pass 4: reused the pinned interpreter at ${vm.pinDir} (warm start: no program loaded or verified) ${this.lap()}`);
+  }
+
+  startRun() {
+    this.log?.('Pass 5: starting run.');
+    this.lap();
+  }
+
+  runDone() {
+    this.log?.(`Pass 5: run completed ${this.lap()}`);
+  }
+}

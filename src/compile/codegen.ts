@@ -1,0 +1,808 @@
+// Lowers the resolved program to bytecode: one handler per probe point, one body per script
+// function, registers allocated per frame, and the data area (pp() table, string constants).
+import type * as A from '../parse/ast';
+import { Op, LIMITS, ARRAY_CLASSES, SCMP, CTX } from '../isa/opcodes';
+import type { ProgramImage, ScalarType, GlobalInfo, ArrayInfo, ProbeInfo, SourceEntry, FormatRef, Insn } from '../image/image';
+import { encode } from '../image/image';
+import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
+import type { ResolvedProgram, LocalSym, ResolvedProbe, FunctionSym } from '../resolve/resolve';
+import { BUILTINS, type BuiltinEmitter } from '../resolve/builtins';
+import { parseFormat } from '../output/format';
+
+/** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
+const FRAME_REGS = 64;
+const FRAME_STRS = 8;
+const HANDLER_STRS = LIMITS.NSTRS - FRAME_STRS;
+
+/** A value in a register (long) or a string slot (string). */
+interface Val {
+  type: ScalarType;
+  n: number;
+}
+
+interface Frame {
+  locals: Map<string, Val>;
+  nextReg: number;
+  nextStr: number;
+  maxRegs: number;
+  maxStrs: number;
+  loops: { breaks: number[]; continues: number[] }[];
+  isFunction: boolean;
+  retType: ScalarType | 'void';
+}
+
+const ARITH: Record<string, Op> = {
+  '+': Op.ADD, '-': Op.SUB, '*': Op.MUL, '/': Op.DIV, '%': Op.MOD,
+  '<<': Op.SHL, '>>': Op.SHR, '&': Op.AND, '|': Op.OR, '^': Op.XOR,
+};
+const CMP: Record<string, Op> = { '==': Op.EQ, '!=': Op.NE, '<': Op.LT, '<=': Op.LE, '>': Op.GT, '>=': Op.GE };
+const SCMP_OF: Record<string, number> = { '==': SCMP.EQ, '!=': SCMP.NE, '<': SCMP.LT, '<=': SCMP.LE, '>': SCMP.GT, '>=': SCMP.GE };
+
+class CodeGen {
+  code: Insn[] = [];
+  sourceMap: (SourceEntry | undefined)[] = [];
+  diags: Diagnostic[] = [];
+  formats: FormatRef[] = [];
+  private formatIds = new Map<string, number>();
+  private strings = new Map<string, number>();
+  private dataBytes: number[] = Array(LIMITS.NPROBES * 4).fill(0);
+  globals = new Map<string, GlobalInfo>();
+  arrays = new Map<string, ArrayInfo>();
+  functionPcs = new Map<string, number>();
+  private callFixups: { pc: number; name: string }[] = [];
+  private here: SourceEntry | undefined;
+  private f!: Frame;
+  private probe: ResolvedProbe | undefined;
+
+  constructor(private prog: ResolvedProgram) {
+    let nums = 0;
+    let strs = 0;
+    let ids = 0;
+    for (const g of prog.globals.values()) {
+      if (g.keyTypes) {
+        const keyTypes = g.keyTypes as ScalarType[];
+        const keyOffsets: number[] = [];
+        let size = 0;
+        for (const t of keyTypes) {
+          keyOffsets.push(size);
+          size += t === 'long' ? 8 : LIMITS.MAXSTRINGLEN;
+        }
+        const cls = (g.type === 'string' ? 1 : 0) | (size > 16 ? 2 : 0);
+        if (size > ARRAY_CLASSES[cls].keySize) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
+        this.arrays.set(g.name, { name: g.name, id: ids++, cls, keyTypes, keyOffsets, valueType: g.type!, maxEntries: LIMITS.MAXMAPENTRIES });
+      } else {
+        const slot = g.type === 'string' ? strs++ : nums++;
+        const init = g.decl.init?.value;
+        this.globals.set(g.name, { name: g.name, type: g.type!, slot, init });
+      }
+    }
+    if (nums > LIMITS.NGLOBALS || strs > LIMITS.NGSTRS || ids > 64) this.error('too many globals for one session', prog.script.loc);
+  }
+
+  error(msg: string, loc?: A.Loc) {
+    this.diags.push(diagnostic('semantic error', msg, loc));
+  }
+
+  // ---- emission ----
+
+  emit(op: Op, d = 0, a = 0, b = 0, imm = 0): number {
+    this.code.push({ op, d, a, b, imm });
+    this.sourceMap.push(this.here);
+    return this.code.length - 1;
+  }
+
+  private at<R>(loc: A.Loc, near: string, fn: () => R): R {
+    const saved = this.here;
+    this.here = { loc, near };
+    try {
+      return fn();
+    } finally {
+      this.here = saved;
+    }
+  }
+
+  patch(pc: number, target: number) {
+    this.code[pc].imm = target;
+  }
+
+  get pc(): number {
+    return this.code.length;
+  }
+
+  stringConst(s: string): number {
+    let off = this.strings.get(s);
+    if (off === undefined) {
+      off = this.dataBytes.length;
+      const bytes = Buffer.from(s, 'latin1').subarray(0, LIMITS.MAXSTRINGLEN - 1);
+      this.dataBytes.push(...bytes, 0);
+      this.strings.set(s, off);
+      if (this.dataBytes.length > LIMITS.DATA_BYTES) this.error('too many string constants for one session');
+    }
+    return off;
+  }
+
+  formatId(text: string, args: ScalarType[]): number {
+    const key = JSON.stringify([text, args]);
+    let id = this.formatIds.get(key);
+    if (id === undefined) {
+      id = this.formats.length;
+      this.formats.push({ text, args });
+      this.formatIds.set(key, id);
+    }
+    return id;
+  }
+
+  data(probes: ProbeInfo[]): Uint8Array {
+    for (const p of probes) {
+      const off = this.stringConst(p.pp);
+      const i = p.index * 4;
+      this.dataBytes[i] = off & 0xff;
+      this.dataBytes[i + 1] = (off >> 8) & 0xff;
+      this.dataBytes[i + 2] = (off >> 16) & 0xff;
+      this.dataBytes[i + 3] = (off >> 24) & 0xff;
+    }
+    return Uint8Array.from(this.dataBytes);
+  }
+
+  // ---- frames and registers ----
+
+  private newFrame(isFunction: boolean, retType: ScalarType | 'void'): void {
+    // r0 / s0 hold a function's return value; handlers keep them free too
+    this.f = { locals: new Map(), nextReg: 1, nextStr: 1, maxRegs: 1, maxStrs: 1, loops: [], isFunction, retType };
+  }
+
+  private reg(): number {
+    const r = this.f.nextReg++;
+    this.f.maxRegs = Math.max(this.f.maxRegs, this.f.nextReg);
+    if (this.f.nextReg > FRAME_REGS) throw this.tooComplex();
+    return r;
+  }
+
+  private str(): number {
+    const s = this.f.nextStr++;
+    this.f.maxStrs = Math.max(this.f.maxStrs, this.f.nextStr);
+    if (this.f.nextStr > (this.f.isFunction ? FRAME_STRS : HANDLER_STRS)) throw this.tooComplex();
+    return s;
+  }
+
+  private tooComplex(): Error {
+    return new DiagnosticError([diagnostic('semantic error', 'expression too complex: out of interpreter registers', this.here?.loc)]);
+  }
+
+  private temp(type: ScalarType): Val {
+    return { type, n: type === 'long' ? this.reg() : this.str() };
+  }
+
+  private mark(): [number, number] {
+    return [this.f.nextReg, this.f.nextStr];
+  }
+
+  private release([r, s]: [number, number]) {
+    this.f.nextReg = r;
+    this.f.nextStr = s;
+  }
+
+  private declareLocals(locals: Map<string, LocalSym>, params: A.Param[]) {
+    // parameters sit right after r0/s0 in declaration order, split by type
+    for (const p of params) {
+      const l = locals.get(p.name)!;
+      this.f.locals.set(p.name, this.temp(l.type!));
+    }
+    for (const l of locals.values()) {
+      if (l.param) continue;
+      const v = this.temp(l.type!);
+      this.f.locals.set(l.name, v);
+      this.at(l.loc, `identifier '${l.name}'`, () => this.clear(v));
+    }
+  }
+
+  private clear(v: Val) {
+    if (v.type === 'long') this.emit(Op.MOVI, v.n, 0, 0, 0);
+    else this.emit(Op.SCLR, v.n);
+  }
+
+  private loadConst(d: number, value: bigint) {
+    const v = BigInt.asIntN(64, value);
+    const lo = Number(BigInt.asIntN(32, v));
+    this.emit(Op.MOVI, d, 0, 0, lo);
+    if (BigInt(lo) !== v) this.emit(Op.MOVHI, d, 0, 0, Number(BigInt.asIntN(32, v >> 32n)));
+  }
+
+  private move(dst: Val, src: Val) {
+    if (dst.n === src.n) return;
+    this.emit(dst.type === 'long' ? Op.MOV : Op.SMOV, dst.n, src.n);
+  }
+
+  // ---- handlers and functions ----
+
+  compileProbe(p: ResolvedProbe, index: number): number {
+    this.probe = p;
+    this.newFrame(false, 'void');
+    const entry = this.pc;
+    this.at(p.decl.loc, `probe ${p.point.pp}`, () => {
+      this.declareLocals(p.locals, []);
+      this.stmt(p.decl.body);
+      this.emit(Op.HALT);
+    });
+    void index;
+    return entry;
+  }
+
+  compileFunction(fn: FunctionSym) {
+    this.probe = undefined;
+    this.newFrame(true, fn.ret === 'void' || fn.ret === undefined ? 'void' : fn.ret);
+    this.functionPcs.set(fn.decl.name, this.pc);
+    this.at(fn.decl.loc, `function '${fn.decl.name}'`, () => {
+      this.declareLocals(fn.locals, fn.decl.params);
+      this.stmt(fn.decl.body);
+      if (this.f.retType === 'long') this.emit(Op.MOVI, 0, 0, 0, 0);
+      else if (this.f.retType === 'string') this.emit(Op.SCLR, 0);
+      this.emit(Op.RET);
+    });
+  }
+
+  fixCalls() {
+    for (const { pc, name } of this.callFixups) this.patch(pc, this.functionPcs.get(name)!);
+  }
+
+  // ---- statements ----
+
+  private stmt(s: A.Stmt): void {
+    const m = this.mark();
+    this.at(s.loc, s.kind, () => this.stmtInner(s));
+    this.release(m);
+  }
+
+  private stmtInner(s: A.Stmt): void {
+    switch (s.kind) {
+      case 'block':
+        for (const x of s.stmts) this.stmt(x);
+        return;
+      case 'exprstmt':
+        this.expr(s.expr, true);
+        return;
+      case 'if': {
+        const c = this.expr(s.cond)!;
+        const jz = this.emit(Op.JZ, 0, c.n);
+        this.stmt(s.then);
+        if (s.else) {
+          const jend = this.emit(Op.JMP);
+          this.patch(jz, this.pc);
+          this.stmt(s.else);
+          this.patch(jend, this.pc);
+        } else this.patch(jz, this.pc);
+        return;
+      }
+      case 'while': {
+        const top = this.pc;
+        const c = this.expr(s.cond)!;
+        const jz = this.emit(Op.JZ, 0, c.n);
+        this.loop(s.body, top);
+        this.emit(Op.JMP, 0, 0, 0, top);
+        this.patch(jz, this.pc);
+        this.endLoop(this.pc);
+        return;
+      }
+      case 'for': {
+        if (s.init) this.exprStmt(s.init);
+        const top = this.pc;
+        let jz = -1;
+        if (s.cond) {
+          const m = this.mark();
+          const c = this.expr(s.cond)!;
+          jz = this.emit(Op.JZ, 0, c.n);
+          this.release(m);
+        }
+        const loops = this.loopBody(s.body);
+        const stepPc = this.pc;
+        if (s.step) this.exprStmt(s.step);
+        this.emit(Op.JMP, 0, 0, 0, top);
+        if (jz >= 0) this.patch(jz, this.pc);
+        for (const b of loops.breaks) this.patch(b, this.pc);
+        for (const c of loops.continues) this.patch(c, stepPc);
+        return;
+      }
+      case 'foreach':
+        return this.foreach(s);
+      case 'next':
+        this.emit(Op.HALT);
+        return;
+      case 'break':
+      case 'continue': {
+        const l = this.f.loops[this.f.loops.length - 1];
+        const j = this.emit(Op.JMP);
+        (s.kind === 'break' ? l.breaks : l.continues).push(j);
+        return;
+      }
+      case 'return': {
+        if (s.value) {
+          const v = this.expr(s.value)!;
+          this.move({ type: v.type, n: 0 }, v);
+        } else if (this.f.retType === 'long') this.emit(Op.MOVI, 0, 0, 0, 0);
+        else if (this.f.retType === 'string') this.emit(Op.SCLR, 0);
+        this.emit(Op.RET);
+        return;
+      }
+      case 'delete':
+        return this.delete(s);
+      case 'empty':
+        return;
+    }
+  }
+
+  private exprStmt(e: A.Expr) {
+    const m = this.mark();
+    this.expr(e, true);
+    this.release(m);
+  }
+
+  /** Compiles a loop body; break/continue jumps are returned for the caller to patch. */
+  private loopBody(body: A.Stmt) {
+    const l = { breaks: [] as number[], continues: [] as number[] };
+    this.f.loops.push(l);
+    this.stmt(body);
+    this.f.loops.pop();
+    return l;
+  }
+
+  private pendingLoop: { breaks: number[]; continues: number[] } | undefined;
+
+  private loop(body: A.Stmt, continueTarget: number) {
+    const l = this.loopBody(body);
+    for (const c of l.continues) this.patch(c, continueTarget);
+    this.pendingLoop = l;
+  }
+
+  private endLoop(breakTarget: number) {
+    for (const b of this.pendingLoop?.breaks ?? []) this.patch(b, breakTarget);
+    this.pendingLoop = undefined;
+  }
+
+  private foreach(s: A.ForeachStmt) {
+    const arr = this.arrays.get(s.array.name)!;
+    const it = this.reg();
+    let limit: Val | undefined;
+    let count: number | undefined;
+    if (s.limit) {
+      limit = this.expr(s.limit)!;
+      count = this.reg();
+      this.emit(Op.MOVI, count, 0, 0, 0);
+    }
+    this.emit(Op.ITBEGIN, it, 0, arr.cls, arr.id);
+    const top = this.pc;
+    let jlimit = -1;
+    if (limit && count !== undefined) {
+      const t = this.reg();
+      this.emit(Op.GE, t, count, limit.n);
+      jlimit = this.emit(Op.JNZ, 0, t);
+      this.emit(Op.ADDI, count, count, 0, 1);
+    }
+    const jdone = this.emit(Op.ITNEXT, 0, it, 0, 0);
+    s.keys.forEach((k, i) => {
+      const v = this.f.locals.get(k.name)!;
+      this.emit(v.type === 'long' ? Op.KGETI : Op.KGETS, v.n, 0, 0, arr.keyOffsets[i]);
+    });
+    if (s.value) {
+      const v = this.f.locals.get(s.value.name)!;
+      this.emit(v.type === 'long' ? Op.AGET : Op.AGETS, v.n, 0, arr.cls, arr.id);
+    }
+    this.loop(s.body, top);
+    this.emit(Op.JMP, 0, 0, 0, top);
+    this.patch(jdone, this.pc);
+    if (jlimit >= 0) this.patch(jlimit, this.pc);
+    this.endLoop(this.pc);
+  }
+
+  private delete(s: A.DeleteStmt) {
+    const t = s.target;
+    if (t.kind === 'index') {
+      const arr = this.arrays.get(t.array.name)!;
+      this.buildKey(arr, this.evalKeys(t.indices));
+      this.emit(Op.ADEL, 0, 0, arr.cls, arr.id);
+      return;
+    }
+    const arr = this.arrays.get(t.name);
+    if (arr) {
+      this.emit(Op.ACLR, 0, 0, arr.cls, arr.id);
+      return;
+    }
+    const local = this.f.locals.get(t.name);
+    if (local) return this.clear(local);
+    const g = this.globals.get(t.name)!;
+    const z = this.temp(g.type);
+    this.clear(z);
+    this.storeGlobal(g, z);
+  }
+
+  // ---- expressions ----
+
+  /** Evaluates e; returns where its value is (undefined for void calls). */
+  private expr(e: A.Expr, discard = false): Val | undefined {
+    return this.at(e.loc, nearOf(e), () => this.exprInner(e, discard));
+  }
+
+  private long(e: A.Expr): Val {
+    return this.expr(e)!;
+  }
+
+  private exprInner(e: A.Expr, discard: boolean): Val | undefined {
+    switch (e.kind) {
+      case 'number': {
+        const v = this.temp('long');
+        this.loadConst(v.n, e.value);
+        return v;
+      }
+      case 'string': {
+        const v = this.temp('string');
+        this.emit(Op.SCONST, v.n, 0, 0, this.stringConst(e.value));
+        return v;
+      }
+      case 'ident': {
+        const local = this.f.locals.get(e.name);
+        if (local) return local;
+        return this.loadGlobal(this.globals.get(e.name)!);
+      }
+      case 'tvar': {
+        const f = this.probe!.point.contextVars.get(e.name)!;
+        if (f.kind === 'int') {
+          const v = this.temp('long');
+          this.emit(Op.TPLD, v.n, 0, f.size | (f.signed ? 0x80 : 0), f.offset);
+          return v;
+        }
+        const v = this.temp('string');
+        this.emit(Op.TPSTR, v.n, 0, f.kind === 'char_array' ? 1 : 0, f.offset);
+        return v;
+      }
+      case 'index': {
+        const arr = this.arrays.get(e.array.name)!;
+        this.buildKey(arr, this.evalKeys(e.indices));
+        const v = this.temp(arr.valueType);
+        this.emit(arr.valueType === 'long' ? Op.AGET : Op.AGETS, v.n, 0, arr.cls, arr.id);
+        return v;
+      }
+      case 'in': {
+        const arr = this.arrays.get(e.array.name)!;
+        this.buildKey(arr, this.evalKeys(e.keys));
+        const v = this.temp('long');
+        this.emit(Op.AIN, v.n, 0, arr.cls, arr.id);
+        return v;
+      }
+      case 'binary': {
+        const l = this.long(e.left);
+        const r = this.long(e.right);
+        if (e.op === '.') {
+          const v = this.temp('string');
+          this.emit(Op.SCAT, v.n, l.n, r.n);
+          return v;
+        }
+        const v = this.temp('long');
+        if (CMP[e.op] !== undefined) {
+          if (l.type === 'string') this.emit(Op.SCMP, v.n, l.n, r.n, SCMP_OF[e.op]);
+          else this.emit(CMP[e.op], v.n, l.n, r.n);
+        } else this.emit(ARITH[e.op], v.n, l.n, r.n);
+        return v;
+      }
+      case 'logical': {
+        // short circuit: the result is 0/1 like C
+        const v = this.temp('long');
+        const l = this.long(e.left);
+        this.emit(Op.MOVI, v.n, 0, 0, e.op === '&&' ? 0 : 1);
+        const j1 = this.emit(e.op === '&&' ? Op.JZ : Op.JNZ, 0, l.n);
+        const r = this.long(e.right);
+        this.emit(Op.NE, v.n, r.n, this.zero());
+        this.patch(j1, this.pc);
+        return v;
+      }
+      case 'unary': {
+        const a = this.long(e.operand);
+        if (e.op === '+') return a;
+        const v = this.temp('long');
+        this.emit(e.op === '-' ? Op.NEG : e.op === '!' ? Op.LNOT : Op.BNOT, v.n, a.n);
+        return v;
+      }
+      case 'ternary': {
+        const c = this.long(e.cond);
+        const jz = this.emit(Op.JZ, 0, c.n);
+        const a = this.expr(e.then)!;
+        const v = this.temp(a.type);
+        this.move(v, a);
+        const jend = this.emit(Op.JMP);
+        this.patch(jz, this.pc);
+        const b = this.expr(e.else)!;
+        this.move(v, b);
+        this.patch(jend, this.pc);
+        return v;
+      }
+      case 'assign':
+        return this.assign(e);
+      case 'incdec':
+        return this.incdec(e, discard);
+      case 'call':
+        return this.call(e);
+    }
+  }
+
+  private zeroReg: number | undefined;
+
+  /** A register holding 0, for `x != 0` normalisation. */
+  private zero(): number {
+    const z = this.reg();
+    this.emit(Op.MOVI, z, 0, 0, 0);
+    return z;
+  }
+
+  private loadGlobal(g: GlobalInfo): Val {
+    const v = this.temp(g.type);
+    this.emit(g.type === 'long' ? Op.GLD : Op.GLDS, v.n, 0, 0, g.slot);
+    return v;
+  }
+
+  private storeGlobal(g: GlobalInfo, v: Val) {
+    this.emit(g.type === 'long' ? Op.GST : Op.GSTS, 0, v.n, 0, g.slot);
+  }
+
+  /** Index values first (they may use the key buffer themselves), then the key. */
+  private evalKeys(indices: A.Expr[]): Val[] {
+    return indices.map((k) => {
+      const v = this.expr(k)!;
+      // a local's register could be overwritten by a later index expression: copy it
+      if ([...this.f.locals.values()].includes(v)) {
+        const t = this.temp(v.type);
+        this.move(t, v);
+        return t;
+      }
+      return v;
+    });
+  }
+
+  private buildKey(arr: ArrayInfo, keys: Val[]) {
+    this.emit(Op.KCLR);
+    keys.forEach((k, i) => this.emit(k.type === 'long' ? Op.KPUTI : Op.KPUTS, 0, k.n, 0, arr.keyOffsets[i]));
+  }
+
+  private assign(e: A.AssignExpr): Val {
+    const t = e.target;
+    const op = e.op;
+    if (t.kind === 'index') {
+      const arr = this.arrays.get(t.array.name)!;
+      const keys = this.evalKeys(t.indices);
+      const value = this.expr(e.value)!;
+      if (op === '+=' || op === '-=') {
+        let d = value;
+        if (op === '-=') {
+          d = this.temp('long');
+          this.emit(Op.NEG, d.n, value.n);
+        }
+        this.buildKey(arr, keys);
+        const v = this.temp('long');
+        this.emit(Op.AADD, v.n, d.n, arr.cls, arr.id);
+        return v;
+      }
+      let result = value;
+      if (op !== '=') {
+        this.buildKey(arr, keys);
+        const old = this.temp(arr.valueType);
+        this.emit(arr.valueType === 'long' ? Op.AGET : Op.AGETS, old.n, 0, arr.cls, arr.id);
+        result = this.combine(op, old, value);
+      }
+      this.buildKey(arr, keys);
+      this.emit(arr.valueType === 'long' ? Op.ASET : Op.ASETS, 0, result.n, arr.cls, arr.id);
+      return result;
+    }
+    const local = this.f.locals.get(t.name);
+    const value = this.expr(e.value)!;
+    if (local) {
+      if (op === '=') this.move(local, value);
+      else if (op === '.=') this.emit(Op.SCAT, local.n, local.n, this.notAlias(value, local).n);
+      else this.emit(ARITH[op.slice(0, -1)], local.n, local.n, value.n);
+      return local;
+    }
+    const g = this.globals.get(t.name)!;
+    if (op === '+=' || op === '-=') {
+      let d = value;
+      if (op === '-=') {
+        d = this.temp('long');
+        this.emit(Op.NEG, d.n, value.n);
+      }
+      const v = this.temp('long');
+      this.emit(Op.GADD, v.n, d.n, 0, g.slot);
+      return v;
+    }
+    const result = op === '=' ? value : this.combine(op, this.loadGlobal(g), value);
+    this.storeGlobal(g, result);
+    return result;
+  }
+
+  /** SCAT's destination must differ from its second operand. */
+  private notAlias(v: Val, dst: Val): Val {
+    if (v.n !== dst.n) return v;
+    const t = this.temp('string');
+    this.move(t, v);
+    return t;
+  }
+
+  private combine(op: A.AssignOp, old: Val, value: Val): Val {
+    const v = this.temp(old.type);
+    if (op === '.=') this.emit(Op.SCAT, v.n, old.n, value.n);
+    else this.emit(ARITH[op.slice(0, -1)], v.n, old.n, value.n);
+    return v;
+  }
+
+  private incdec(e: A.IncDecExpr, discard: boolean): Val {
+    const delta = e.op === '++' ? 1 : -1;
+    const one = this.temp('long');
+    this.emit(Op.MOVI, one.n, 0, 0, delta);
+    const t = e.target;
+    let after: Val;
+    if (t.kind === 'index') {
+      const arr = this.arrays.get(t.array.name)!;
+      this.buildKey(arr, this.evalKeys(t.indices));
+      after = this.temp('long');
+      this.emit(Op.AADD, after.n, one.n, arr.cls, arr.id);
+    } else {
+      const local = this.f.locals.get(t.name);
+      if (local) {
+        if (e.prefix || discard) {
+          this.emit(Op.ADD, local.n, local.n, one.n);
+          return local;
+        }
+        const before = this.temp('long');
+        this.move(before, local);
+        this.emit(Op.ADD, local.n, local.n, one.n);
+        return before;
+      }
+      const g = this.globals.get(t.name)!;
+      after = this.temp('long');
+      this.emit(Op.GADD, after.n, one.n, 0, g.slot);
+    }
+    if (e.prefix || discard) return after;
+    const before = this.temp('long');
+    this.emit(Op.ADDI, before.n, after.n, 0, -delta);
+    return before;
+  }
+
+  private call(e: A.CallExpr): Val | undefined {
+    if (e.name === 'printf' || e.name === 'print' || e.name === 'println') return this.output(e);
+    const b = BUILTINS.get(e.name);
+    if (b) {
+      const args = e.args.map((a) => this.expr(a)!.n);
+      const r = b.emit(this.builtinEmitter(), args);
+      return b.ret === 'void' ? undefined : { type: b.ret, n: r };
+    }
+    const fn = this.prog.functions.get(e.name)!;
+    // the callee's frame starts at the first free register/slot: r0/s0 there is the result
+    const base = this.reg();
+    const sbase = this.str();
+    const params = fn.decl.params.map((p) => this.temp(fn.locals.get(p.name)!.type!));
+    e.args.forEach((a, i) => {
+      const m = this.mark();
+      this.move(params[i], this.expr(a)!);
+      this.release(m);
+    });
+    const pc = this.emit(Op.CALL, 0, base, sbase, 0);
+    this.callFixups.push({ pc, name: e.name });
+    // everything the callee used above base is dead now; keep only the result slot
+    this.f.nextReg = base + 1;
+    this.f.nextStr = sbase + 1;
+    if (fn.ret === 'long') return { type: 'long', n: base };
+    if (fn.ret === 'string') return { type: 'string', n: sbase };
+    return undefined;
+  }
+
+  private output(e: A.CallExpr): undefined {
+    let text: string;
+    let args: A.Expr[];
+    if (e.name === 'printf') {
+      text = (e.args[0] as A.StringLit).value;
+      args = e.args.slice(1);
+    } else {
+      args = e.args;
+      text = '';
+    }
+    // arguments first: evaluating them may itself print (a function call) and reuse the buffer
+    const vals = args.map((a) => {
+      const v = this.expr(a)!;
+      return v;
+    });
+    if (e.name !== 'printf') {
+      text = vals.map((v) => (v.type === 'long' ? '%d' : '%s')).join('') + (e.name === 'println' ? '\n' : '');
+    }
+    const types = parseFormat(text).args;
+    const id = this.formatId(text, types);
+    this.emit(Op.OBEGIN, 0, 0, 0, id);
+    for (const v of vals) this.emit(v.type === 'long' ? Op.OINT : Op.OSTR, 0, v.n);
+    this.emit(Op.OEND);
+    return undefined;
+  }
+
+  private builtinEmitter(): BuiltinEmitter {
+    return {
+      ctx: (id) => {
+        const v = this.reg();
+        this.emit(Op.CTX, v, 0, 0, id);
+        return v;
+      },
+      ctxString: (id) => {
+        const v = this.str();
+        this.emit(Op.CTXS, v, 0, 0, id);
+        return v;
+      },
+      divConst: (r, by) => {
+        const c = this.reg();
+        this.loadConst(c, by);
+        const v = this.reg();
+        this.emit(Op.DIV, v, r, c);
+        return v;
+      },
+      userString: (a) => {
+        const v = this.str();
+        this.emit(Op.USTR, v, a);
+        return v;
+      },
+      exit: () => void this.emit(Op.EXIT),
+      error: (m) => void this.emit(Op.ERROR, 0, m),
+    };
+  }
+}
+
+function nearOf(e: A.Expr): string {
+  switch (e.kind) {
+    case 'binary':
+    case 'logical':
+    case 'assign':
+    case 'incdec':
+    case 'unary':
+      return `operator '${e.op}'`;
+    case 'ident':
+      return `identifier '${e.name}'`;
+    case 'index':
+    case 'in':
+      return `identifier '${e.array.name}'`;
+    case 'call':
+      return `identifier '${e.name}'`;
+    case 'tvar':
+      return `identifier '$${e.name}'`;
+    case 'ternary':
+      return "operator '?'";
+    case 'number':
+      return `number '${e.value}'`;
+    case 'string':
+      return `string '${e.value}'`;
+  }
+}
+
+export function compile(prog: ResolvedProgram, sources: Record<string, string>): ProgramImage {
+  const g = new CodeGen(prog);
+  const probes: ProbeInfo[] = [];
+  const handle = <R>(fn: () => R): R | undefined => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof DiagnosticError) g.diags.push(...e.diagnostics);
+      else throw e;
+      return undefined;
+    }
+  };
+  prog.probes.forEach((p, index) => {
+    const pc = handle(() => g.compileProbe(p, index)) ?? 0;
+    probes.push({ index, pp: p.point.pp, target: p.point.target, attach: p.point.attach, pc, loc: p.pointNode.loc });
+  });
+  for (const fn of prog.functions.values()) handle(() => g.compileFunction(fn));
+  g.fixCalls();
+  if (probes.length > LIMITS.NPROBES) g.error(`too many probe points (${probes.length}; at most ${LIMITS.NPROBES})`);
+  const data = g.data(probes);
+  if (g.code.length > LIMITS.CODE_INSNS) g.error(`script too large: ${g.code.length} instructions (at most ${LIMITS.CODE_INSNS})`);
+  if (g.diags.length) throw new DiagnosticError(g.diags);
+  void CTX;
+  return {
+    code: g.code.map(encode),
+    data,
+    formats: g.formats,
+    probes,
+    globals: [...g.globals.values()],
+    arrays: [...g.arrays.values()],
+    functions: [...g.functionPcs].map(([name, pc]) => ({ name, pc })),
+    sourceMap: g.sourceMap,
+    sources,
+  };
+}

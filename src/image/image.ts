@@ -1,0 +1,104 @@
+// The program image: everything the runtime and both interpreters need, and nothing of the AST.
+// It is what `-p4 -m NAME` will serialize (msgpackr); keep it plain data.
+import type { Loc } from '../parse/ast';
+
+export type ScalarType = 'long' | 'string';
+
+/** One printf-style format, parsed at compile time; the kernel sends only its id. */
+export interface FormatRef {
+  text: string;
+  args: ScalarType[];
+}
+
+export interface GlobalInfo {
+  name: string;
+  type: ScalarType;
+  /** index into globals_blob.num (long) or gstr_blob.s (string) */
+  slot: number;
+  init?: bigint | string;
+}
+
+export interface ArrayInfo {
+  name: string;
+  id: number;
+  /** index into ARRAY_CLASSES: bit 0 = string values, bit 1 = wide keys */
+  cls: number;
+  keyTypes: ScalarType[];
+  /** byte offset of each index inside the key */
+  keyOffsets: number[];
+  valueType: ScalarType;
+  maxEntries: number;
+}
+
+export type ProbeTarget = 'kernel' | 'user';
+
+/** How the runtime arms one probe point. */
+export type Attach =
+  | { family: 'begin'; order: number }
+  | { family: 'end'; order: number }
+  | { family: 'timer'; periodNs: bigint }
+  | { family: 'tracepoint'; system: string; event: string };
+
+export interface ProbeInfo {
+  /** index used in the cookie and in the pp() table */
+  index: number;
+  /** canonical probe point text, what pp() returns */
+  pp: string;
+  target: ProbeTarget;
+  attach: Attach;
+  /** handler entry pc */
+  pc: number;
+  loc: Loc;
+}
+
+export interface SourceEntry {
+  loc: Loc;
+  /** what stap names in run-time errors: "operator '/'", "identifier 'x'" */
+  near: string;
+}
+
+export interface ProgramImage {
+  /** instructions as unsigned 64-bit words */
+  code: bigint[];
+  /** data area: pp() offset table (NPROBES u32), then NUL-terminated string constants */
+  data: Uint8Array;
+  formats: FormatRef[];
+  probes: ProbeInfo[];
+  globals: GlobalInfo[];
+  arrays: ArrayInfo[];
+  /** functions: name -> entry pc (for the disassembler) */
+  functions: { name: string; pc: number }[];
+  /** pc -> source location */
+  sourceMap: (SourceEntry | undefined)[];
+  /** file name -> text, for diagnostics and -p3 */
+  sources: Record<string, string>;
+}
+
+/** Instruction fields, as the interpreters decode them. */
+export interface Insn {
+  op: number;
+  d: number;
+  a: number;
+  b: number;
+  imm: number;
+}
+
+export function decode(word: bigint): Insn {
+  return {
+    op: Number(word & 0xffn),
+    d: Number((word >> 8n) & 0xffn),
+    a: Number((word >> 16n) & 0xffn),
+    b: Number((word >> 24n) & 0xffn),
+    imm: Number(BigInt.asIntN(32, word >> 32n)),
+  };
+}
+
+export function encode(i: Insn): bigint {
+  return (
+    BigInt(i.op & 0xff) |
+    (BigInt(i.d & 0xff) << 8n) |
+    (BigInt(i.a & 0xff) << 16n) |
+    (BigInt(i.b & 0xff) << 24n) |
+    (BigInt.asUintN(32, BigInt(i.imm)) << 32n)
+  );
+}

@@ -1,0 +1,39 @@
+// One interface for every probe family (ply's provider pattern): match a probe point, say
+// where it runs and how it is armed, and which $context variables it offers.
+import type { ProbePoint } from '../parse/ast';
+import type { Attach, ProbeTarget } from '../image/image';
+import type { TracepointField } from '../kernel/tracefs';
+
+export interface ResolvedPoint {
+  /** canonical probe point text: what pp() returns and -p2 prints */
+  pp: string;
+  target: ProbeTarget;
+  attach: Attach;
+  /** `$name` -> the tracepoint field it reads */
+  contextVars: Map<string, TracepointField>;
+}
+
+/** A provider that recognises the point but cannot offer it says why, in one sentence. */
+export interface Mismatch {
+  error: string;
+}
+
+export interface ProbeProvider {
+  /** first component(s) this provider owns, for the registry */
+  names: string[];
+  resolve(point: ProbePoint): ResolvedPoint | Mismatch;
+}
+
+export function pointText(point: ProbePoint): string {
+  return point.components
+    .map((c) => {
+      if (!c.arg) return c.name;
+      const arg = c.arg.kind === 'string' ? JSON.stringify(c.arg.value) : c.arg.value.toString();
+      return `${c.name}(${arg})`;
+    })
+    .join('.');
+}
+
+export function isMismatch(r: ResolvedPoint | Mismatch): r is Mismatch {
+  return 'error' in r;
+}

@@ -1,0 +1,59 @@
+// Built-in functions: signature for the type checker and lowering for the code generator, in
+// one object per function (ply's `struct func`).
+import { CTX } from '../isa/opcodes';
+import type { ScalarType, ProbeTarget } from '../image/image';
+
+/** What a builtin's lowering may ask of the code generator. */
+export interface BuiltinEmitter {
+  /** CTX into a fresh integer register */
+  ctx(id: number): number;
+  /** CTXS into a fresh string slot */
+  ctxString(id: number): number;
+  /** divides an integer register by a constant into a fresh register */
+  divConst(reg: number, by: bigint): number;
+  userString(addrReg: number): number;
+  exit(): void;
+  error(msgSlot: number): void;
+}
+
+export interface Builtin {
+  name: string;
+  /** fixed parameter types; printf-style builtins are handled by the code generator itself */
+  params: ScalarType[];
+  ret: ScalarType | 'void';
+  /** where it can run; undefined = both */
+  only?: ProbeTarget;
+  /** returns the result register / string slot (or -1 for void) */
+  emit(e: BuiltinEmitter, args: number[]): number;
+}
+
+const ctxLong = (name: string, id: number): Builtin => ({ name, params: [], ret: 'long', emit: (e) => e.ctx(id) });
+const timeOf = (name: string, div: bigint): Builtin => ({
+  name,
+  params: [],
+  ret: 'long',
+  emit: (e) => (div === 1n ? e.ctx(CTX.REALTIME_NS) : e.divConst(e.ctx(CTX.REALTIME_NS), div)),
+});
+
+export const BUILTINS = new Map<string, Builtin>(
+  [
+    ctxLong('pid', CTX.PID),
+    ctxLong('tid', CTX.TID),
+    ctxLong('ppid', CTX.PPID),
+    ctxLong('uid', CTX.UID),
+    ctxLong('gid', CTX.GID),
+    ctxLong('cpu', CTX.CPU),
+    timeOf('gettimeofday_ns', 1n),
+    timeOf('gettimeofday_us', 1_000n),
+    timeOf('gettimeofday_ms', 1_000_000n),
+    timeOf('gettimeofday_s', 1_000_000_000n),
+    { name: 'execname', params: [], ret: 'string', emit: (e) => e.ctxString(CTX.EXECNAME) } as Builtin,
+    { name: 'pp', params: [], ret: 'string', emit: (e) => e.ctxString(CTX.PP) } as Builtin,
+    { name: 'user_string', params: ['long'], ret: 'string', only: 'kernel', emit: (e, [a]) => e.userString(a) } as Builtin,
+    { name: 'exit', params: [], ret: 'void', emit: (e) => (e.exit(), -1) } as Builtin,
+    { name: 'error', params: ['string'], ret: 'void', emit: (e, [m]) => (e.error(m), -1) } as Builtin,
+  ].map((b) => [b.name, b]),
+);
+
+/** printf-family builtins: the code generator lowers them to an output record. */
+export const OUTPUT_BUILTINS = new Set(['printf', 'print', 'println']);

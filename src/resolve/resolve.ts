@@ -1,0 +1,424 @@
+// Resolves probe points through the providers, builds the symbol table (globals, arrays,
+// functions, locals per handler) and infers every symbol's type as stap does: from use,
+// across probes and functions, until nothing changes.
+import type * as A from '../parse/ast';
+import type { ScalarType } from '../image/image';
+import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
+import { resolvePoint, editDistance, type ResolvedPoint } from '../probes';
+import { isMismatch } from '../probes/provider';
+import { BUILTINS, OUTPUT_BUILTINS } from './builtins';
+import { parseFormat, FormatError } from '../output/format';
+
+type T = ScalarType | undefined;
+
+export interface GlobalSym {
+  name: string;
+  decl: A.GlobalDecl;
+  type: T;
+  /** set when used with [..]: the types of its indices */
+  keyTypes?: T[];
+}
+
+export interface LocalSym {
+  name: string;
+  type: T;
+  loc: A.Loc;
+  param: boolean;
+}
+
+export interface FunctionSym {
+  decl: A.FunctionDecl;
+  ret: T | 'void';
+  locals: Map<string, LocalSym>;
+}
+
+export interface ResolvedProbe {
+  decl: A.ProbeDecl;
+  pointNode: A.ProbePoint;
+  point: ResolvedPoint;
+  locals: Map<string, LocalSym>;
+}
+
+export interface ResolvedProgram {
+  script: A.Script;
+  globals: Map<string, GlobalSym>;
+  functions: Map<string, FunctionSym>;
+  /** one per probe point (a probe with two points gives two entries sharing the decl) */
+  probes: ResolvedProbe[];
+}
+
+interface Scope {
+  locals: Map<string, LocalSym>;
+  probe?: ResolvedProbe;
+  fn?: FunctionSym;
+}
+
+export function resolve(script: A.Script): ResolvedProgram {
+  const diags: Diagnostic[] = [];
+  const err = (msg: string, loc?: A.Loc) => {
+    if (!diags.some((d) => d.message === msg && d.loc?.offset === loc?.offset)) diags.push(diagnostic('semantic error', msg, loc));
+  };
+
+  const globals = new Map<string, GlobalSym>();
+  const functions = new Map<string, FunctionSym>();
+  const probes: ResolvedProbe[] = [];
+
+  for (const item of script.items) {
+    if (item.kind === 'global') {
+      if (globals.has(item.name)) err(`duplicate global '${item.name}'`, item.loc);
+      const type: T = item.init ? (item.init.kind === 'number' ? 'long' : 'string') : undefined;
+      globals.set(item.name, { name: item.name, decl: item, type });
+    } else if (item.kind === 'function') {
+      if (functions.has(item.name) || BUILTINS.has(item.name) || OUTPUT_BUILTINS.has(item.name)) err(`duplicate function '${item.name}'`, item.loc);
+      const locals = new Map<string, LocalSym>();
+      for (const p of item.params) locals.set(p.name, { name: p.name, type: undefined, loc: p.loc, param: true });
+      functions.set(item.name, { decl: item, ret: undefined, locals });
+    }
+  }
+  for (const item of script.items) {
+    if (item.kind !== 'probe') continue;
+    for (const pointNode of item.points) {
+      const r = resolvePoint(pointNode);
+      if (isMismatch(r)) {
+        if (!pointNode.optional) err(r.error, pointNode.loc);
+        continue;
+      }
+      probes.push({ decl: item, pointNode, point: r, locals: new Map() });
+    }
+  }
+  if (diags.length) throw new DiagnosticError(diags);
+
+  let changed = true;
+  let final = false;
+
+  const setType = (cur: T, t: T, loc: A.Loc, what: string): T => {
+    if (!t) return cur;
+    if (!cur) {
+      changed = true;
+      return t;
+    }
+    if (cur !== t) err(`type mismatch for ${what}: ${cur} vs. ${t}`, loc);
+    return cur;
+  };
+
+  const lookupVar = (name: string, loc: A.Loc, scope: Scope): { get(): T; set(t: T): void } => {
+    const local = scope.locals.get(name);
+    const g = globals.get(name);
+    if (!local && g) {
+      if (g.keyTypes && final) err(`array '${name}' used as a scalar`, loc);
+      return { get: () => g.type, set: (t) => (g.type = setType(g.type, t, loc, `global '${name}'`)) };
+    }
+    let l = local;
+    if (!l) {
+      l = { name, type: undefined, loc, param: false };
+      scope.locals.set(name, l);
+    }
+    const sym = l;
+    return { get: () => sym.type, set: (t) => (sym.type = setType(sym.type, t, loc, `identifier '${name}'`)) };
+  };
+
+  const arrayOf = (id: A.Ident, nkeys: number): GlobalSym | undefined => {
+    const g = globals.get(id.name);
+    if (!g) {
+      err(`unresolved array '${id.name}': arrays must be declared global`, id.loc);
+      return undefined;
+    }
+    if (!g.keyTypes) {
+      g.keyTypes = Array(nkeys).fill(undefined);
+      changed = true;
+    } else if (g.keyTypes.length !== nkeys) {
+      err(`inconsistent arity for array '${id.name}': ${g.keyTypes.length} vs. ${nkeys} indices`, id.loc);
+      return undefined;
+    }
+    return g;
+  };
+
+  const keysOf = (g: GlobalSym, keys: A.Expr[], scope: Scope) => {
+    keys.forEach((k, i) => {
+      const t = expr(k, scope, g.keyTypes![i]);
+      g.keyTypes![i] = setType(g.keyTypes![i], t, k.loc, `index ${i + 1} of array '${g.name}'`);
+    });
+  };
+
+  /** Infers e's type; `want` pushes a known type down into symbols whose type is unknown. */
+  function expr(e: A.Expr, scope: Scope, want?: T): T {
+    switch (e.kind) {
+      case 'number':
+        return 'long';
+      case 'string':
+        return 'string';
+      case 'ident': {
+        const v = lookupVar(e.name, e.loc, scope);
+        if (want) v.set(want);
+        return v.get();
+      }
+      case 'tvar': {
+        const f = scope.probe?.point.contextVars.get(e.name);
+        if (!f) {
+          if (!scope.probe) err(`context variable '$${e.name}' used outside a probe`, e.loc);
+          else {
+            const names = [...scope.probe.point.contextVars.keys()];
+            const hint = names.length ? ` (alternatives: ${names.map((n) => '$' + n).join(' ')})` : '';
+            err(`unable to find context variable '$${e.name}' in ${scope.probe.point.pp}${hint}`, e.loc);
+          }
+          return undefined;
+        }
+        if (f.kind === 'int') return 'long';
+        if (f.kind === 'dataloc_string' || f.kind === 'char_array') return 'string';
+        err(`context variable '$${e.name}' has type '${f.ctype}', which tapvm cannot read yet`, e.loc);
+        return undefined;
+      }
+      case 'index': {
+        const g = arrayOf(e.array, e.indices.length);
+        if (!g) return undefined;
+        keysOf(g, e.indices, scope);
+        if (want) g.type = setType(g.type, want, e.loc, `array '${g.name}'`);
+        return g.type;
+      }
+      case 'binary': {
+        if (e.op === '.') {
+          expr(e.left, scope, 'string');
+          expr(e.right, scope, 'string');
+          checkIs(e.left, scope, 'string');
+          checkIs(e.right, scope, 'string');
+          return 'string';
+        }
+        if (['<', '<=', '>', '>=', '==', '!='].includes(e.op)) {
+          const l = expr(e.left, scope);
+          const r = expr(e.right, scope, l);
+          if (!l && r) expr(e.left, scope, r);
+          if (l && r && l !== r) err(`type mismatch: comparing ${l} with ${r}`, e.loc);
+          return 'long';
+        }
+        expr(e.left, scope, 'long');
+        expr(e.right, scope, 'long');
+        checkIs(e.left, scope, 'long');
+        checkIs(e.right, scope, 'long');
+        return 'long';
+      }
+      case 'logical':
+        expr(e.left, scope, 'long');
+        expr(e.right, scope, 'long');
+        checkIs(e.left, scope, 'long');
+        checkIs(e.right, scope, 'long');
+        return 'long';
+      case 'unary':
+        expr(e.operand, scope, 'long');
+        checkIs(e.operand, scope, 'long');
+        return 'long';
+      case 'incdec':
+        expr(e.target, scope, 'long');
+        checkIs(e.target, scope, 'long');
+        return 'long';
+      case 'assign': {
+        if (e.op === '.=') {
+          expr(e.target, scope, 'string');
+          expr(e.value, scope, 'string');
+          checkIs(e.value, scope, 'string');
+          return 'string';
+        }
+        if (e.op !== '=') {
+          expr(e.target, scope, 'long');
+          expr(e.value, scope, 'long');
+          checkIs(e.value, scope, 'long');
+          return 'long';
+        }
+        const vt = expr(e.value, scope, want);
+        const tt = expr(e.target, scope, vt);
+        if (!vt && tt) expr(e.value, scope, tt);
+        if (vt && tt && vt !== tt) err(`type mismatch in assignment: ${tt} = ${vt}`, e.loc);
+        return tt ?? vt;
+      }
+      case 'ternary': {
+        expr(e.cond, scope, 'long');
+        const a = expr(e.then, scope, want);
+        const b = expr(e.else, scope, want ?? a);
+        if (!a && b) expr(e.then, scope, b);
+        if (a && b && a !== b) err(`type mismatch in ?: branches: ${a} vs. ${b}`, e.loc);
+        return a ?? b;
+      }
+      case 'in': {
+        const g = arrayOf(e.array, e.keys.length);
+        if (g) keysOf(g, e.keys, scope);
+        return 'long';
+      }
+      case 'call':
+        return call(e, scope, want);
+    }
+  }
+
+  /** After inference settles, reports an expression of the wrong type. */
+  function checkIs(e: A.Expr, scope: Scope, t: ScalarType) {
+    if (!final) return;
+    const saved = changed;
+    const got = expr(e, scope);
+    changed = saved;
+    if (got && got !== t) err(`type mismatch: expected ${t}, found ${got}`, e.loc);
+  }
+
+  function call(e: A.CallExpr, scope: Scope, want?: T): T {
+    if (OUTPUT_BUILTINS.has(e.name)) {
+      if (e.name === 'printf') {
+        const [fmt, ...rest] = e.args;
+        if (!fmt || fmt.kind !== 'string') {
+          err('printf needs a literal format string', e.loc);
+          return undefined;
+        }
+        try {
+          const pf = parseFormat(fmt.value);
+          if (pf.args.length !== rest.length) err(`printf format expects ${pf.args.length} argument(s), got ${rest.length}`, e.loc);
+          rest.forEach((a, i) => {
+            const t = pf.args[i];
+            expr(a, scope, t);
+            if (t) checkIs(a, scope, t);
+          });
+        } catch (x) {
+          if (x instanceof FormatError) err(`invalid format string: ${x.message}`, fmt.loc);
+          else throw x;
+        }
+      } else {
+        for (const a of e.args) expr(a, scope);
+      }
+      return undefined;
+    }
+    const b = BUILTINS.get(e.name);
+    if (b) {
+      if (e.args.length !== b.params.length) err(`function '${e.name}' takes ${b.params.length} argument(s), got ${e.args.length}`, e.loc);
+      e.args.forEach((a, i) => {
+        if (b.params[i]) {
+          expr(a, scope, b.params[i]);
+          checkIs(a, scope, b.params[i]);
+        }
+      });
+      if (b.only === 'kernel' && scope.probe?.point.target === 'user') err(`function '${e.name}' can only be used in kernel probes`, e.loc);
+      return b.ret === 'void' ? undefined : b.ret;
+    }
+    const f = functions.get(e.name);
+    if (!f) {
+      const names = [...functions.keys(), ...BUILTINS.keys(), ...OUTPUT_BUILTINS];
+      const close = names.filter((n) => editDistance(n, e.name) <= 2).slice(0, 5);
+      err(`unresolved function '${e.name}'${close.length ? ` (similar: ${close.join(', ')})` : ''}`, e.loc);
+      return undefined;
+    }
+    if (e.args.length !== f.decl.params.length) {
+      err(`function '${e.name}' takes ${f.decl.params.length} argument(s), got ${e.args.length}`, e.loc);
+      return undefined;
+    }
+    e.args.forEach((a, i) => {
+      const p = f.locals.get(f.decl.params[i].name)!;
+      const t = expr(a, scope, p.type);
+      p.type = setType(p.type, t, a.loc, `parameter '${p.name}' of '${e.name}'`);
+    });
+    if (want && f.ret === undefined) {
+      f.ret = want;
+      changed = true;
+    }
+    return f.ret === 'void' ? undefined : f.ret;
+  }
+
+  function stmt(s: A.Stmt, scope: Scope, inLoop: boolean): void {
+    switch (s.kind) {
+      case 'block':
+        for (const x of s.stmts) stmt(x, scope, inLoop);
+        return;
+      case 'exprstmt':
+        expr(s.expr, scope);
+        return;
+      case 'if':
+        expr(s.cond, scope, 'long');
+        checkIs(s.cond, scope, 'long');
+        stmt(s.then, scope, inLoop);
+        if (s.else) stmt(s.else, scope, inLoop);
+        return;
+      case 'while':
+        expr(s.cond, scope, 'long');
+        checkIs(s.cond, scope, 'long');
+        stmt(s.body, scope, true);
+        return;
+      case 'for':
+        if (s.init) expr(s.init, scope);
+        if (s.cond) {
+          expr(s.cond, scope, 'long');
+          checkIs(s.cond, scope, 'long');
+        }
+        if (s.step) expr(s.step, scope);
+        stmt(s.body, scope, true);
+        return;
+      case 'foreach': {
+        const g = arrayOf(s.array, s.keys.length);
+        if (g) {
+          s.keys.forEach((k, i) => {
+            const v = lookupVar(k.name, k.loc, scope);
+            v.set(g.keyTypes![i]);
+            g.keyTypes![i] = setType(g.keyTypes![i], v.get(), k.loc, `index ${i + 1} of array '${g.name}'`);
+          });
+          if (s.value) {
+            const v = lookupVar(s.value.name, s.value.loc, scope);
+            v.set(g.type);
+            g.type = setType(g.type, v.get(), s.value.loc, `array '${g.name}'`);
+          }
+        }
+        if (s.limit) expr(s.limit, scope, 'long');
+        if (final && scope.probe?.point.target === 'kernel') err('foreach in a kernel probe is not supported yet: iterate in a timer, begin or end probe', s.loc);
+        stmt(s.body, scope, true);
+        return;
+      }
+      case 'next':
+        if (final && !scope.probe) err("'next' outside a probe handler", s.loc);
+        return;
+      case 'break':
+      case 'continue':
+        if (final && !inLoop) err(`'${s.kind}' outside a loop`, s.loc);
+        return;
+      case 'return':
+        if (!scope.fn) {
+          if (final) err("'return' outside a function", s.loc);
+          return;
+        }
+        if (s.value) {
+          const t = expr(s.value, scope, scope.fn.ret === 'void' ? undefined : scope.fn.ret);
+          if (t) {
+            if (scope.fn.ret === undefined) {
+              scope.fn.ret = t;
+              changed = true;
+            } else if (scope.fn.ret !== t) err(`type mismatch for return value of '${scope.fn.decl.name}': ${scope.fn.ret} vs. ${t}`, s.loc);
+          }
+        }
+        return;
+      case 'delete':
+        if (s.target.kind === 'index') expr(s.target, scope);
+        else if (!globals.get(s.target.name)?.keyTypes) expr(s.target, scope);
+        if (final && s.target.kind === 'ident' && globals.get(s.target.name)?.keyTypes && scope.probe?.point.target === 'kernel')
+          err('deleting a whole array in a kernel probe is not supported yet', s.loc);
+        return;
+      case 'empty':
+        return;
+    }
+  }
+
+  const pass = () => {
+    for (const p of probes) stmt(p.decl.body, { locals: p.locals, probe: p }, false);
+    for (const f of functions.values()) stmt(f.decl.body, { locals: f.locals, fn: f }, false);
+  };
+  for (let i = 0; changed && i < 50; i++) {
+    changed = false;
+    pass();
+  }
+  final = true;
+  pass();
+
+  for (const f of functions.values()) {
+    if (f.ret === undefined) f.ret = 'void';
+    for (const l of f.locals.values()) if (!l.type) err(`unresolved type for identifier '${l.name}'`, l.loc);
+  }
+  for (const p of probes) for (const l of p.locals.values()) if (!l.type) err(`unresolved type for identifier '${l.name}'`, l.loc);
+  for (const g of globals.values()) {
+    // an unused global is elided by stap with a warning; tapvm keeps it as a long
+    if (!g.type) g.type = 'long';
+    g.keyTypes?.forEach((t, i) => {
+      if (!t) err(`unresolved type for index ${i + 1} of array '${g.name}'`, g.decl.loc);
+    });
+  }
+  if (diags.length) throw new DiagnosticError(diags.sort((a, b) => (a.loc?.offset ?? 0) - (b.loc?.offset ?? 0)));
+  return { script, globals, functions, probes };
+}

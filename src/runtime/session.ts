@@ -1,0 +1,291 @@
+// One running script: claims a slot in the pinned interpreter, writes code and maps, arms the
+// probes, runs begin/timer/end in the user-space interpreter, formats kernel records, and
+// cleans up on exit(), an error, Ctrl-C or SIGTERM.
+import * as fs from 'fs';
+import { addon, BPF_ANY, BPF_MAP_TYPE, type Link, type RingBufferReader } from '../native';
+import type { ProgramImage, ProbeInfo } from '../image/image';
+import { LIMITS, REC, ARRAY_CLASSES } from '../isa/opcodes';
+import type { VmEvent } from '../vm/backend';
+import { runHandler, type UserContextValues } from '../vm/interp';
+import { openInterpreter, type Interpreter } from './interpreter';
+import { withLock } from './lock';
+import { KernelBackend, classMapName, createInnerMap, outerKey, type ClassMapName } from './kernel-backend';
+import {
+  SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
+  encodeCodeBlob, sumCounters, type Counters,
+} from './layout';
+import { decodeRecord } from './records';
+import { OutputFormatter, errorMessage } from './output';
+import { readTracepoint } from '../kernel/tracefs';
+
+export interface SessionOptions {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  maxAction: number;
+  maxErrors: number;
+  /** -v: called with each phase's description */
+  verbose?: (msg: string) => void;
+  ringBytes?: number;
+}
+
+export interface SessionResult {
+  exitCode: number;
+  counters: Counters;
+}
+
+function procStart(pid: number): bigint {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // field 22 (starttime), counted after the ")" that ends the command name
+    return BigInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return 0n;
+  }
+}
+
+const slotKeyOf = (slot: number) => {
+  const k = Buffer.alloc(4);
+  k.writeUInt32LE(slot);
+  return k;
+};
+
+export class Session {
+  readonly vm: Interpreter;
+  slot = -1;
+  private links: Link[] = [];
+  private ring: number = -1;
+  private reader: RingBufferReader | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private backend!: KernelBackend;
+  private output: OutputFormatter;
+  private errors = 0;
+  private stopping = false;
+  private done!: (r: SessionResult) => void;
+  private finished: Promise<SessionResult>;
+  private ncpus = addon().numPossibleCpus();
+  private ctx: UserContextValues;
+
+  constructor(
+    private img: ProgramImage,
+    private opts: SessionOptions,
+  ) {
+    this.vm = openInterpreter();
+    this.output = new OutputFormatter(img, opts.out);
+    this.finished = new Promise((r) => (this.done = r));
+    this.ctx = {
+      pid: BigInt(process.pid),
+      tid: BigInt(process.pid),
+      ppid: BigInt(process.ppid),
+      uid: BigInt(process.getuid?.() ?? 0),
+      gid: BigInt(process.getgid?.() ?? 0),
+      cpu: 0n,
+      execname: 'tapvm',
+    };
+  }
+
+  /** Claims a free slot: unused, or owned by a process that no longer exists. */
+  private claimSlot(): number {
+    return withLock(() => {
+      const a = addon();
+      for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
+        const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(slot), SESSION_SIZE);
+        const s = cur ? decodeSession(cur) : undefined;
+        if (s && s.ownerPid !== 0n && procStart(Number(s.ownerPid)) === s.ownerStart && s.ownerStart !== 0n) continue;
+        this.scrubSlot(slot);
+        a.mapUpdate(
+          this.vm.maps.sessions,
+          slotKeyOf(slot),
+          encodeSession({ active: 0, maxaction: this.opts.maxAction, realtimeOff: realtimeOffset(), ownerPid: BigInt(process.pid), ownerStart: procStart(process.pid) }),
+          BPF_ANY,
+        );
+        return slot;
+      }
+      throw new Error(`all ${LIMITS.NSESSIONS} session slots are in use`);
+    });
+  }
+
+  /** Removes what a dead owner left in a slot: its arrays, ring buffer and counters. */
+  private scrubSlot(slot: number) {
+    const a = addon();
+    for (let cls = 0; cls < ARRAY_CLASSES.length; cls++)
+      for (let id = 0; id < 64; id++) a.mapDelete(this.vm.maps[classMapName(cls)], outerKey(slot, id));
+    try {
+      a.mapDelete(this.vm.maps.rings, slotKeyOf(slot));
+    } catch {
+      /* array-of-maps slots may already be empty */
+    }
+    a.mapUpdate(this.vm.maps.counters, slotKeyOf(slot), Buffer.alloc(COUNTERS_SIZE * this.ncpus), BPF_ANY);
+  }
+
+  private setActive(active: number) {
+    const a = addon();
+    const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(this.slot), SESSION_SIZE)!;
+    const s = decodeSession(cur);
+    s.active = active;
+    a.mapUpdate(this.vm.maps.sessions, slotKeyOf(this.slot), encodeSession(s), BPF_ANY);
+  }
+
+  private install() {
+    const a = addon();
+    const key = slotKeyOf(this.slot);
+    a.mapUpdate(this.vm.maps.code, key, encodeCodeBlob(this.img.code, this.img.data), BPF_ANY);
+    const nums = Buffer.alloc(GLOBALS_BLOB_SIZE);
+    const strs = Buffer.alloc(GSTR_BLOB_SIZE);
+    for (const g of this.img.globals) {
+      if (g.init === undefined) continue;
+      if (g.type === 'long') nums.writeBigInt64LE(BigInt.asIntN(64, g.init as bigint), g.slot * 8);
+      else Buffer.from(String(g.init), 'latin1').subarray(0, LIMITS.MAXSTRINGLEN - 1).copy(strs, g.slot * LIMITS.MAXSTRINGLEN);
+    }
+    a.mapUpdate(this.vm.maps.globals, key, nums, BPF_ANY);
+    a.mapUpdate(this.vm.maps.gstrs, key, strs, BPF_ANY);
+
+    const inner = new Map<number, number>();
+    const fdv = Buffer.alloc(4);
+    for (const arr of this.img.arrays) {
+      const fd = createInnerMap(arr);
+      inner.set(arr.id, fd);
+      fdv.writeUInt32LE(fd);
+      a.mapUpdate(this.vm.maps[classMapName(arr.cls)], outerKey(this.slot, arr.id), fdv, BPF_ANY);
+    }
+    const outer = Object.fromEntries([0, 1, 2, 3].map((c) => [classMapName(c), this.vm.maps[classMapName(c)]])) as Record<ClassMapName, number>;
+    this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(ev));
+
+    this.ring = a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, this.opts.ringBytes ?? 1 << 22, 0, -1);
+    fdv.writeUInt32LE(this.ring);
+    a.mapUpdate(this.vm.maps.rings, key, fdv, BPF_ANY);
+    this.reader = a.ringBuffer(this.ring, (data) => this.onEvent(decodeRecord(this.img, data)));
+  }
+
+  private cookie(p: ProbeInfo): bigint {
+    return (BigInt(this.slot) << 48n) | (BigInt(p.index) << 32n) | BigInt(p.pc);
+  }
+
+  private attachKernelProbes() {
+    for (const p of this.img.probes) {
+      if (p.attach.family !== 'tracepoint') continue;
+      const tp = readTracepoint(p.attach.system, p.attach.event);
+      if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);
+      this.links.push(this.attachThroughStub(tp.id, this.cookie(p), `${p.attach.system}:${p.attach.event}`));
+    }
+  }
+
+  /** The first stub not yet on this tracepoint takes the link (the kernel answers EEXIST). */
+  private attachThroughStub(tpId: number, cookie: bigint, name: string): Link {
+    for (const stub of this.vm.stubs) {
+      try {
+        return addon().attachTracepoint(stub, tpId, cookie);
+      } catch (e) {
+        if ((e as { errno?: number }).errno !== 17 /* EEXIST */) throw e;
+      }
+    }
+    throw new Error(`tracepoint ${name} already carries ${this.vm.stubs.length} tapvm probes, the most one host can attach`);
+  }
+
+  private runUser(p: ProbeInfo) {
+    runHandler(this.img, p.pc, p.index, this.backend, this.ctx, { maxAction: this.opts.maxAction });
+  }
+
+  private onEvent(ev: VmEvent) {
+    if (ev.type === 'print') this.output.print(ev);
+    else if (ev.type === 'exit') this.requestStop();
+    else {
+      this.errors++;
+      this.output.flush();
+      this.opts.err.write(errorMessage(this.img, ev) + '\n');
+      if (this.errors > this.opts.maxErrors) this.requestStop();
+    }
+  }
+
+  private requestStop() {
+    if (this.stopping) return;
+    this.stopping = true;
+    setImmediate(() => this.stop());
+  }
+
+  async run(): Promise<SessionResult> {
+    const v = this.opts.verbose;
+    const t0 = process.hrtime.bigint();
+    this.slot = this.claimSlot();
+    this.install();
+    this.attachKernelProbes();
+    v?.(`attached ${this.links.length} kernel probe(s) in slot ${this.slot} in ${ms(t0)}ms`);
+
+    const onSignal = () => this.requestStop();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+
+    const byOrder = (fam: 'begin' | 'end') =>
+      this.img.probes
+        .filter((p) => p.attach.family === fam)
+        .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
+    for (const p of byOrder('begin')) {
+      if (this.errors > this.opts.maxErrors) break;
+      this.runUser(p);
+    }
+    if (!this.stopping) {
+      this.setActive(1);
+      v?.(`kernel probes armed ${ms(t0)}ms after start of run`);
+      for (const p of this.img.probes) {
+        if (p.attach.family !== 'timer') continue;
+        const periodMs = Number(p.attach.periodNs) / 1e6;
+        this.timers.push(setInterval(() => !this.stopping && this.runUser(p), periodMs));
+      }
+      const hasWork = this.img.probes.some((p) => p.attach.family !== 'begin' && p.attach.family !== 'end');
+      // a script of only begin/end probes ends after begin, as stap's does
+      if (!hasWork) this.requestStop();
+    }
+    const r = await this.finished;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    return r;
+  }
+
+  private stop() {
+    this.setActive(0);
+    for (const t of this.timers) clearInterval(t);
+    for (const l of this.links) l.close();
+    this.links = [];
+    this.reader?.consume();
+    const endProbes = this.img.probes
+      .filter((p) => p.attach.family === 'end')
+      .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
+    for (const p of endProbes) this.runUser(p);
+    const counters = this.release();
+    const e = Number(counters.errors) > this.errors ? Number(counters.errors) : this.errors;
+    if (e || counters.skipped) this.opts.err.write(`WARNING: Number of errors: ${e}, skipped probes: ${counters.skipped}\n`);
+    if (counters.lost) this.opts.err.write(`WARNING: ${counters.lost} output record(s) lost: the ring buffer was full\n`);
+    this.output.flush();
+    this.done({ exitCode: e ? 1 : 0, counters });
+  }
+
+  /** Frees the slot: detach the arrays and ring buffer from the shared maps, drop ownership. */
+  private release(): Counters {
+    const a = addon();
+    const key = slotKeyOf(this.slot);
+    const raw = a.mapLookup(this.vm.maps.counters, key, COUNTERS_SIZE * this.ncpus);
+    const counters = raw ? sumCounters(raw, this.ncpus) : { lost: 0n, skipped: 0n, errors: 0n, runs: 0n };
+    this.reader?.close();
+    withLock(() => {
+      this.scrubSlot(this.slot);
+      a.mapUpdate(this.vm.maps.sessions, key, Buffer.alloc(SESSION_SIZE), BPF_ANY);
+    });
+    for (const fd of this.backend.inner.values()) a.close(fd);
+    if (this.ring >= 0) a.close(this.ring);
+    return counters;
+  }
+}
+
+function ms(t0: bigint): string {
+  return (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1);
+}
+
+/** CLOCK_REALTIME - CLOCK_MONOTONIC in ns: the kernel adds it to bpf_ktime_get_ns(). */
+export function realtimeOffset(): bigint {
+  const mono = process.hrtime.bigint();
+  const real = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  return real - mono;
+}
+
+void REC;

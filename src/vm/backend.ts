@@ -1,0 +1,32 @@
+// What the user-space interpreter reads and writes: the session's BPF maps through the addon
+// (runtime/kernel-backend.ts), or plain memory (vm/memory-backend.ts) for tests and dry runs.
+import type { ArrayInfo } from '../image/image';
+
+/** Output the interpreter produces; the kernel sends the same events as ring buffer records. */
+export type VmEvent =
+  | { type: 'print'; format: number; values: (bigint | string)[]; pc: number }
+  | { type: 'exit'; pc: number }
+  | { type: 'error'; code: number; pc: number; message?: string };
+
+export interface VmBackend {
+  globalGet(slot: number): bigint;
+  globalSet(slot: number, v: bigint): void;
+  /** atomically add, returns the new value */
+  globalAdd(slot: number, v: bigint): bigint;
+  gstrGet(slot: number): string;
+  gstrSet(slot: number, s: string): void;
+  /** value bytes (8 for long arrays, MAXSTRINGLEN for string arrays) or null when absent */
+  arrayGet(arr: ArrayInfo, key: Uint8Array): Uint8Array | null;
+  /** false when the array is full */
+  arraySet(arr: ArrayInfo, key: Uint8Array, value: Uint8Array): boolean;
+  arrayDelete(arr: ArrayInfo, key: Uint8Array): void;
+  arrayClear(arr: ArrayInfo): void;
+  /** every key, each keySize bytes, in the map's iteration order */
+  arrayKeys(arr: ArrayInfo): Uint8Array[];
+  emit(ev: VmEvent): void;
+}
+
+/** Context values the user-space interpreter answers for CTX/CTXS (pid() in begin is tapvm's). */
+export interface UserContext {
+  pp: string;
+}

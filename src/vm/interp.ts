@@ -1,0 +1,612 @@
+// tapvm's user-space interpreter: vm/tapvm.bpf.c in TypeScript. It runs begin/end probes (and
+// anything else user space runs) against a VmBackend. The cases of step() are the C's, in the
+// same order and with the same names, so the two read side by side; the user-space-only
+// opcodes (ACLR, ITBEGIN, ITNEXT: the kernel's default case) come last, before default.
+//
+// Registers are a BigInt64Array, so every store wraps to signed 64 bits like the kernel's __s64.
+// Strings are byte strings (see ./strings): one char per byte, at most MAXSTRINGLEN-1 bytes.
+import { ARRAY_CLASSES, CTX, ERR, LIMITS, Op, SCMP } from '../isa/opcodes';
+import type { ArrayInfo, ProgramImage } from '../image/image';
+import type { VmBackend } from './backend';
+import { cstr, readStr, strBytes, toByteString, writeStr } from './strings';
+
+const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES } =
+  LIMITS;
+
+/** What CTX/CTXS answer in user space (realtime comes from the clock, pp() from the image). */
+export interface UserContextValues {
+  pid: bigint;
+  tid: bigint;
+  ppid: bigint;
+  uid: bigint;
+  gid: bigint;
+  cpu: bigint;
+  /** text; CTXS gives its UTF-8 bytes, at most 15 like the kernel's comm */
+  execname: string;
+  /** CLOCK_REALTIME in ns; defaults to the process clock (tests pin it) */
+  realtimeNs?: () => bigint;
+}
+
+export interface RunOptions {
+  /** instructions per handler, like the session's maxaction (bpf_loop iterations) */
+  maxAction: number;
+}
+
+export interface RunResult {
+  status: 'halted' | 'error' | 'maxaction';
+  /** instructions executed (step() calls), the one that halted or failed included */
+  steps: number;
+}
+
+const ST_RUNNING = 0;
+const ST_HALTED = 1;
+const ST_ERROR = 2;
+
+/** sizeof(struct rec_hdr): OBEGIN's outlen, so OUTPUT errors happen where the kernel's do */
+const REC_HDR = 16;
+
+interface Frame {
+  retPc: number;
+  fp: number;
+  sfp: number;
+}
+
+/** The output record being built: what the kernel writes into st->out. */
+interface OutRecord {
+  /** false until the first OBEGIN (the kernel's header is then stale: OEND sends nothing) */
+  begun: boolean;
+  format: number;
+  pc: number;
+  values: (bigint | string)[];
+}
+
+interface KeyIterator {
+  keys: Uint8Array[];
+  pos: number;
+}
+
+/** struct vm_state */
+interface VmState {
+  r: BigInt64Array;
+  s: string[];
+  key: Uint8Array;
+  keyView: DataView;
+  out: OutRecord;
+  frames: Frame[];
+  iters: KeyIterator[];
+  pc: number;
+  fp: number;
+  sfp: number;
+  depth: number;
+  status: number;
+  outlen: number;
+  probe: number;
+}
+
+/** The image, decoded once: the code blob as the kernel sees it (zeros, i.e. HALT, after the
+ * last instruction, CODE_INSNS long) and the arrays by id. An image is plain immutable data. */
+interface Decoded {
+  code: bigint[];
+  arraysSrc: ArrayInfo[];
+  op: Uint8Array;
+  d: Uint8Array;
+  a: Uint8Array;
+  b: Uint8Array;
+  imm: Int32Array;
+  arrays: Map<number, ArrayInfo>;
+}
+
+const decodedCache = new WeakMap<ProgramImage, Decoded>();
+
+function decodeImage(img: ProgramImage): Decoded {
+  const hit = decodedCache.get(img);
+  if (hit && hit.code === img.code && hit.arraysSrc === img.arrays) return hit;
+  const dec: Decoded = {
+    code: img.code,
+    arraysSrc: img.arrays,
+    op: new Uint8Array(CODE_INSNS),
+    d: new Uint8Array(CODE_INSNS),
+    a: new Uint8Array(CODE_INSNS),
+    b: new Uint8Array(CODE_INSNS),
+    imm: new Int32Array(CODE_INSNS),
+    arrays: new Map(),
+  };
+  const n = Math.min(img.code.length, CODE_INSNS);
+  for (let i = 0; i < n; i++) {
+    const w = BigInt.asUintN(64, img.code[i]);
+    const lo = Number(w & 0xffffffffn);
+    dec.op[i] = lo & 0xff;
+    dec.d[i] = (lo >>> 8) & 0xff;
+    dec.a[i] = (lo >>> 16) & 0xff;
+    dec.b[i] = lo >>> 24;
+    dec.imm[i] = Number(BigInt.asIntN(32, w >> 32n));
+  }
+  for (const arr of img.arrays) if (!dec.arrays.has(arr.id & 0xffff)) dec.arrays.set(arr.id & 0xffff, arr);
+  decodedCache.set(img, dec);
+  return dec;
+}
+
+/** struct loop_ctx */
+interface LoopCtx {
+  st: VmState;
+  code: Decoded;
+  img: ProgramImage;
+  backend: VmBackend;
+  ctx: UserContextValues;
+}
+
+// CLOCK_REALTIME = a monotonic clock + an offset taken once, like the kernel's
+// bpf_ktime_get_ns() + session->realtime_off.
+let realtimeOff: bigint | undefined;
+function defaultRealtimeNs(): bigint {
+  const mono = process.hrtime.bigint();
+  if (realtimeOff === undefined) {
+    const ms = performance.timeOrigin + performance.now();
+    const whole = Math.floor(ms);
+    realtimeOff = BigInt(whole) * 1000000n + BigInt(Math.floor((ms - whole) * 1e6)) - mono;
+  }
+  return mono + realtimeOff;
+}
+
+/** pp() of the running probe: the image's probe with that index, as bytes. */
+function probePp(img: ProgramImage, probe: number): string {
+  const p = img.probes[probe]?.index === probe ? img.probes[probe] : img.probes.find((x) => x.index === probe);
+  return p ? cstr(toByteString(p.pp)) : '';
+}
+
+/** array_inner(): the array whose id is the instruction's, if it lives in class cls. */
+function arrayInner(lc: LoopCtx, cls: number, id: number): ArrayInfo | null {
+  const arr = lc.code.arrays.get(id);
+  return arr !== undefined && arr.cls === cls && cls < ARRAY_CLASSES.length ? arr : null;
+}
+
+/** The key the map sees: the key buffer's first keySize bytes (a copy: backends may keep it). */
+function keyOf(st: VmState, arr: ArrayInfo): Uint8Array {
+  return st.key.slice(0, ARRAY_CLASSES[arr.cls].keySize);
+}
+
+function i64Bytes(v: bigint): Uint8Array {
+  const buf = new Uint8Array(8);
+  new DataView(buf.buffer).setBigInt64(0, v, true);
+  return buf;
+}
+
+function readI64(buf: Uint8Array): bigint {
+  if (buf.length < 8) {
+    const tmp = new Uint8Array(8);
+    tmp.set(buf);
+    buf = tmp;
+  }
+  return new DataView(buf.buffer, buf.byteOffset, 8).getBigInt64(0, true);
+}
+
+/** Ends the handler with an error record (message only for ERROR's USER). */
+function raise(lc: LoopCtx, code: number, pc: number, msg?: string): number {
+  if (msg === undefined) lc.backend.emit({ type: 'error', code, pc });
+  else lc.backend.emit({ type: 'error', code, pc, message: msg });
+  lc.st.status = ST_ERROR;
+  return 1;
+}
+
+/** The C's str_cmp: bytes compared unsigned, up to MAXSTRINGLEN. */
+function strCmp(x: string, y: string): number {
+  for (let i = 0; i < MAXSTRINGLEN; i++) {
+    const cx = i < x.length ? x.charCodeAt(i) : 0;
+    const cy = i < y.length ? y.charCodeAt(i) : 0;
+
+    if (cx !== cy) return cx < cy ? -1 : 1;
+    if (!cx) return 0;
+  }
+  return 0;
+}
+
+const b2n = (v: boolean): bigint => (v ? 1n : 0n);
+
+// The C's R(x) and S(x) are r[rd], r[ra], r[rb] and s[sd], s[sa], s[sb] below.
+function step(lc: LoopCtx): number {
+  const st = lc.st;
+  const code = lc.code;
+  const pc = st.pc;
+  const at = pc & (CODE_INSNS - 1);
+  const op = code.op[at], d = code.d[at], a = code.a[at], b = code.b[at];
+  const imm = code.imm[at];
+  const fp = st.fp, sfp = st.sfp;
+  const r = st.r, s = st.s;
+  const rd = (fp + d) & (NREGS - 1), ra = (fp + a) & (NREGS - 1), rb = (fp + b) & (NREGS - 1);
+  const sd = (sfp + d) & (NSTRS - 1), sa = (sfp + a) & (NSTRS - 1), sb = (sfp + b) & (NSTRS - 1);
+  const okey = imm & 0xffff;
+  const backend = lc.backend;
+  let arr: ArrayInfo | null;
+  let vp: Uint8Array | null;
+  let x: bigint, y: bigint;
+
+  st.pc = (pc + 1) >>> 0;
+  switch (op) {
+    case Op.HALT:
+      st.status = ST_HALTED;
+      return 1;
+    case Op.MOVI:
+      r[rd] = BigInt(imm);
+      break;
+    case Op.MOVHI:
+      r[rd] = (r[rd] & 0xffffffffn) | (BigInt(imm >>> 0) << 32n);
+      break;
+    case Op.MOV:
+      r[rd] = r[ra];
+      break;
+    case Op.ADD:
+      r[rd] = r[ra] + r[rb];
+      break;
+    case Op.SUB:
+      r[rd] = r[ra] - r[rb];
+      break;
+    case Op.MUL:
+      r[rd] = r[ra] * r[rb];
+      break;
+    case Op.DIV:
+    case Op.MOD: {
+      /* the kernel divides magnitudes, then fixes the sign: INT64_MIN / -1 == INT64_MIN */
+      x = r[ra];
+      y = r[rb];
+      if (y === 0n) return raise(lc, ERR.DIV0, pc);
+      const ux = x < 0n ? -x : x;
+      const uy = y < 0n ? -y : y;
+      if (op === Op.DIV) {
+        const q = ux / uy;
+        r[rd] = x < 0n !== y < 0n ? -q : q;
+      } else {
+        const q = ux % uy;
+        r[rd] = x < 0n ? -q : q;
+      }
+      break;
+    }
+    case Op.AND:
+      r[rd] = r[ra] & r[rb];
+      break;
+    case Op.OR:
+      r[rd] = r[ra] | r[rb];
+      break;
+    case Op.XOR:
+      r[rd] = r[ra] ^ r[rb];
+      break;
+    case Op.SHL:
+      r[rd] = r[ra] << (r[rb] & 63n);
+      break;
+    case Op.SHR:
+      r[rd] = r[ra] >> (r[rb] & 63n);
+      break;
+    case Op.ADDI:
+      r[rd] = r[ra] + BigInt(imm);
+      break;
+    case Op.NEG:
+      r[rd] = -r[ra];
+      break;
+    case Op.BNOT:
+      r[rd] = ~r[ra];
+      break;
+    case Op.LNOT:
+      r[rd] = b2n(!r[ra]);
+      break;
+    case Op.EQ:
+      r[rd] = b2n(r[ra] === r[rb]);
+      break;
+    case Op.NE:
+      r[rd] = b2n(r[ra] !== r[rb]);
+      break;
+    case Op.LT:
+      r[rd] = b2n(r[ra] < r[rb]);
+      break;
+    case Op.LE:
+      r[rd] = b2n(r[ra] <= r[rb]);
+      break;
+    case Op.GT:
+      r[rd] = b2n(r[ra] > r[rb]);
+      break;
+    case Op.GE:
+      r[rd] = b2n(r[ra] >= r[rb]);
+      break;
+    case Op.JMP:
+      st.pc = imm >>> 0;
+      break;
+    case Op.JZ:
+      if (!r[ra]) st.pc = imm >>> 0;
+      break;
+    case Op.JNZ:
+      if (r[ra]) st.pc = imm >>> 0;
+      break;
+    case Op.CALL: {
+      const dep = st.depth;
+
+      if (dep >= MAXNESTING - 1 || fp + a > NREGS - 64 || sfp + b > NSTRS - 8) return raise(lc, ERR.NESTING, pc);
+      const f = st.frames[dep & (MAXNESTING - 1)];
+      f.retPc = (pc + 1) >>> 0;
+      f.fp = fp;
+      f.sfp = sfp;
+      st.depth = dep + 1;
+      st.fp = fp + a;
+      st.sfp = sfp + b;
+      st.pc = imm >>> 0;
+      break;
+    }
+    case Op.RET: {
+      let dep = st.depth;
+
+      if (dep === 0) {
+        st.status = ST_HALTED;
+        return 1;
+      }
+      dep--;
+      st.depth = dep;
+      const f = st.frames[dep & (MAXNESTING - 1)];
+      st.pc = f.retPc;
+      st.fp = f.fp;
+      st.sfp = f.sfp;
+      break;
+    }
+    case Op.SCONST:
+      s[sd] = readStr(lc.img.data, (imm >>> 0) & (DATA_BYTES - 1));
+      break;
+    case Op.SMOV:
+      if (d !== a) s[sd] = s[sa];
+      break;
+    case Op.SCAT: {
+      /* sa, then as much of sb as fits in MAXSTRINGLEN-1 bytes */
+      const n = s[sa].length & (MAXSTRINGLEN - 1);
+      s[sd] = s[sa].slice(0, n) + s[sb].slice(0, MAXSTRINGLEN - n - 1);
+      break;
+    }
+    case Op.SCMP: {
+      const c = strCmp(s[sa], s[sb]);
+
+      switch (imm) {
+        case SCMP.EQ: r[rd] = b2n(c === 0); break;
+        case SCMP.NE: r[rd] = b2n(c !== 0); break;
+        case SCMP.LT: r[rd] = b2n(c < 0); break;
+        case SCMP.LE: r[rd] = b2n(c <= 0); break;
+        case SCMP.GT: r[rd] = b2n(c > 0); break;
+        default: r[rd] = b2n(c >= 0); break;
+      }
+      break;
+    }
+    case Op.SCLR:
+      s[sd] = '';
+      break;
+    case Op.GLD:
+      r[rd] = backend.globalGet((imm >>> 0) & (NGLOBALS - 1));
+      break;
+    case Op.GST:
+      backend.globalSet((imm >>> 0) & (NGLOBALS - 1), r[ra]);
+      break;
+    case Op.GADD:
+      x = r[ra];
+      r[rd] = backend.globalAdd((imm >>> 0) & (NGLOBALS - 1), x);
+      break;
+    case Op.GLDS:
+    case Op.GSTS:
+      if (op === Op.GLDS) s[sd] = cstr(backend.gstrGet((imm >>> 0) & (NGSTRS - 1)));
+      else backend.gstrSet((imm >>> 0) & (NGSTRS - 1), s[sa]);
+      break;
+    case Op.KCLR:
+      st.key.fill(0);
+      break;
+    case Op.KPUTI:
+      st.keyView.setBigInt64((imm >>> 0) & 255, r[ra], true);
+      break;
+    case Op.KPUTS:
+      writeStr(st.key, (imm >>> 0) & 255, s[sa]);
+      break;
+    case Op.KGETI:
+      r[rd] = st.keyView.getBigInt64((imm >>> 0) & 255, true);
+      break;
+    case Op.KGETS:
+      s[sd] = readStr(st.key, (imm >>> 0) & 255);
+      break;
+    case Op.AGET:
+    case Op.AGETS:
+    case Op.AIN:
+      /* class bit 0 = string values: AGET sees only long-valued classes, AGETS string ones */
+      arr = arrayInner(lc, op === Op.AGET ? b & ~1 : op === Op.AGETS ? b | 1 : b, okey);
+      vp = arr ? backend.arrayGet(arr, keyOf(st, arr)) : null;
+      if (op === Op.AIN) r[rd] = b2n(vp !== null);
+      else if (op === Op.AGET) r[rd] = vp ? readI64(vp) : 0n;
+      else if (vp) s[sd] = readStr(vp, 0);
+      else s[sd] = '';
+      break;
+    case Op.ASET:
+    case Op.ASETS:
+      arr = arrayInner(lc, op === Op.ASET ? b & ~1 : b | 1, okey);
+      if (
+        !arr ||
+        !backend.arraySet(
+          arr,
+          keyOf(st, arr),
+          op === Op.ASET ? i64Bytes(r[ra]) : strBytes(s[sa], ARRAY_CLASSES[arr.cls].valueSize),
+        )
+      )
+        return raise(lc, ERR.OVERFLOW, pc);
+      break;
+    case Op.AADD: {
+      arr = arrayInner(lc, b & ~1, okey);
+      if (!arr) return raise(lc, ERR.OVERFLOW, pc);
+      const k = keyOf(st, arr);
+      vp = backend.arrayGet(arr, k);
+      if (!vp) {
+        if (!backend.arraySet(arr, k, i64Bytes(0n))) return raise(lc, ERR.OVERFLOW, pc);
+        vp = backend.arrayGet(arr, k);
+        if (!vp) return raise(lc, ERR.OVERFLOW, pc);
+      }
+      x = r[ra];
+      const nv = BigInt.asIntN(64, readI64(vp) + x);
+      if (!backend.arraySet(arr, k, i64Bytes(nv))) return raise(lc, ERR.OVERFLOW, pc);
+      r[rd] = nv;
+      break;
+    }
+    case Op.ADEL:
+      arr = arrayInner(lc, b, okey);
+      if (arr) backend.arrayDelete(arr, keyOf(st, arr));
+      break;
+    case Op.CTX:
+      switch (imm) {
+        case CTX.PID:
+          r[rd] = lc.ctx.pid;
+          break;
+        case CTX.TID:
+          r[rd] = lc.ctx.tid;
+          break;
+        case CTX.PPID:
+          r[rd] = lc.ctx.ppid;
+          break;
+        case CTX.UID:
+          r[rd] = lc.ctx.uid;
+          break;
+        case CTX.GID:
+          r[rd] = lc.ctx.gid;
+          break;
+        case CTX.CPU:
+          r[rd] = lc.ctx.cpu;
+          break;
+        case CTX.REALTIME_NS:
+          r[rd] = (lc.ctx.realtimeNs ?? defaultRealtimeNs)();
+          break;
+        default:
+          return raise(lc, ERR.OPCODE, pc);
+      }
+      break;
+    case Op.CTXS:
+      if (imm === CTX.EXECNAME) {
+        /* bpf_get_current_comm(S(d), 16) */
+        s[sd] = cstr(toByteString(lc.ctx.execname), 16);
+      } else if (imm === CTX.PP) {
+        s[sd] = probePp(lc.img, st.probe & (NPROBES - 1));
+      } else {
+        return raise(lc, ERR.OPCODE, pc);
+      }
+      break;
+    case Op.TPLD:
+    case Op.TPSTR:
+    case Op.USTR:
+      /* kernel only: no tracepoint record nor user memory here */
+      return raise(lc, ERR.OPCODE, pc);
+    case Op.OBEGIN: {
+      const h = st.out;
+
+      h.begun = true;
+      h.format = imm >>> 0;
+      h.pc = pc;
+      h.values = [];
+      st.outlen = REC_HDR;
+      break;
+    }
+    case Op.OINT: {
+      const off = st.outlen;
+
+      if (off > OUTMAX - 8) return raise(lc, ERR.OUTPUT, pc);
+      st.out.values.push(r[ra]);
+      st.outlen = off + 8;
+      break;
+    }
+    case Op.OSTR: {
+      const off = st.outlen;
+
+      if (off > OUTMAX - MAXSTRINGLEN - 2) return raise(lc, ERR.OUTPUT, pc);
+      const n = s[sa].length;
+      st.out.values.push(s[sa]);
+      st.outlen = off + 2 + n;
+      break;
+    }
+    case Op.OEND: {
+      const len = st.outlen;
+
+      if (len > OUTMAX) return raise(lc, ERR.OUTPUT, pc);
+      const h = st.out;
+      if (h.begun) backend.emit({ type: 'print', format: h.format, values: h.values.slice(), pc: h.pc });
+      break;
+    }
+    case Op.EXIT:
+      backend.emit({ type: 'exit', pc });
+      break;
+    case Op.ERROR:
+      return raise(lc, ERR.USER, pc, s[sa]);
+    /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
+    case Op.ACLR:
+      arr = arrayInner(lc, b, okey);
+      if (arr) backend.arrayClear(arr);
+      break;
+    case Op.ITBEGIN: {
+      arr = arrayInner(lc, b, okey);
+      const keys = arr ? backend.arrayKeys(arr).map((k) => k.slice()) : [];
+      r[rd] = BigInt(st.iters.length);
+      st.iters.push({ keys, pos: 0 });
+      break;
+    }
+    case Op.ITNEXT: {
+      x = r[ra];
+      const it = x >= 0n && x < BigInt(st.iters.length) ? st.iters[Number(x)] : undefined;
+
+      if (!it) return raise(lc, ERR.FAULT, pc);
+      if (it.pos < it.keys.length) {
+        const k = it.keys[it.pos++];
+        st.key.fill(0);
+        st.key.set(k.length > KEYMAX ? k.subarray(0, KEYMAX) : k);
+      } else {
+        st.pc = imm >>> 0;
+      }
+      break;
+    }
+    default:
+      return raise(lc, ERR.OPCODE, pc);
+  }
+  return 0;
+}
+
+function newState(): VmState {
+  const key = new Uint8Array(KEYMAX);
+  const frames: Frame[] = [];
+  for (let i = 0; i < MAXNESTING; i++) frames.push({ retPc: 0, fp: 0, sfp: 0 });
+  return {
+    r: new BigInt64Array(NREGS),
+    s: new Array<string>(NSTRS).fill(''),
+    key,
+    keyView: new DataView(key.buffer),
+    out: { begun: false, format: 0, pc: 0, values: [] },
+    frames,
+    iters: [],
+    pc: 0,
+    fp: 0,
+    sfp: 0,
+    depth: 0,
+    status: ST_RUNNING,
+    outlen: 0,
+    probe: 0,
+  };
+}
+
+/**
+ * Runs one handler from pc, like the kernel's run(): at most opts.maxAction instructions, then
+ * a MAXACTION error whose pc is the next instruction. Events go to backend.emit. Every run
+ * starts from zeroed registers, empty strings and a zeroed key buffer.
+ */
+export function runHandler(
+  img: ProgramImage,
+  pc: number,
+  probeIndex: number,
+  backend: VmBackend,
+  ctx: UserContextValues,
+  opts: RunOptions,
+): RunResult {
+  const st = newState();
+  const lc: LoopCtx = { st, code: decodeImage(img), img, backend, ctx };
+  st.pc = pc >>> 0;
+  st.probe = probeIndex & 0xffff;
+
+  let steps = 0;
+  while (steps < opts.maxAction) {
+    steps++;
+    if (step(lc)) break;
+  }
+  if (st.status === ST_RUNNING) {
+    backend.emit({ type: 'error', code: ERR.MAXACTION, pc: st.pc });
+    return { status: 'maxaction', steps };
+  }
+  return { status: st.status === ST_HALTED ? 'halted' : 'error', steps };
+}

@@ -1,0 +1,96 @@
+// Kernel test harness: runs the real CLI against the real kernel, with a trigger process that
+// makes the system calls a test counts, filtered on the trigger's own pid.
+import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const CLI = path.join(ROOT, 'bin', 'tapvm');
+const TRIGGER_SRC = path.join(__dirname, 'fixtures', 'trigger.c');
+const TRIGGER = '/tmp/tapvm-test-trigger';
+
+/** In CI a kernel test that cannot run fails; elsewhere it may be skipped with a reason. */
+export function kernelTestsPossible(): { ok: boolean; why?: string } {
+  if (process.getuid?.() !== 0) return { ok: false, why: 'kernel tests need root' };
+  if (!fs.existsSync(path.join(ROOT, 'native', 'build', 'Release', 'tapvm.node'))) return { ok: false, why: 'native addon not built' };
+  return { ok: true };
+}
+
+export function buildTrigger(): string {
+  if (!fs.existsSync(TRIGGER) || fs.statSync(TRIGGER).mtimeMs < fs.statSync(TRIGGER_SRC).mtimeMs) {
+    execFileSync('cc', ['-O2', '-o', TRIGGER, TRIGGER_SRC]);
+  }
+  return TRIGGER;
+}
+
+export interface Trigger {
+  pid: number;
+  proc: ChildProcess;
+  go(): void;
+  exited: Promise<number | null>;
+}
+
+/** Starts a trigger and resolves once it is waiting for SIGUSR1. */
+export async function startTrigger(...args: string[]): Promise<Trigger> {
+  const proc = spawn(buildTrigger(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((res) => proc.on('exit', (c) => res(c)));
+  await new Promise<void>((res, rej) => {
+    proc.stdout!.once('data', () => res());
+    proc.once('error', rej);
+  });
+  return { pid: proc.pid!, proc, go: () => proc.kill('SIGUSR1'), exited };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  proc: ChildProcess;
+  /** resolves when the session's kernel probes are live (needs -v, added by runTapvm) */
+  armed: Promise<void>;
+  done: Promise<RunResult>;
+}
+
+export function runTapvm(args: string[], opts: { timeoutMs?: number; verbose?: boolean } = {}): Running {
+  const full = opts.verbose === false ? args : ['-v', ...args];
+  const proc = spawn(process.execPath, [CLI, ...full], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let armedResolve!: () => void;
+  const armed = new Promise<void>((r) => (armedResolve = r));
+  proc.stdout!.on('data', (d) => (stdout += d));
+  proc.stderr!.on('data', (d) => {
+    stderr += d;
+    if (/probes armed/.test(stderr)) armedResolve();
+  });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+  const done = new Promise<RunResult>((res) =>
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      armedResolve();
+      res({ code, stdout, stderr: opts.verbose === false ? stderr : stripPasses(stderr) });
+    }),
+  );
+  return { proc, armed, done };
+}
+
+/** -v lines ("Pass N: ...") are for the harness; tests assert on the rest of stderr. */
+export function stripPasses(s: string): string {
+  return s
+    .split('\n')
+    .filter((l) => !/^Pass \d/.test(l))
+    .join('\n');
+}
+
+export function runTapvmSync(args: string[], input?: string): RunResult {
+  try {
+    const stdout = execFileSync(process.execPath, [CLI, ...args], { input, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
+    return { code: 0, stdout, stderr: '' };
+  } catch (e) {
+    const x = e as { status: number | null; stdout: string; stderr: string };
+    return { code: x.status, stdout: x.stdout, stderr: x.stderr };
+  }
+}

@@ -1,0 +1,145 @@
+// The walking skeleton's must-work cases, end to end on the real kernel.
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { kernelTestsPossible, runTapvm, runTapvmSync, startTrigger, buildTrigger } from './helpers';
+
+const can = kernelTestsPossible();
+if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
+const d = can.ok ? describe : describe.skip;
+
+d('walking skeleton on the kernel', () => {
+  beforeAll(() => {
+    buildTrigger();
+  });
+
+  it('prints hello world from a begin probe and exits 0', () => {
+    const r = runTapvmSync(['-e', 'probe begin { printf("hello world\\n"); exit() }']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hello world\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('counts exactly the getppid calls of its own trigger through syscall.getppid', async () => {
+    const t = await startTrigger('getppid', '5000');
+    const run = runTapvm([
+      '-e',
+      `global n; probe syscall.getppid { if (pid() == ${t.pid}) n++ }
+       probe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) { printf("%d\\n", n); exit() } }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('5000\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('reports a positive getppid count from a timer probe (the README one-liner)', async () => {
+    const t = await startTrigger('getppid', '-1');
+    const run = runTapvm(['-e', 'global n; probe syscall.getppid { n++ } probe timer.ms(500) { printf("%d\\n", n); exit() }']);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    t.proc.kill('SIGKILL');
+    expect(r.code).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThan(0);
+  });
+
+  it('sees the exec of /bin/true with execname() "true" in sched_process_exec', async () => {
+    const t = await startTrigger('exec');
+    const run = runTapvm([
+      '-e',
+      `probe kernel.trace("sched:sched_process_exec") { if (pid() == ${t.pid}) { printf("%s %s %d\\n", execname(), $filename, $pid); exit() } }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`true /bin/true ${t.pid}\n`);
+  });
+
+  it('counts openat per execname in an array and iterates it in a timer probe', async () => {
+    const file = path.join(os.tmpdir(), `tapvm-open-${process.pid}`);
+    fs.writeFileSync(file, 'x');
+    const t = await startTrigger('open', file, '321');
+    const run = runTapvm([
+      '-e',
+      `global c; probe syscall.openat { if (pid() == ${t.pid}) c[execname(), user_string($filename)]++ }
+       probe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) exit() }
+       probe end { foreach ([k, f] in c) printf("%s %s %d\\n", k, f, c[k, f]) }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`tapvm-test-trig ${file} 321\n`);
+  });
+
+  it('runs end probes and exits 0 on SIGTERM', async () => {
+    const run = runTapvm(['-e', 'probe syscall.getppid { } probe end { printf("bye\\n") }']);
+    await run.armed;
+    run.proc.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.stdout).toBe('bye\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('gives a parse error with file:line:col, the source line and a caret, exit 1', () => {
+    const r = runTapvmSync(['-e', 'probe begin { x = }']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('parse error: expected expression');
+    expect(r.stderr).toContain('at: <input>:1:19');
+    expect(r.stderr).toContain('source: probe begin { x = }\n                               ^');
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+
+  it('says in one sentence that a tracepoint does not exist', () => {
+    const r = runTapvmSync(['-e', 'probe kernel.trace("sched:no_such_event") { }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/semantic error: no match for probe point kernel\.trace\("sched:no_such_event"\): this kernel has no tracepoint sched:no_such_event/);
+  });
+
+  it('reports division by zero in a kernel probe as stap does, with the location', async () => {
+    const t = await startTrigger('getppid', '1');
+    const run = runTapvm(['-e', `global z; probe syscall.getppid { if (pid() == ${t.pid}) printf("%d\\n", 10 / z) }`]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("ERROR: division by 0 near operator '/' at <input>:1:");
+    expect(r.stderr).toContain('WARNING: Number of errors: 1, skipped probes: 0');
+  });
+
+  it('runs two sessions at the same time without disturbing each other', async () => {
+    const t = await startTrigger('getppid', '2000');
+    const script = (tag: string) =>
+      `global n; probe syscall.getppid { if (pid() == ${t.pid}) n++ }
+       probe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) { printf("${tag} %d\\n", n); exit() } }`;
+    const a = runTapvm(['-e', script('a')]);
+    const b = runTapvm(['-e', script('b')]);
+    await Promise.all([a.armed, b.armed]);
+    t.go();
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect(ra.stdout).toBe('a 2000\n');
+    expect(rb.stdout).toBe('b 2000\n');
+  });
+
+  it('-o writes the output to a file', () => {
+    const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
+    const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe('to file\n');
+  });
+
+  it('-v says whether the interpreter was loaded or reused (warm start verifies nothing)', () => {
+    const r = spawnSync(process.execPath, [require.resolve('../../bin/tapvm'), '-v', '-e', 'probe begin { exit() }'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/Pass 4: (reused the pinned interpreter .* no program loaded or verified|loaded and verified the interpreter)/);
+    const again = spawnSync(process.execPath, [require.resolve('../../bin/tapvm'), '-v', '-e', 'probe begin { exit() }'], { encoding: 'utf8' });
+    expect(again.stderr).toMatch(/Pass 4: reused the pinned interpreter/);
+  });
+});
