@@ -91,7 +91,7 @@ enum tapvm_op {
 	OP_RET = 28, /* -: pop frame; the callee's r0/s0 are the caller's ra/sb */
 	OP_SCONST = 29, /* sd, o: sd = string constant at data[imm] */
 	OP_SMOV = 30, /* sd, sa: sd = sa */
-	OP_SCAT = 31, /* sd, sa, sb: sd = sa . sb, truncated to MAXSTRINGLEN-1 bytes; sd != sb */
+	OP_SCAT = 31, /* sd, sa, sb: sd = sa . sb, truncated to MAXSTRINGLEN-1 bytes (built in a scratch buffer: sd may alias sa or sb) */
 	OP_SCMP = 32, /* rd, sa, sb, n: rd = strcmp(sa, sb) <cond imm> 0 */
 	OP_SCLR = 33, /* sd: sd = "" */
 	OP_GLD = 34, /* rd, g: rd = global[imm] */

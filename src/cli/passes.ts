@@ -33,7 +33,9 @@ export class PassTimer {
   interpreter(vm: Interpreter) {
     if (!this.log) return;
     if (vm.loaded) {
-      const insns = Object.entries(vm.verifiedInsns).map(([p, n]) => `${p} ${n}`).join(', ');
+      const stubs = Object.keys(vm.verifiedInsns).filter((p) => p.startsWith('tapvm_tp_stub'));
+      const main = Object.entries(vm.verifiedInsns).filter(([p]) => !stubs.includes(p));
+      const insns = main.map(([p, n]) => `${p} ${n}`).join(', ') + `, ${stubs.length} tracepoint stubs ${vm.verifiedInsns[stubs[0]] ?? 0} each`;
       this.log(`Pass 4: loaded and verified the interpreter (cold start: ${vm.loadMs.toFixed(1)}ms in the verifier; processed insns: ${insns}), pinned at ${vm.pinDir} ${this.lap()}`);
     } else this.log(`Pass 4: reused the pinned interpreter at ${vm.pinDir} (warm start: no program loaded or verified) ${this.lap()}`);
   }

@@ -522,8 +522,6 @@ class CodeGen {
     }
   }
 
-  private zeroReg: number | undefined;
-
   /** A register holding 0, for `x != 0` normalisation. */
   private zero(): number {
     const z = this.reg();
@@ -593,7 +591,7 @@ class CodeGen {
     const value = this.expr(e.value)!;
     if (local) {
       if (op === '=') this.move(local, value);
-      else if (op === '.=') this.emit(Op.SCAT, local.n, local.n, this.notAlias(value, local).n);
+      else if (op === '.=') this.emit(Op.SCAT, local.n, local.n, value.n);
       else this.emit(ARITH[op.slice(0, -1)], local.n, local.n, value.n);
       return local;
     }
@@ -611,14 +609,6 @@ class CodeGen {
     const result = op === '=' ? value : this.combine(op, this.loadGlobal(g), value);
     this.storeGlobal(g, result);
     return result;
-  }
-
-  /** SCAT's destination must differ from its second operand. */
-  private notAlias(v: Val, dst: Val): Val {
-    if (v.n !== dst.n) return v;
-    const t = this.temp('string');
-    this.move(t, v);
-    return t;
   }
 
   private combine(op: A.AssignOp, old: Val, value: Val): Val {

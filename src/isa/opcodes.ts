@@ -77,7 +77,7 @@ export const enum Op {
   RET = 28, // -: pop frame; the callee's r0/s0 are the caller's ra/sb
   SCONST = 29, // sd, o: sd = string constant at data[imm]
   SMOV = 30, // sd, sa: sd = sa
-  SCAT = 31, // sd, sa, sb: sd = sa . sb, truncated to MAXSTRINGLEN-1 bytes; sd != sb
+  SCAT = 31, // sd, sa, sb: sd = sa . sb, truncated to MAXSTRINGLEN-1 bytes (built in a scratch buffer: sd may alias sa or sb)
   SCMP = 32, // rd, sa, sb, n: rd = strcmp(sa, sb) <cond imm> 0
   SCLR = 33, // sd: sd = ""
   GLD = 34, // rd, g: rd = global[imm]

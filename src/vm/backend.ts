@@ -2,7 +2,12 @@
 // (runtime/kernel-backend.ts), or plain memory (vm/memory-backend.ts) for tests and dry runs.
 import type { ArrayInfo } from '../image/image';
 
-/** Output the interpreter produces; the kernel sends the same events as ring buffer records. */
+/**
+ * Output the interpreter produces; the kernel sends the same events as ring buffer records.
+ * Strings (print values, error messages, and gstrGet/gstrSet below) are byte strings: one char
+ * per byte (latin1), no NUL, at most MAXSTRINGLEN-1 bytes, exactly the kernel's bytes
+ * (src/vm/strings.ts: fromByteString for text, Buffer.from(s, 'latin1') for output).
+ */
 export type VmEvent =
   | { type: 'print'; format: number; values: (bigint | string)[]; pc: number }
   | { type: 'exit'; pc: number }

@@ -87,6 +87,7 @@ interface VmState {
  * last instruction, CODE_INSNS long) and the arrays by id. An image is plain immutable data. */
 interface Decoded {
   code: bigint[];
+  codeLen: number;
   arraysSrc: ArrayInfo[];
   op: Uint8Array;
   d: Uint8Array;
@@ -100,9 +101,10 @@ const decodedCache = new WeakMap<ProgramImage, Decoded>();
 
 function decodeImage(img: ProgramImage): Decoded {
   const hit = decodedCache.get(img);
-  if (hit && hit.code === img.code && hit.arraysSrc === img.arrays) return hit;
+  if (hit && hit.code === img.code && hit.codeLen === img.code.length && hit.arraysSrc === img.arrays) return hit;
   const dec: Decoded = {
     code: img.code,
+    codeLen: img.code.length,
     arraysSrc: img.arrays,
     op: new Uint8Array(CODE_INSNS),
     d: new Uint8Array(CODE_INSNS),
