@@ -61,12 +61,17 @@ class CodeGen {
     for (const g of prog.globals.values()) {
       if (g.keyTypes) {
         const keyTypes = g.keyTypes as ScalarType[];
-        const keyOffsets: number[] = [];
+        // long indices first, then strings: a key offset is one byte (the VMs mask imm & 255),
+        // so a long after two strings (offset 256) wrapped onto the first string. This way a
+        // key that fits KEYMAX has every long below 256 and every string at most at 144.
+        const keyOffsets: number[] = keyTypes.map(() => 0);
         let size = 0;
-        for (const t of keyTypes) {
-          keyOffsets.push(size);
-          size += t === 'long' ? 8 : LIMITS.MAXSTRINGLEN;
-        }
+        for (const kind of ['long', 'string'] as const)
+          keyTypes.forEach((t, i) => {
+            if (t !== kind) return;
+            keyOffsets[i] = size;
+            size += t === 'long' ? 8 : LIMITS.MAXSTRINGLEN;
+          });
         const cls = (g.type === 'string' ? 1 : 0) | (size > 16 ? 2 : 0);
         if (size > ARRAY_CLASSES[cls].keySize) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
         this.arrays.set(g.name, { name: g.name, id: ids++, cls, keyTypes, keyOffsets, valueType: g.type!, maxEntries: LIMITS.MAXMAPENTRIES });
@@ -364,7 +369,8 @@ class CodeGen {
     let limit: Val | undefined;
     let count: number | undefined;
     if (s.limit) {
-      limit = this.expr(s.limit)!;
+      // evaluated once, as stap does: a local limit is copied, the body may change it
+      limit = this.snapshot(this.expr(s.limit)!);
       count = this.reg();
       this.emit(Op.MOVI, count, 0, 0, 0);
     }
@@ -378,19 +384,26 @@ class CodeGen {
       this.emit(Op.ADDI, count, count, 0, 1);
     }
     const jdone = this.emit(Op.ITNEXT, 0, it, 0, 0);
-    s.keys.forEach((k, i) => {
-      const v = this.f.locals.get(k.name)!;
-      this.emit(v.type === 'long' ? Op.KGETI : Op.KGETS, v.n, 0, 0, arr.keyOffsets[i]);
-    });
-    if (s.value) {
-      const v = this.f.locals.get(s.value.name)!;
-      this.emit(v.type === 'long' ? Op.AGET : Op.AGETS, v.n, 0, arr.cls, arr.id);
-    }
+    s.keys.forEach((k, i) =>
+      this.bindVar(k.name, (v) => this.emit(v.type === 'long' ? Op.KGETI : Op.KGETS, v.n, 0, 0, arr.keyOffsets[i])),
+    );
+    if (s.value) this.bindVar(s.value.name, (v) => this.emit(v.type === 'long' ? Op.AGET : Op.AGETS, v.n, 0, arr.cls, arr.id));
     this.loop(s.body, top);
     this.emit(Op.JMP, 0, 0, 0, top);
     this.patch(jdone, this.pc);
     if (jlimit >= 0) this.patch(jlimit, this.pc);
     this.endLoop(this.pc);
+  }
+
+  /** Loads a foreach variable: into a local's register, or a temp then stored to the global
+   * (stap lets a global be a foreach key or value; it used to crash here). */
+  private bindVar(name: string, load: (dst: Val) => void) {
+    const local = this.f.locals.get(name);
+    if (local) return load(local);
+    const g = this.globals.get(name)!;
+    const t = this.temp(g.type);
+    load(t);
+    this.storeGlobal(g, t);
   }
 
   private delete(s: A.DeleteStmt) {
@@ -541,16 +554,17 @@ class CodeGen {
 
   /** Index values first (they may use the key buffer themselves), then the key. */
   private evalKeys(indices: A.Expr[]): Val[] {
-    return indices.map((k) => {
-      const v = this.expr(k)!;
-      // a local's register could be overwritten by a later index expression: copy it
-      if ([...this.f.locals.values()].includes(v)) {
-        const t = this.temp(v.type);
-        this.move(t, v);
-        return t;
-      }
-      return v;
-    });
+    return indices.map((k) => this.snapshot(this.expr(k)!));
+  }
+
+  /** A local's register could be overwritten by a later expression of the same list: copy it. */
+  private snapshot(v: Val): Val {
+    if ([...this.f.locals.values()].includes(v)) {
+      const t = this.temp(v.type);
+      this.move(t, v);
+      return t;
+    }
+    return v;
   }
 
   private buildKey(arr: ArrayInfo, keys: Val[]) {
@@ -689,10 +703,12 @@ class CodeGen {
       args = e.args;
       text = '';
     }
-    // arguments first: evaluating them may itself print (a function call) and reuse the buffer
-    const vals = args.map((a) => {
+    // arguments first: evaluating them may itself print (a function call) and reuse the buffer.
+    // Each is its value when evaluated, as stap's temporaries: printf("%d %d", x, x++) is "0 0"
+    // (a local is copied when a later argument may assign it).
+    const vals = args.map((a, i) => {
       const v = this.expr(a)!;
-      return v;
+      return args.slice(i + 1).some(assigns) ? this.snapshot(v) : v;
     });
     if (e.name !== 'printf') {
       text = vals.map((v) => (v.type === 'long' ? '%d' : '%s')).join('') + (e.name === 'println' ? '\n' : '');
@@ -732,6 +748,30 @@ class CodeGen {
       exit: () => void this.emit(Op.EXIT),
       error: (m) => void this.emit(Op.ERROR, 0, m),
     };
+  }
+}
+
+/** Whether evaluating e may assign a variable of the current frame (calls cannot). */
+function assigns(e: A.Expr): boolean {
+  switch (e.kind) {
+    case 'assign':
+    case 'incdec':
+      return true;
+    case 'binary':
+    case 'logical':
+      return assigns(e.left) || assigns(e.right);
+    case 'unary':
+      return assigns(e.operand);
+    case 'ternary':
+      return assigns(e.cond) || assigns(e.then) || assigns(e.else);
+    case 'index':
+      return e.indices.some(assigns);
+    case 'in':
+      return e.keys.some(assigns);
+    case 'call':
+      return e.args.some(assigns);
+    default:
+      return false;
   }
 }
 

@@ -140,6 +140,15 @@ export function resolve(script: A.Script): ResolvedProgram {
     });
   };
 
+  /** The expression of the statement being checked: a void call is fine there. */
+  let voidOk: A.Expr | undefined;
+  const isVoid = (name: string) =>
+    OUTPUT_BUILTINS.has(name) || BUILTINS.get(name)?.ret === 'void' || functions.get(name)?.ret === 'void';
+  const stmtExpr = (e: A.Expr, scope: Scope) => {
+    voidOk = e;
+    expr(e, scope);
+  };
+
   /** Infers e's type; `want` pushes a known type down into symbols whose type is unknown. */
   function expr(e: A.Expr, scope: Scope, want?: T): T {
     switch (e.kind) {
@@ -231,6 +240,8 @@ export function resolve(script: A.Script): ResolvedProgram {
       }
       case 'ternary': {
         expr(e.cond, scope, 'long');
+        // without this a string condition compiled to a JZ on the string slot's number
+        checkIs(e.cond, scope, 'long');
         const a = expr(e.then, scope, want);
         const b = expr(e.else, scope, want ?? a);
         if (!a && b) expr(e.then, scope, b);
@@ -242,10 +253,15 @@ export function resolve(script: A.Script): ResolvedProgram {
         if (g) keysOf(g, e.keys, scope);
         return 'long';
       }
-      case 'call':
-        return call(e, scope, want);
+      case 'call': {
+        const t = call(e, scope, want);
+        // a void call is only allowed as a statement: the code generator has no value to use
+        if (final && t === undefined && e !== voidOk && isVoid(e.name)) err(`function '${e.name}' returns no value: its result cannot be used`, e.loc);
+        return t;
+      }
     }
   }
+
 
   /** After inference settles, reports an expression of the wrong type. */
   function checkIs(e: A.Expr, scope: Scope, t: ScalarType) {
@@ -322,7 +338,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         for (const x of s.stmts) stmt(x, scope, inLoop);
         return;
       case 'exprstmt':
-        expr(s.expr, scope);
+        stmtExpr(s.expr, scope);
         return;
       case 'if':
         expr(s.cond, scope, 'long');
@@ -336,12 +352,12 @@ export function resolve(script: A.Script): ResolvedProgram {
         stmt(s.body, scope, true);
         return;
       case 'for':
-        if (s.init) expr(s.init, scope);
+        if (s.init) stmtExpr(s.init, scope);
         if (s.cond) {
           expr(s.cond, scope, 'long');
           checkIs(s.cond, scope, 'long');
         }
-        if (s.step) expr(s.step, scope);
+        if (s.step) stmtExpr(s.step, scope);
         stmt(s.body, scope, true);
         return;
       case 'foreach': {
@@ -358,7 +374,10 @@ export function resolve(script: A.Script): ResolvedProgram {
             g.type = setType(g.type, v.get(), s.value.loc, `array '${g.name}'`);
           }
         }
-        if (s.limit) expr(s.limit, scope, 'long');
+        if (s.limit) {
+          expr(s.limit, scope, 'long');
+          checkIs(s.limit, scope, 'long'); // a string limit compiled to a GE on the slot's number
+        }
         if (final && scope.probe?.point.target === 'kernel') err('foreach in a kernel probe is not supported yet: iterate in a timer, begin or end probe', s.loc);
         stmt(s.body, scope, true);
         return;
@@ -404,11 +423,13 @@ export function resolve(script: A.Script): ResolvedProgram {
     changed = false;
     pass();
   }
+  // functions still without a return type are void; done before the final pass so that it
+  // can report their result being used as a value
+  for (const f of functions.values()) if (f.ret === undefined) f.ret = 'void';
   final = true;
   pass();
 
   for (const f of functions.values()) {
-    if (f.ret === undefined) f.ret = 'void';
     for (const l of f.locals.values()) if (!l.type) err(`unresolved type for identifier '${l.name}'`, l.loc);
   }
   for (const p of probes) for (const l of p.locals.values()) if (!l.type) err(`unresolved type for identifier '${l.name}'`, l.loc);

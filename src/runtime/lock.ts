@@ -18,23 +18,41 @@ function sleep(ms: number) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** The lock's holder, or undefined when the lock is free (ENOENT). */
+function holder(): number | undefined {
+  try {
+    return Number(fs.readFileSync(LOCK, 'utf8').trim());
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 export function withLock<T>(fn: () => T): T {
   const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      fs.writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(fs.readFileSync(LOCK, 'utf8').trim() || '0');
-      // a holder that died (SIGKILL) leaves the file behind
-      if (!owner || !alive(owner)) {
-        fs.rmSync(LOCK, { force: true });
+  // link() publishes a file that already holds our pid: nobody ever sees an empty lock
+  const mine = `${LOCK}.${process.pid}`;
+  fs.writeFileSync(mine, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        fs.linkSync(mine, LOCK);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const owner = holder();
+      if (owner === undefined) continue;
+      // a holder that died (SIGKILL) leaves the file behind; remove it only if it is still that one's
+      if (!alive(owner)) {
+        if (holder() === owner) fs.rmSync(LOCK, { force: true });
         continue;
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK} (held by pid ${owner})`);
-      sleep(5);
+      sleep(2);
     }
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
   try {
     return fn();

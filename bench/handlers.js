@@ -1,0 +1,146 @@
+// Handler cost in the kernel: ns per event from kernel.bpf_stats_enabled (run_time_ns / run_cnt)
+// for tapvm's interpreter and bpftrace's compiled program, on the same getppid tracepoint, in
+// the same run; plus the cost per syscall the trigger process sees, and each tracer's peak RSS.
+'use strict';
+const fs = require('fs');
+const { CLI, startTrigger, launch, peakRss, progStats, sleep, have } = require('./lib');
+
+const TP = 'tracepoint:syscalls:sys_enter_getppid';
+
+const HANDLERS = [
+  { name: 'empty handler', stp: 'probe syscall.getppid { }', bt: `${TP} { }` },
+  { name: 'n++', stp: 'global n; probe syscall.getppid { n++ }', bt: `${TP} { @n++ }` },
+  { name: 'c[execname()]++', stp: 'global c; probe syscall.getppid { c[execname()]++ }', bt: `${TP} { @c[comm]++ }` },
+  {
+    name: 'printf 2 ints + string',
+    stp: 'probe syscall.getppid { printf("%d %d %s\\n", pid(), tid(), execname()) }',
+    bt: `${TP} { printf("%d %d %s\\n", pid, tid, comm) }`,
+    events: 200_000,
+  },
+  {
+    name: '20 statements, branches, string compares',
+    stp: `global a, b, s
+probe syscall.getppid {
+  x = pid(); y = tid(); z = x + y
+  if (z > 10) a++ else b++
+  n = execname()
+  if (n == "tapvm-bench-tr") s++
+  if (n != "bash") a += 2
+  w = z * 3 - x / 7
+  if (w % 2 == 0) b += w & 255 else b -= 1
+  i = 0
+  while (i < 3) { a += i; i++ }
+  if (x == y && y > 0) a++
+  if (n < "m") s += 2 else s -= 1
+  t = w ^ z; u = t << 2; v = u >> 1
+  b += v & 7
+}`,
+    bt: `${TP} {
+  $x = pid; $y = tid; $z = $x + $y;
+  if ($z > 10) { @a++ } else { @b++ }
+  $n = comm;
+  if ($n == "tapvm-bench-tr") { @s++ }
+  if ($n != "bash") { @a += 2 }
+  $w = $z * 3 - $x / 7;
+  if ($w % 2 == 0) { @b += $w & 255 } else { @b -= 1 }
+  $i = 0;
+  while ($i < 3) { @a += $i; $i++ }
+  if ($x == $y && $y > 0) { @a++ }
+  if ($n == "m") { @s += 2 } else { @s -= 1 }
+  $t = $w ^ $z; $u = $t << 2; $v = $u >> 1;
+  @b += $v & 7;
+}`,
+  },
+];
+
+/** Polls cond every 20 ms; resolves 0 when it holds, undefined when `ended` settles first. */
+async function waitFor(cond, ended) {
+  let over = false;
+  ended.then(() => (over = true));
+  while (!over) {
+    if (cond()) return 0;
+    await sleep(20);
+  }
+  return undefined;
+}
+
+function statsFor(filter) {
+  let runTimeNs = 0;
+  let runCnt = 0;
+  for (const p of progStats().filter(filter)) {
+    runTimeNs += p.runTimeNs;
+    runCnt += p.runCnt;
+  }
+  return { runTimeNs, runCnt };
+}
+
+/** Runs the trigger for `events` getppid calls; returns its wall time per call in ns. */
+async function drive(events) {
+  const t = await startTrigger('getppid', String(events));
+  const t0 = process.hrtime.bigint();
+  t.go();
+  await t.exited;
+  return Number(process.hrtime.bigint() - t0) / events;
+}
+
+async function measure(tracer, h, events) {
+  let run;
+  let filter;
+  if (tracer === 'tapvm') {
+    run = launch(process.execPath, [CLI, '-v', '-o', '/dev/null', '-e', h.stp], /probes armed/);
+    filter = (p) => p.name.startsWith('tapvm_tp_stub');
+  } else {
+    // with -o, bpftrace's "Attaching N probes" goes to the file: wait for its program instead
+    // bpftool here cannot name a program's owner pid: bpftrace's programs are the new ones
+    const existing = new Set(progStats().map((p) => p.id));
+    run = launch('bpftrace', ['-o', '/dev/null', '-e', h.bt], /^$/);
+    filter = (p) => !existing.has(p.id) && p.type === 'tracepoint';
+    run.ready = waitFor(() => progStats().some(filter), run.done);
+  }
+  const armed = await run.ready;
+  if (armed === undefined) {
+    const r = await run.done;
+    throw new Error(`${tracer} failed for '${h.name}': ${r.err.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  if (tracer === 'bpftrace') await sleep(300); // bpftrace prints "Attaching" before the link exists
+  const before = statsFor(filter);
+  const nsPerCall = await drive(events);
+  const after = statsFor(filter);
+  const rss = peakRss(run.proc.pid);
+  run.proc.kill(tracer === 'tapvm' ? 'SIGTERM' : 'SIGINT');
+  const r = await run.done;
+  const cnt = after.runCnt - before.runCnt;
+  return {
+    nsPerEvent: cnt ? (after.runTimeNs - before.runTimeNs) / cnt : NaN,
+    events: cnt,
+    nsPerSyscall: nsPerCall,
+    peakRssKb: rss,
+    lost: /(\d+) output record\(s\) lost/.exec(r.err)?.[1],
+  };
+}
+
+async function runHandlers({ reps = 3, events = 1_000_000, log = console.error } = {}) {
+  const results = [];
+  const statsFile = '/proc/sys/kernel/bpf_stats_enabled';
+  const old = fs.readFileSync(statsFile, 'utf8').trim();
+  fs.writeFileSync(statsFile, '1');
+  try {
+    const baseline = [];
+    for (let i = 0; i < reps; i++) baseline.push(await drive(events));
+    results.push({ name: 'no probe (trigger baseline)', baselineNsPerSyscall: baseline });
+    for (const h of HANDLERS) {
+      const row = { name: h.name, tapvm: [], bpftrace: [] };
+      for (let i = 0; i < reps; i++) {
+        row.tapvm.push(await measure('tapvm', h, h.events ?? events));
+        if (have('bpftrace')) row.bpftrace.push(await measure('bpftrace', h, h.events ?? events));
+      }
+      log(`  ${h.name}: tapvm ${row.tapvm.map((x) => x.nsPerEvent.toFixed(0)).join('/')} ns, bpftrace ${row.bpftrace.map((x) => x.nsPerEvent.toFixed(0)).join('/')} ns`);
+      results.push(row);
+    }
+  } finally {
+    fs.writeFileSync(statsFile, old);
+  }
+  return results;
+}
+
+module.exports = { runHandlers, HANDLERS };

@@ -1,0 +1,86 @@
+// Shared helpers for the benchmarks: processes, the trigger, BPF program stats, statistics.
+'use strict';
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.join(__dirname, '..');
+const CLI = path.join(ROOT, 'bin', 'tapvm');
+const TRIGGER = '/tmp/tapvm-bench-trigger';
+
+function buildTrigger() {
+  execFileSync('cc', ['-O2', '-o', TRIGGER, path.join(ROOT, 'test', 'kernel', 'fixtures', 'trigger.c')]);
+  return TRIGGER;
+}
+
+/** Starts the trigger; resolves with {pid, go(), exited} once it waits for SIGUSR1. */
+function startTrigger(...args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(TRIGGER, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => proc.on('exit', r));
+    proc.stdout.once('data', () => resolve({ pid: proc.pid, proc, go: () => proc.kill('SIGUSR1'), exited }));
+    proc.once('error', reject);
+  });
+}
+
+/** Spawns a command; resolves `ready` when `readyRe` matches stdout or stderr. */
+function launch(cmd, args, readyRe, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  let err = '';
+  let readyAt;
+  let resolveReady;
+  const ready = new Promise((r) => (resolveReady = r));
+  const check = () => {
+    if (readyAt === undefined && readyRe.test(out + err)) {
+      readyAt = Number(process.hrtime.bigint() - t0) / 1e6;
+      resolveReady(readyAt);
+    }
+  };
+  proc.stdout.on('data', (d) => ((out += d), check()));
+  proc.stderr.on('data', (d) => ((err += d), check()));
+  const done = new Promise((r) =>
+    proc.on('close', (code) => {
+      resolveReady(undefined);
+      r({ code, out, err, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
+    }),
+  );
+  return { proc, ready, done };
+}
+
+function peakRss(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** All loaded BPF programs with their run-time stats (bpftool's JSON). */
+function progStats() {
+  const list = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  return list.map((p) => ({ id: p.id, name: p.name, type: p.type, runTimeNs: p.run_time_ns ?? 0, runCnt: p.run_cnt ?? 0, pids: (p.pids ?? []).map((x) => x.pid) }));
+}
+
+function summary(values) {
+  const v = values.filter((x) => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!v.length) return { min: NaN, median: NaN, max: NaN, n: 0 };
+  const mid = v.length >> 1;
+  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  return { min: v[0], median, max: v[v.length - 1], n: v.length };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function have(cmd) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+module.exports = { ROOT, CLI, buildTrigger, startTrigger, launch, peakRss, progStats, summary, sleep, have };

@@ -1,0 +1,64 @@
+// Start-up: wall time from the command to "probes armed" and to the first event delivered,
+// cold (no pinned interpreter) and warm, side by side with bpftrace on the same one-liners.
+'use strict';
+const fs = require('fs');
+const { CLI, startTrigger, launch } = require('./lib');
+
+const ONE_LINERS = [
+  { name: 'begin one-liner', stp: 'probe begin { printf("x\\n"); exit() }', bt: 'BEGIN { printf("x\\n"); exit(); }' },
+  {
+    name: 'kernel.trace one-liner',
+    stp: 'probe kernel.trace("syscalls:sys_enter_getppid") { printf("x\\n"); exit() }',
+    bt: 'tracepoint:syscalls:sys_enter_getppid { printf("x\\n"); exit(); }',
+    needsEvents: true,
+  },
+  {
+    name: 'syscall.getppid one-liner',
+    stp: 'probe syscall.getppid { printf("x\\n"); exit() }',
+    bt: 'tracepoint:syscalls:sys_enter_getppid { printf("x\\n"); exit(); }',
+    needsEvents: true,
+  },
+];
+
+async function once(tracer, line, cold) {
+  if (tracer === 'tapvm' && cold) fs.rmSync('/sys/fs/bpf/tapvm', { recursive: true, force: true });
+  const args = tracer === 'tapvm' ? [CLI, '-v', '-e', line.stp] : ['-e', line.bt];
+  const armedRe = tracer === 'tapvm' ? /probes armed|Pass 5: starting run/ : /Attaching \d+ probe/;
+  const run = launch(tracer === 'tapvm' ? process.execPath : 'bpftrace', args, armedRe);
+  let first;
+  const firstEvent = new Promise((r) => {
+    const t0 = process.hrtime.bigint();
+    run.proc.stdout.on('data', (d) => {
+      if (first === undefined && /x\n/.test(String(d))) r((first = Number(process.hrtime.bigint() - t0) / 1e6));
+    });
+  });
+  const armedMs = await run.ready;
+  const r = await run.done;
+  await Promise.race([firstEvent, Promise.resolve()]);
+  if (r.code !== 0) throw new Error(`${tracer} '${line.name}' exited ${r.code}: ${r.err.trim().split('\n').pop()}`);
+  return { armedMs, firstEventMs: first, totalMs: r.ms };
+}
+
+async function runStartup({ reps = 7, log = console.error, withBpftrace = true } = {}) {
+  const results = [];
+  // a process that calls getppid all the time, so kernel one-liners see an event at once
+  const t = await startTrigger('getppid', '-1');
+  t.go();
+  try {
+    for (const line of ONE_LINERS) {
+      const row = { name: line.name, tapvmCold: [], tapvmWarm: [], bpftrace: [] };
+      for (let i = 0; i < reps; i++) {
+        row.tapvmCold.push(await once('tapvm', line, true));
+        row.tapvmWarm.push(await once('tapvm', line, false));
+        if (withBpftrace) row.bpftrace.push(await once('bpftrace', line, false));
+      }
+      log(`  ${line.name}: done`);
+      results.push(row);
+    }
+  } finally {
+    t.proc.kill('SIGKILL');
+  }
+  return results;
+}
+
+module.exports = { runStartup, ONE_LINERS };

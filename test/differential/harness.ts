@@ -1,0 +1,95 @@
+// Runs one corpus group twice: its body in a begin probe (the TypeScript interpreter, user
+// space) and in a syscall.getppid probe filtered on a trigger process (the eBPF interpreter,
+// in the kernel). Both scripts put the body at the same line and column, so error locations
+// ("near ... at <input>:L:C") can be compared byte for byte.
+import { runTapvm, startTrigger, type RunResult } from '../kernel/helpers';
+import type { Group } from './cases';
+
+export interface GroupRun {
+  user: RunResult;
+  kernel: RunResult;
+  userScript: string;
+  kernelScript: string;
+  /** MAXACTION given to each run */
+  userMaxAction?: number;
+  kernelMaxAction?: number;
+}
+
+export function bodyOf(g: Group): string {
+  return g.cases.map((c) => c.body).join('\n');
+}
+
+/** DECLS, then the probe header on its own line, the body from column 1, then exit(). */
+export function userScript(g: Group): string {
+  return `${g.decls ?? ''}\nprobe begin {\n${bodyOf(g)}\nexit() }\n`;
+}
+
+export function kernelScript(g: Group, pid: number): string {
+  return `${g.decls ?? ''}\nprobe syscall.getppid { if (pid() == ${pid}) {\n${bodyOf(g)}\nexit() } }\n`;
+}
+
+/** Instructions in the script's -p3 listing (the CLI's own compiler, as the runs use). */
+async function insnCount(script: string, defines: string[]): Promise<number> {
+  const r = await runTapvm([...defines, '-p3', '-e', script], { verbose: false }).done;
+  if (r.code !== 0) throw new Error(`-p3 failed (${r.code}): ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => /^\d{4} {2}\S/.test(l)).length;
+}
+
+function defineArgs(g: Group, maxAction?: number): string[] {
+  const d: string[] = [];
+  if (maxAction !== undefined) d.push('-D', `MAXACTION=${maxAction}`);
+  for (const x of g.defines ?? []) d.push('-D', x);
+  return d;
+}
+
+/**
+ * The kernel handler runs the pid filter (CTX, MOVI, EQ, JZ) before the body: when a group
+ * counts on MAXACTION (the error's pc depends on how many instructions ran), the kernel run
+ * gets that many more instructions, so the body itself has the same budget in both.
+ * The difference is measured from the two -p3 listings, not assumed.
+ */
+async function budgets(g: Group, pid: number): Promise<{ user?: number; kernel?: number }> {
+  if (g.maxActionRelative === undefined && (g.maxAction === undefined || !g.equalizeMaxAction)) return { user: g.maxAction, kernel: g.maxAction };
+  // the whole image's length: with no functions or other probes (maxActionRelative's groups
+  // have no decls) that is the handler's
+  if (g.maxActionRelative !== undefined && g.decls) throw new Error('maxActionRelative needs a group without decls');
+  const [userInsns, kernelInsns] = await Promise.all([insnCount(userScript(g), defineArgs(g)), insnCount(kernelScript(g, pid), defineArgs(g))]);
+  const extra = kernelInsns - userInsns;
+  if (extra < 0 || extra > 8) throw new Error(`unexpected pid-filter prefix of ${extra} instructions`);
+  const user = g.maxActionRelative !== undefined ? userInsns + g.maxActionRelative : g.maxAction!;
+  return { user, kernel: user + extra };
+}
+
+/**
+ * The two runs go one after the other, not at once: this file is about the interpreters, and
+ * two tapvm processes that start or stop at the same moment can race in withLock
+ * (src/runtime/lock.ts): a reader that finds the lock file just created but still empty
+ * removes it and takes the lock too (both then claim the same session slot), and one that
+ * finds it just removed dies with ENOENT.
+ */
+export async function runGroup(g: Group): Promise<GroupRun> {
+  const us = userScript(g);
+  const t = await startTrigger('getppid', '1');
+  try {
+    const ks = kernelScript(g, t.pid);
+    const budget = await budgets(g, t.pid);
+    const user = await runTapvm([...defineArgs(g, budget.user), '-e', us]).done;
+    const run = runTapvm([...defineArgs(g, budget.kernel), '-e', ks]);
+    await run.armed;
+    t.go();
+    const kernel = await run.done;
+    return { user, kernel, userScript: us, kernelScript: ks, userMaxAction: budget.user, kernelMaxAction: budget.kernel };
+  } finally {
+    if (t.proc.exitCode === null) t.proc.kill('SIGKILL');
+    await t.exited;
+  }
+}
+
+/** The stdout lines a case printed: those starting with "label:". */
+export function linesOf(stdout: string, label: string): string {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith(label + ':'))
+    .map((l) => l + '\n')
+    .join('');
+}

@@ -1,0 +1,363 @@
+// The resolver (pass 2): stap-style type inference across probes and functions, and the
+// semantic errors it reports, each checked by message AND position. Only begin/end/timer probe
+// points here: kernel.trace/syscall points read tracefs (root and a kernel).
+import { describe, expect, it } from 'vitest';
+import { compileSource } from '../../src/compile/index';
+import { DiagnosticError } from '../../src/diag/diagnostic';
+import type { ResolvedProgram } from '../../src/resolve/resolve';
+
+const FILE = 'r.stp';
+
+function resolved(src: string): ResolvedProgram {
+  return compileSource(src, FILE, 2).resolved!;
+}
+
+/** Every diagnostic of passes 1-2 as `line:col message`; [] when the script resolves. */
+function diags(src: string, lastPass = 2): string[] {
+  try {
+    compileSource(src, FILE, lastPass);
+    return [];
+  } catch (e) {
+    if (!(e instanceof DiagnosticError)) throw e;
+    return e.diagnostics.map((d) => {
+      expect(d.severity).toBe('semantic error');
+      expect(d.loc?.file).toBe(FILE);
+      return `${d.loc?.line}:${d.loc?.col} ${d.message}`;
+    });
+  }
+}
+
+/** name:type of every local of probe point i (declaration order of first use) */
+function probeLocals(r: ResolvedProgram, i: number): string[] {
+  return [...r.probes[i].locals.values()].map((l) => `${l.name}:${l.type}`);
+}
+
+function fn(r: ResolvedProgram, name: string): { ret: string | undefined; locals: string[] } {
+  const f = r.functions.get(name)!;
+  return { ret: f.ret, locals: [...f.locals.values()].map((l) => `${l.name}:${l.type}${l.param ? ' (param)' : ''}`) };
+}
+
+function glob(r: ResolvedProgram, name: string): { type: string | undefined; keyTypes?: (string | undefined)[] } {
+  const g = r.globals.get(name)!;
+  return g.keyTypes ? { type: g.type, keyTypes: g.keyTypes } : { type: g.type };
+}
+
+describe('type inference', () => {
+  it('types a local from the return of a function declared later, and that function from its caller', () => {
+    const r = resolved(
+      [
+        'probe begin { x = f(); y = g(x) }',
+        'function f() { return "s" }',
+        'function g(a) { return a . "t" }',
+      ].join('\n'),
+    );
+    expect(probeLocals(r, 0)).toEqual(['x:string', 'y:string']);
+    expect(fn(r, 'f')).toEqual({ ret: 'string', locals: [] });
+    expect(fn(r, 'g')).toEqual({ ret: 'string', locals: ['a:string (param)'] });
+  });
+
+  it('types a function return from the use of its result (want pushed down)', () => {
+    const r = resolved('function id(a) { return a }\nprobe begin { s = "x"; t = id(s); n = id2(3) + 1 }\nfunction id2(b) { return b }');
+    expect(fn(r, 'id')).toEqual({ ret: 'string', locals: ['a:string (param)'] });
+    expect(fn(r, 'id2')).toEqual({ ret: 'long', locals: ['b:long (param)'] });
+    expect(probeLocals(r, 0)).toEqual(['s:string', 't:string', 'n:long']);
+  });
+
+  it('types a global from a later probe, back into an earlier one', () => {
+    const r = resolved(['global total', 'probe begin { x = total }', 'probe end { total = "done" }'].join('\n'));
+    expect(glob(r, 'total')).toEqual({ type: 'string' });
+    expect(probeLocals(r, 0)).toEqual(['x:string']);
+    expect(probeLocals(r, 1)).toEqual([]);
+  });
+
+  it('types a global from its initializer, and gives an unused one long', () => {
+    const r = resolved('global s = "init", n = 3, unused\nprobe begin { x = s; y = n }');
+    expect(glob(r, 's')).toEqual({ type: 'string' });
+    expect(glob(r, 'n')).toEqual({ type: 'long' });
+    expect(glob(r, 'unused')).toEqual({ type: 'long' });
+    expect(probeLocals(r, 0)).toEqual(['x:string', 'y:long']);
+  });
+
+  it('types function parameters from the call sites, and locals from the parameters', () => {
+    const r = resolved('function h(a, b) { c = a; d = b; return c }\nprobe timer.s(1) { h(1, "x") }');
+    expect(fn(r, 'h')).toEqual({ ret: 'long', locals: ['a:long (param)', 'b:string (param)', 'c:long', 'd:string'] });
+  });
+
+  it('types a parameter through a chain of calls and a recursive function', () => {
+    const r = resolved(
+      [
+        'function outer(p) { return inner(p) }',
+        'function inner(q) { return q }',
+        'function r(n) { if (n <= 0) return 0; return r(n - 1) + n }',
+        'probe begin { x = outer("z"); y = r(3) }',
+      ].join('\n'),
+    );
+    expect(fn(r, 'outer')).toEqual({ ret: 'string', locals: ['p:string (param)'] });
+    expect(fn(r, 'inner')).toEqual({ ret: 'string', locals: ['q:string (param)'] });
+    expect(fn(r, 'r')).toEqual({ ret: 'long', locals: ['n:long (param)'] });
+  });
+
+  it('makes a function without a returned value void', () => {
+    const r = resolved('function noret() { print(1) }\nprobe begin { noret() }');
+    expect(fn(r, 'noret').ret).toBe('void');
+  });
+
+  it("infers arrays' index and value types, also through a function's parameters", () => {
+    const r = resolved(
+      [
+        'global m, arr',
+        'function put(k, v) { arr[k] = v }',
+        'probe begin { m["a", 1] = "v"; put("key", 5) }',
+      ].join('\n'),
+    );
+    expect(glob(r, 'm')).toEqual({ type: 'string', keyTypes: ['string', 'long'] });
+    expect(glob(r, 'arr')).toEqual({ type: 'long', keyTypes: ['string'] });
+    expect(fn(r, 'put')).toEqual({ ret: 'void', locals: ['k:string (param)', 'v:long (param)'] });
+  });
+
+  it('types an array from `in` and from its elements being read', () => {
+    const r = resolved('global a\nprobe begin { if (["k", 2] in a) x = a["j", 3] . "" }');
+    expect(glob(r, 'a')).toEqual({ type: 'string', keyTypes: ['string', 'long'] });
+    expect(probeLocals(r, 0)).toEqual(['x:string']);
+  });
+
+  it('types foreach keys and value from the array, and the array from them', () => {
+    const r = resolved(
+      [
+        'global m, n',
+        'probe begin {',
+        '  m["a", 1] = "v"',
+        '  foreach ([k1, k2] in m) { s = k1; i = k2 }',
+        '  foreach (v = [p, q] in m) w = v',
+        // n gets its index type from the foreach key's use, its value type from the value's
+        '  foreach (val = [key] in n) { t = key . "x"; u = val + 1 }',
+        '}',
+      ].join('\n'),
+    );
+    expect(probeLocals(r, 0)).toEqual([
+      'k1:string', 'k2:long', 's:string', 'i:long', 'p:string', 'q:long', 'v:string', 'w:string',
+      'key:string', 'val:long', 't:string', 'u:long',
+    ]);
+    expect(glob(r, 'n')).toEqual({ type: 'long', keyTypes: ['string'] });
+  });
+
+  it('types a local that is used before the statement that types it', () => {
+    const r = resolved('probe begin { x = y; y = 1 }');
+    expect(probeLocals(r, 0)).toEqual(['y:long', 'x:long']);
+  });
+
+  it('gives each point of a multi-point probe its own locals', () => {
+    const r = resolved('probe begin, end { x = 1 }');
+    expect(r.probes.map((p) => p.point.pp)).toEqual(['begin', 'end']);
+    expect(probeLocals(r, 0)).toEqual(['x:long']);
+    expect(probeLocals(r, 1)).toEqual(['x:long']);
+    expect(r.probes[0].locals).not.toBe(r.probes[1].locals);
+  });
+
+  it('lets a global be a foreach key and value (as stap does)', () => {
+    const r = resolved('global k, v, a\nprobe begin { a["x"] = 1; foreach (v = [k] in a) { } }');
+    expect(glob(r, 'k')).toEqual({ type: 'string' });
+    expect(glob(r, 'v')).toEqual({ type: 'long' });
+    expect(probeLocals(r, 0)).toEqual([]);
+  });
+});
+
+describe('semantic errors', () => {
+  it('string/long mix-ups', () => {
+    expect(diags('probe begin { x = 1; x = "a" }')).toEqual([
+      "1:22 type mismatch for identifier 'x': long vs. string",
+      '1:22 type mismatch in assignment: long = string',
+    ]);
+    expect(diags('probe begin { x = "a" + 1 }')).toEqual(['1:19 type mismatch: expected long, found string']);
+    expect(diags('probe begin { x = "a" < 1 }')).toEqual(['1:19 type mismatch: comparing string with long']);
+    expect(diags('probe begin { x = "s"; if (x == 1) next }')).toEqual(['1:28 type mismatch: comparing string with long']);
+    expect(diags('probe begin { if ("a") print(1) }')).toEqual(['1:19 type mismatch: expected long, found string']);
+    expect(diags('probe begin { x = 1; x .= "a" }')).toEqual(["1:22 type mismatch for identifier 'x': long vs. string"]);
+    expect(diags('probe begin { s = "a"; s++ }')).toEqual([
+      "1:24 type mismatch for identifier 's': string vs. long",
+      '1:24 type mismatch: expected long, found string',
+    ]);
+    expect(diags('global x\nprobe begin { x = 1 }\nprobe end { x = "s" }')).toEqual([
+      "3:13 type mismatch for global 'x': long vs. string",
+      '3:13 type mismatch in assignment: long = string',
+    ]);
+    expect(diags('probe begin { x = 1 ? "a" : 2 }')).toEqual(['1:19 type mismatch in ?: branches: string vs. long']);
+  });
+
+  it('a string condition of ?: (used to compile to a JZ on the slot number)', () => {
+    expect(diags('probe begin { x = "a" ? 1 : 2 }')).toEqual(['1:19 type mismatch: expected long, found string']);
+  });
+
+  it('a string foreach limit (used to compile to a GE on the slot number)', () => {
+    expect(diags('global a\nprobe begin { a[1] = 1; foreach (k in a limit "s") print(k) }')).toEqual([
+      '2:47 type mismatch: expected long, found string',
+    ]);
+  });
+
+  it('mismatched parameter types at two call sites, and mismatched returns', () => {
+    expect(diags('function f(a) { return a }\nprobe begin { f(1) }\nprobe end { f("s") }')).toEqual([
+      "3:15 type mismatch for parameter 'a' of 'f': long vs. string",
+    ]);
+    expect(diags('function f() { if (1) return 1; return "a" }\nprobe begin { f() }')).toEqual([
+      "1:33 type mismatch for return value of 'f': long vs. string",
+    ]);
+  });
+
+  it('array arity, index type and scalar/array mix-ups', () => {
+    expect(diags('global a\nprobe begin { a[1] = 1; a[1, 2] = 3 }')).toEqual([
+      "2:25 inconsistent arity for array 'a': 1 vs. 2 indices",
+    ]);
+    expect(diags('global a\nprobe begin { a[1, "x"] = 1; foreach ([i, j] in a) { } if ([1] in a) print(1) }')).toEqual([
+      "2:67 inconsistent arity for array 'a': 2 vs. 1 indices",
+    ]);
+    expect(diags('global a\nprobe begin { a[1] = 1; if ("x" in a) print(1) }')).toEqual([
+      "2:29 type mismatch for index 1 of array 'a': long vs. string",
+    ]);
+    expect(diags('global a\nprobe begin { a[1] = 1; x = a }')).toEqual(["2:29 array 'a' used as a scalar"]);
+    expect(diags('probe begin { a[1] = 1 }')).toEqual(["1:15 unresolved array 'a': arrays must be declared global"]);
+  });
+
+  it('calling an unknown function, with suggestions when some are close', () => {
+    expect(diags('probe begin { prnt("x") }')).toEqual(["1:15 unresolved function 'prnt' (similar: printf, print)"]);
+    expect(diags('function total() { return 1 }\nprobe begin { totl() }')).toEqual([
+      "2:15 unresolved function 'totl' (similar: total)",
+    ]);
+    expect(diags('probe begin { frobnicate(1) }')).toEqual(["1:15 unresolved function 'frobnicate'"]);
+  });
+
+  it('wrong argument count for a builtin and for a user function', () => {
+    expect(diags('probe begin { x = pid(1) }')).toEqual(["1:19 function 'pid' takes 0 argument(s), got 1"]);
+    expect(diags('probe begin { error() }')).toEqual(["1:15 function 'error' takes 1 argument(s), got 0"]);
+    expect(diags('function f(a, b) { return a + b }\nprobe begin { f(1) }')).toEqual([
+      "2:15 function 'f' takes 2 argument(s), got 1",
+    ]);
+  });
+
+  it('wrong argument type for a builtin', () => {
+    expect(diags('probe begin { error(1) }')).toEqual(['1:21 type mismatch: expected string, found long']);
+  });
+
+  it('printf argument count and type mismatches, and bad formats', () => {
+    expect(diags('probe begin { printf("%d %s\\n", 1) }')).toEqual(['1:15 printf format expects 2 argument(s), got 1']);
+    expect(diags('probe begin { printf("x\\n", 1) }')).toEqual(['1:15 printf format expects 0 argument(s), got 1']);
+    expect(diags('probe begin { printf("%d\\n", "a") }')).toEqual(['1:30 type mismatch: expected long, found string']);
+    expect(diags('probe begin { printf("%s\\n", 1) }')).toEqual(['1:30 type mismatch: expected string, found long']);
+    expect(diags('probe begin { printf("%*d\\n", "w", 1) }')).toEqual(['1:31 type mismatch: expected long, found string']);
+    expect(diags('probe begin { fmt = "%d"; printf(fmt, 1) }')).toEqual(['1:27 printf needs a literal format string']);
+    expect(diags('probe begin { printf("%q\\n", 1) }')).toEqual([
+      '1:22 invalid format string: invalid or missing conversion specifier',
+    ]);
+  });
+
+  it('$context variables in begin/timer probes and in functions', () => {
+    expect(diags('probe begin { x = $foo }')).toEqual([
+      "1:15 unresolved type for identifier 'x'",
+      "1:19 unable to find context variable '$foo' in begin",
+    ]);
+    expect(diags('probe timer.ms(100) { printf("%d\\n", $count) }')).toEqual([
+      "1:38 unable to find context variable '$count' in timer.ms(100)",
+    ]);
+    expect(diags('function f() { return $foo }\nprobe begin { f() }')).toEqual([
+      "1:23 context variable '$foo' used outside a probe",
+    ]);
+  });
+
+  it('break/continue outside a loop, next outside a probe, return in a probe', () => {
+    expect(diags('probe begin { break }')).toEqual(["1:15 'break' outside a loop"]);
+    expect(diags('probe begin { while (1) { break } continue }')).toEqual(["1:35 'continue' outside a loop"]);
+    expect(diags('function g() { continue }\nprobe begin { g() }')).toEqual(["1:16 'continue' outside a loop"]);
+    expect(diags('function f() { next }\nprobe begin { f() }')).toEqual(["1:16 'next' outside a probe handler"]);
+    expect(diags('probe begin { return 1 }')).toEqual(["1:15 'return' outside a function"]);
+    expect(diags('probe end { if (1) return }')).toEqual(["1:20 'return' outside a function"]);
+  });
+
+  it('unresolved types', () => {
+    expect(diags('probe begin { x = y }')).toEqual([
+      "1:15 unresolved type for identifier 'x'",
+      "1:19 unresolved type for identifier 'y'",
+    ]);
+    expect(diags('function f(a) { }\nprobe begin { }')).toEqual(["1:12 unresolved type for identifier 'a'"]);
+    expect(diags('function f(a) { return 1 }\nprobe begin { f(1); print(y) }')).toEqual([
+      "2:27 unresolved type for identifier 'y'",
+    ]);
+    // the array's index: reported at its declaration
+    expect(diags('global a\nprobe begin { foreach (k in a) print(k) }')).toEqual([
+      "1:8 unresolved type for index 1 of array 'a'",
+      "2:24 unresolved type for identifier 'k'",
+    ]);
+  });
+
+  it('using the result of a void function (used to crash the code generator)', () => {
+    expect(diags('function noret() { }\nprobe begin { print(noret()) }')).toEqual([
+      "2:21 function 'noret' returns no value: its result cannot be used",
+    ]);
+    expect(diags('probe begin { x = 1; y = x == exit() }')).toEqual([
+      "1:31 function 'exit' returns no value: its result cannot be used",
+    ]);
+    expect(diags('probe begin { x = 1 + print(2) }')).toEqual([
+      "1:23 function 'print' returns no value: its result cannot be used",
+    ]);
+    // as a statement, also a for's init and step, it is fine
+    expect(diags('function noret() { }\nprobe begin { noret(); for (noret(); 0; noret()) { } exit() }')).toEqual([]);
+  });
+
+  it('duplicate globals and functions (a builtin too)', () => {
+    expect(diags('global g, g\nprobe begin { }')).toEqual(["1:11 duplicate global 'g'"]);
+    expect(diags('function f() { }\nfunction f() { }\nprobe begin { }')).toEqual(["2:1 duplicate function 'f'"]);
+    expect(diags('function pid() { return 1 }\nprobe begin { }')).toEqual(["1:1 duplicate function 'pid'"]);
+  });
+
+  it('sorts the errors of several statements by position', () => {
+    expect(diags('probe begin {\n  x = 1; x = "s"\n  break\n  y = undefined_fn()\n}')).toEqual([
+      "2:10 type mismatch for identifier 'x': long vs. string",
+      '2:10 type mismatch in assignment: long = string',
+      "3:3 'break' outside a loop",
+      "4:3 unresolved type for identifier 'y'",
+      "4:7 unresolved function 'undefined_fn'",
+    ]);
+  });
+});
+
+describe('probe points', () => {
+  it('an unknown family, with a "did you mean" when one is close', () => {
+    expect(diags('probe begn { }')).toEqual(["1:7 probe point mismatch: unknown probe family 'begn' (did you mean: begin?)"]);
+    expect(diags('probe begin, end, bgein { }')).toEqual([
+      "1:19 probe point mismatch: unknown probe family 'bgein' (did you mean: begin?)",
+    ]);
+    expect(diags('probe tmer.s(1) { }')).toEqual(["1:7 probe point mismatch: unknown probe family 'tmer' (did you mean: timer?)"]);
+    expect(diags('probe foo.bar { }')).toEqual(["1:7 probe point mismatch: unknown probe family 'foo'"]);
+  });
+
+  it('an optional point that does not resolve is dropped', () => {
+    expect(diags('probe begn?, begin { }')).toEqual([]);
+    expect(resolved('probe begn?, begin { }').probes.map((p) => p.point.pp)).toEqual(['begin']);
+  });
+
+  it('bad timers', () => {
+    expect(diags('probe timer.ms(0) { }')).toEqual(['1:7 timer.ms needs a positive number']);
+    expect(diags('probe timer.ms { }')).toEqual(['1:7 timer.ms needs a positive number']);
+    expect(diags('probe timer.s("x") { }')).toEqual(['1:7 timer.s needs a positive number']);
+    expect(diags('probe timer.foo(1) { }')).toEqual(["1:7 unknown timer unit 'foo'"]);
+    expect(diags('probe timer.us(10) { }')).toEqual(["1:7 timer period 10000ns is below the user-space timer's 1ms resolution"]);
+    expect(diags('probe timer.hz(2000) { }')).toEqual(["1:7 timer period 500000ns is below the user-space timer's 1ms resolution"]);
+    const timers = 'expected timer.s(N), timer.ms(N), timer.us(N), timer.ns(N), timer.hz(N) or timer.jiffies(N)';
+    expect(diags('probe timer { }')).toEqual([`1:7 ${timers}`]);
+    expect(diags('probe timer.s(1).foo { }')).toEqual([`1:7 ${timers}`]);
+  });
+
+  it('bad begin/end points', () => {
+    expect(diags('probe begin.foo { }')).toEqual(["1:7 unexpected component 'foo' after begin"]);
+    expect(diags('probe end("x") { }')).toEqual(['1:7 end takes a number']);
+  });
+
+  it('resolves good points with their canonical pp and attach', () => {
+    const r = resolved('probe begin, end(5), timer.ms(250), timer.hz(10), timer.jiffies(2) { }');
+    expect(r.probes.map((p) => [p.point.pp, p.point.target, p.point.attach])).toEqual([
+      ['begin', 'user', { family: 'begin', order: 0 }],
+      ['end(5)', 'user', { family: 'end', order: 5 }],
+      ['timer.ms(250)', 'user', { family: 'timer', periodNs: 250_000_000n }],
+      ['timer.hz(10)', 'user', { family: 'timer', periodNs: 100_000_000n }],
+      ['timer.jiffies(2)', 'user', { family: 'timer', periodNs: 8_000_000n }],
+    ]);
+  });
+});
