@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if (lastPass === 1) {
-    process.stdout.write(printScript(compiled.ast!));
+    process.stdout.write(Buffer.from(printScript(compiled.ast!), 'latin1'));
     return 0;
   }
   if (lastPass === 2) {

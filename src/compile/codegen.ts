@@ -431,7 +431,8 @@ class CodeGen {
 
   /** Evaluates e; returns where its value is (undefined for void calls). */
   private expr(e: A.Expr, discard = false): Val | undefined {
-    return this.at(e.loc, nearOf(e), () => this.exprInner(e, discard));
+    const loc = (e.kind === 'binary' || e.kind === 'logical' || e.kind === 'assign') && e.opLoc ? e.opLoc : e.loc;
+    return this.at(loc, nearOf(e), () => this.exprInner(e, discard));
   }
 
   private long(e: A.Expr): Val {

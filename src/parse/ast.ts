@@ -128,14 +128,15 @@ export type BinaryOp =
   | '<<' | '>>' | '&' | '|' | '^'
   | '<' | '<=' | '>' | '>=' | '==' | '!='
   | '.';
-export interface BinaryExpr { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; loc: Loc }
-export interface LogicalExpr { kind: 'logical'; op: '&&' | '||'; left: Expr; right: Expr; loc: Loc }
+/** `loc` is the left operand's start; `opLoc` the operator's, which stap names in errors. */
+export interface BinaryExpr { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; loc: Loc; opLoc?: Loc }
+export interface LogicalExpr { kind: 'logical'; op: '&&' | '||'; left: Expr; right: Expr; loc: Loc; opLoc?: Loc }
 export interface UnaryExpr { kind: 'unary'; op: '-' | '+' | '!' | '~'; operand: Expr; loc: Loc }
 
 export type AssignOp =
   | '=' | '+=' | '-=' | '*=' | '/=' | '%='
   | '<<=' | '>>=' | '&=' | '|=' | '^=' | '.=';
-export interface AssignExpr { kind: 'assign'; op: AssignOp; target: Ident | IndexExpr; value: Expr; loc: Loc }
+export interface AssignExpr { kind: 'assign'; op: AssignOp; target: Ident | IndexExpr; value: Expr; loc: Loc; opLoc?: Loc }
 export interface IncDecExpr { kind: 'incdec'; op: '++' | '--'; prefix: boolean; target: Ident | IndexExpr; loc: Loc }
 export interface TernaryExpr { kind: 'ternary'; cond: Expr; then: Expr; else: Expr; loc: Loc }
 export interface CallExpr { kind: 'call'; name: string; args: Expr[]; loc: Loc }

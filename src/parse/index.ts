@@ -34,7 +34,7 @@ interface PeggyParser {
 }
 
 // A plain require keeps tsc from type-inferring the generated JS; the shape is declared above.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const generated = require('./generated/parser') as PeggyParser;
 
 // ---- public API ----

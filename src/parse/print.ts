@@ -182,7 +182,7 @@ function octal(byte: number): string {
  * else non-printable as \ooo.
  */
 export function quote(value: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   const bytes = /[^\x00-\xff]/.test(value) ? Buffer.from(value, 'utf8') : Buffer.from(value, 'latin1');
   let text: string | null = null;
   try {
@@ -197,7 +197,8 @@ export function quote(value: string): string {
       if (NAMED_ESCAPES[cp] !== undefined) out += NAMED_ESCAPES[cp];
       else if (cp < 0x20 || cp === 0x7f) out += octal(cp);
       else if (cp >= 0x80 && cp < 0xa0) out += [...Buffer.from(ch, 'utf8')].map(octal).join('');
-      else out += ch;
+      // printed source is a byte string like the parser's input: keep the UTF-8 bytes
+      else out += Buffer.from(ch, 'utf8').toString('latin1');
     }
   } else {
     for (const b of bytes) {

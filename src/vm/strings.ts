@@ -55,7 +55,7 @@ export function fromByteString(bytes: string): string {
 /** Normalizes a string that comes from outside (a backend): cut at NUL, at most size-1 bytes;
  * text with chars above 0xff is taken as text and UTF-8 encoded first. */
 export function cstr(s: string, size: number = MAXSTRINGLEN): string {
-  // eslint-disable-next-line no-control-regex
+   
   if (/[^\x00-\xff]/.test(s)) s = toByteString(s);
   const z = s.indexOf('\0');
   if (z >= 0) s = s.slice(0, z);

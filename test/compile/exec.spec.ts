@@ -404,9 +404,8 @@ describe('run-time errors', () => {
     expect(at.loc).toMatchObject({ file: 'e.stp', line: 3 });
   });
 
-  // Known bug (src/parse, not the code generator): a binary expression is located at its left
-  // operand (col 7), but stap reports the operator token, col 9. Turn into it() once fixed.
-  it.fails('division by zero: the location is the column of the / itself, as stap reports it', () => {
+  // stap names the operator token (col 9), not the left operand (col 7)
+  it('division by zero: the location is the column of the / itself, as stap reports it', () => {
     const r = run('probe begin {\n  x = 10; y = 0\n  z = x / y\n}');
     const err = r.events.find((e) => e.type === 'error')!;
     expect(r.img.sourceMap[err.pc]!.loc).toMatchObject({ line: 3, col: 9 });

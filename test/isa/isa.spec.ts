@@ -3,7 +3,7 @@ import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { OPERAND_KINDS } from '../../src/isa/disasm';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { generate, load, root } = require('../../scripts/gen-isa.js') as {
   generate: (isa: unknown) => Record<string, string>;
   load: () => Isa;
