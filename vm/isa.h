@@ -114,7 +114,7 @@ enum tapvm_op {
 	OP_CTXS = 51, /* sd, c: sd = context string imm (execname, pp) */
 	OP_TPLD = 52, /* rd, t: rd = tracepoint field at ctx+imm; b = width in bytes | 0x80 when signed */
 	OP_TPSTR = 53, /* sd, t: b = 0: sd = __data_loc string whose locator is at ctx+imm; b = 1: sd = char array at ctx+imm */
-	OP_USTR = 54, /* sd, ra: sd = user-space string at address ra; a fault is error FAULT */
+	OP_USTR = 54, /* sd, ra: sd = user-space string at address ra; a fault is error FAULT, or with b = 1 leaves sd as it was (user_string's default) */
 	OP_OBEGIN = 55, /* f: start an output record for format imm */
 	OP_OINT = 56, /* ra: append ra to the output record */
 	OP_OSTR = 57, /* sa: append sa (u16 length + bytes) to the output record */

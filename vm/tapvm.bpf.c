@@ -521,10 +521,14 @@ static long step(__u64 index, void *arg)
 		break;
 	}
 	case OP_USTR:
-		if (bpf_probe_read_user_str(S(d), MAXSTRINGLEN, (void *)R(a)) < 0) {
+		/* through tmp: a faulting read zeroes its destination, and b = 1 keeps sd's default */
+		if (bpf_probe_read_user_str(st->tmp, MAXSTRINGLEN, (void *)R(a)) < 0) {
+			if (b)
+				break;
 			S(d)[0] = 0;
 			return raise(lc, ERR_FAULT, pc, NULL);
 		}
+		bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, st->tmp);
 		break;
 	case OP_OBEGIN: {
 		struct rec_hdr *h = (struct rec_hdr *)st->out;

@@ -6,7 +6,7 @@ import type { ProgramImage, ScalarType, GlobalInfo, ArrayInfo, ProbeInfo, Source
 import { encode } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 import type { ResolvedProgram, LocalSym, ResolvedProbe, FunctionSym } from '../resolve/resolve';
-import { BUILTINS, type BuiltinEmitter } from '../resolve/builtins';
+import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
 import { parseFormat } from '../output/format';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
@@ -668,7 +668,7 @@ class CodeGen {
 
   private call(e: A.CallExpr): Val | undefined {
     if (e.name === 'printf' || e.name === 'print' || e.name === 'println') return this.output(e);
-    const b = BUILTINS.get(e.name);
+    const b = findBuiltin(e.name, e.args.length);
     if (b) {
       const args = e.args.map((a) => this.expr(a)!.n);
       const r = b.emit(this.builtinEmitter(), args);
@@ -744,6 +744,13 @@ class CodeGen {
       userString: (a) => {
         const v = this.str();
         this.emit(Op.USTR, v, a);
+        return v;
+      },
+      userStringOr: (a, dflt) => {
+        // the default may live in a local's slot: read into a fresh slot that starts as it
+        const v = this.str();
+        this.emit(Op.SMOV, v, dflt);
+        this.emit(Op.USTR, v, a, 1);
         return v;
       },
       exit: () => void this.emit(Op.EXIT),

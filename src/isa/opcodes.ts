@@ -100,7 +100,7 @@ export const enum Op {
   CTXS = 51, // sd, c: sd = context string imm (execname, pp)
   TPLD = 52, // rd, t: rd = tracepoint field at ctx+imm; b = width in bytes | 0x80 when signed
   TPSTR = 53, // sd, t: b = 0: sd = __data_loc string whose locator is at ctx+imm; b = 1: sd = char array at ctx+imm
-  USTR = 54, // sd, ra: sd = user-space string at address ra; a fault is error FAULT
+  USTR = 54, // sd, ra: sd = user-space string at address ra; a fault is error FAULT, or with b = 1 leaves sd as it was (user_string's default)
   OBEGIN = 55, // f: start an output record for format imm
   OINT = 56, // ra: append ra to the output record
   OSTR = 57, // sa: append sa (u16 length + bytes) to the output record

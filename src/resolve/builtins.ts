@@ -12,6 +12,8 @@ export interface BuiltinEmitter {
   /** divides an integer register by a constant into a fresh register */
   divConst(reg: number, by: bigint): number;
   userString(addrReg: number): number;
+  /** user_string(addr, default): the default (a string slot) survives a fault */
+  userStringOr(addrReg: number, defaultSlot: number): number;
   exit(): void;
   error(msgSlot: number): void;
 }
@@ -35,8 +37,7 @@ const timeOf = (name: string, div: bigint): Builtin => ({
   emit: (e) => (div === 1n ? e.ctx(CTX.REALTIME_NS) : e.divConst(e.ctx(CTX.REALTIME_NS), div)),
 });
 
-export const BUILTINS = new Map<string, Builtin>(
-  [
+const ALL: Builtin[] = [
     ctxLong('pid', CTX.PID),
     ctxLong('tid', CTX.TID),
     ctxLong('ppid', CTX.PPID),
@@ -50,10 +51,20 @@ export const BUILTINS = new Map<string, Builtin>(
     { name: 'execname', params: [], ret: 'string', emit: (e) => e.ctxString(CTX.EXECNAME) } as Builtin,
     { name: 'pp', params: [], ret: 'string', emit: (e) => e.ctxString(CTX.PP) } as Builtin,
     { name: 'user_string', params: ['long'], ret: 'string', only: 'kernel', emit: (e, [a]) => e.userString(a) } as Builtin,
+    { name: 'user_string', params: ['long', 'string'], ret: 'string', only: 'kernel', emit: (e, [a, d]) => e.userStringOr(a, d) } as Builtin,
     { name: 'exit', params: [], ret: 'void', emit: (e) => (e.exit(), -1) } as Builtin,
     { name: 'error', params: ['string'], ret: 'void', emit: (e, [m]) => (e.error(m), -1) } as Builtin,
-  ].map((b) => [b.name, b]),
-);
+  ];
+
+/** name -> overloads by arity (user_string(addr) and user_string(addr, default)) */
+export const BUILTINS = new Map<string, Builtin[]>();
+for (const b of ALL) BUILTINS.set(b.name, [...(BUILTINS.get(b.name) ?? []), b]);
+
+/** The overload taking `nargs` arguments, else the first one (for the arity diagnostic). */
+export function findBuiltin(name: string, nargs: number): Builtin | undefined {
+  const overloads = BUILTINS.get(name);
+  return overloads?.find((b) => b.params.length === nargs) ?? overloads?.[0];
+}
 
 /** printf-family builtins: the code generator lowers them to an output record. */
 export const OUTPUT_BUILTINS = new Set(['printf', 'print', 'println']);

@@ -6,7 +6,7 @@ import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 import { resolvePoint, editDistance, type ResolvedPoint } from '../probes';
 import { isMismatch } from '../probes/provider';
-import { BUILTINS, OUTPUT_BUILTINS } from './builtins';
+import { BUILTINS, OUTPUT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
 
 type T = ScalarType | undefined;
@@ -143,7 +143,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   /** The expression of the statement being checked: a void call is fine there. */
   let voidOk: A.Expr | undefined;
   const isVoid = (name: string) =>
-    OUTPUT_BUILTINS.has(name) || BUILTINS.get(name)?.ret === 'void' || functions.get(name)?.ret === 'void';
+    OUTPUT_BUILTINS.has(name) || BUILTINS.get(name)?.[0].ret === 'void' || functions.get(name)?.ret === 'void';
   const stmtExpr = (e: A.Expr, scope: Scope) => {
     voidOk = e;
     expr(e, scope);
@@ -297,7 +297,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       }
       return undefined;
     }
-    const b = BUILTINS.get(e.name);
+    const b = findBuiltin(e.name, e.args.length);
     if (b) {
       if (e.args.length !== b.params.length) err(`function '${e.name}' takes ${b.params.length} argument(s), got ${e.args.length}`, e.loc);
       e.args.forEach((a, i) => {

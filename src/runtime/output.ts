@@ -9,6 +9,9 @@ export class OutputFormatter {
   private pending: string[] = [];
   private pendingBytes = 0;
 
+  /** set once the reader went away (EPIPE): further output is dropped */
+  closed = false;
+
   constructor(
     img: ProgramImage,
     private out: NodeJS.WritableStream,
@@ -27,6 +30,10 @@ export class OutputFormatter {
 
   flush() {
     if (!this.pending.length) return;
+    if (this.closed) {
+      this.pending = [];
+      return;
+    }
     this.out.write(Buffer.from(this.pending.join(''), 'latin1'));
     this.pending = [];
     this.pendingBytes = 0;

@@ -71,6 +71,12 @@ export class Session {
   ) {
     this.vm = openInterpreter();
     this.output = new OutputFormatter(img, opts.out);
+    // a reader that goes away (`tapvm ... | head`) ends the session quietly, as stap does
+    opts.out.on('error', (e: NodeJS.ErrnoException) => {
+      this.output.closed = true;
+      if (e.code !== 'EPIPE') opts.err.write(`ERROR: cannot write output: ${e.message}\n`);
+      this.requestStop();
+    });
     this.finished = new Promise((r) => (this.done = r));
     this.ctx = {
       pid: BigInt(process.pid),
@@ -196,7 +202,8 @@ export class Session {
     }
   }
 
-  private requestStop() {
+  /** Ends the session as exit() would: end probes run, then everything is detached. */
+  requestStop() {
     if (this.stopping) return;
     this.stopping = true;
     setImmediate(() => this.stop());

@@ -128,6 +128,59 @@ d('walking skeleton on the kernel', () => {
     expect(rb.stdout).toBe('b 2000\n');
   });
 
+  it('user_string(addr, default) reads the file name, and falls back to the default on a fault', async () => {
+    const file = path.join(os.tmpdir(), `tapvm-us-${process.pid}`);
+    fs.writeFileSync(file, 'x');
+    const t = await startTrigger('open', file, '3');
+    const run = runTapvm([
+      '-e',
+      `probe syscall.openat { if (pid() == ${t.pid}) printf("%s|%s\\n", user_string($filename, "?"), user_string(0, "fallback")) }
+       probe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) exit() }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${file}|fallback\n`.repeat(3));
+  });
+
+  it('user_string(addr) on a bad address is a run-time error, as in stap', async () => {
+    const t = await startTrigger('getppid', '1');
+    const run = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) println(user_string(0)) }`]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("ERROR: user string copy fault near identifier 'user_string' at <input>:1:");
+  });
+
+  it('ends quietly with status 0 when the reader of its output goes away (EPIPE)', () => {
+    const r = spawnSync('sh', ['-c', `${process.execPath} ${require.resolve('../../bin/tapvm')} -e 'probe timer.ms(1) { println("line") }' | head -n 2`], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.stdout).toBe('line\nline\n');
+    expect(r.stderr).toBe('');
+  });
+
+  it('runs end probes and exits 0 on SIGINT (Ctrl-C)', async () => {
+    const run = runTapvm(['-e', 'global n; probe timer.ms(10) { n++ } probe end { printf("ticks>0: %d\\n", n > 0) }']);
+    await run.armed;
+    await new Promise((r) => setTimeout(r, 100));
+    run.proc.kill('SIGINT');
+    const r = await run.done;
+    expect(r.stdout).toBe('ticks>0: 1\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('says in one sentence that it needs root, without a stack trace', () => {
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, require.resolve('../../bin/tapvm'), '-e', 'probe begin { }'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ERROR: tapvm needs root \(or CAP_BPF and CAP_PERFMON\) to load and attach BPF programs \(.*\)\n$/);
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
