@@ -24,13 +24,35 @@
 #define ACLASS_K16_V128 1
 #define ACLASS_K16_V128_KEY 16
 #define ACLASS_K16_V128_VAL 128
-#define ACLASS_K272_V8 2
+#define ACLASS_K32_V8 2
+#define ACLASS_K32_V8_KEY 32
+#define ACLASS_K32_V8_VAL 8
+#define ACLASS_K32_V128 3
+#define ACLASS_K32_V128_KEY 32
+#define ACLASS_K32_V128_VAL 128
+#define ACLASS_K64_V8 4
+#define ACLASS_K64_V8_KEY 64
+#define ACLASS_K64_V8_VAL 8
+#define ACLASS_K64_V128 5
+#define ACLASS_K64_V128_KEY 64
+#define ACLASS_K64_V128_VAL 128
+#define ACLASS_K272_V8 6
 #define ACLASS_K272_V8_KEY 272
 #define ACLASS_K272_V8_VAL 8
-#define ACLASS_K272_V128 3
+#define ACLASS_K272_V128 7
 #define ACLASS_K272_V128_KEY 272
 #define ACLASS_K272_V128_VAL 128
-#define NACLASSES 4
+#define NACLASSES 8
+/* X(name, class index, key size, value size) for every array class */
+#define FOR_EACH_ACLASS(X) \
+	X(k16_v8, 0, 16, 8) \
+	X(k16_v128, 1, 16, 128) \
+	X(k32_v8, 2, 32, 8) \
+	X(k32_v128, 3, 32, 128) \
+	X(k64_v8, 4, 64, 8) \
+	X(k64_v128, 5, 64, 128) \
+	X(k272_v8, 6, 272, 8) \
+	X(k272_v128, 7, 272, 128)
 
 #define REC_PRINT 1
 #define REC_EXIT 2
@@ -99,9 +121,9 @@ enum tapvm_op {
 	OP_GADD = 36, /* rd, ra, g: atomically global[imm] += ra; rd = new value */
 	OP_GLDS = 37, /* sd, G: sd = string global[imm] */
 	OP_GSTS = 38, /* sa, G: string global[imm] = sa */
-	OP_KCLR = 39, /* -: zero the key buffer (KEYMAX bytes) */
+	OP_KCLR = 39, /* i: zero the first imm bytes of the key buffer (a class key size: 16, 32, 64 or KEYMAX) */
 	OP_KPUTI = 40, /* ra, k: key[imm..imm+8] = ra (little-endian) */
-	OP_KPUTS = 41, /* sa, k: key[imm..] = sa bytes, NUL-padded (key was zeroed) */
+	OP_KPUTS = 41, /* sa, k: key[imm..imm+b) = sa truncated to b-1 bytes + NUL (b = the index's width, 1..MAXSTRINGLEN; the key was zeroed) */
 	OP_AGET = 42, /* rd, A: rd = array[imm][key], 0 when absent */
 	OP_AGETS = 43, /* sd, A: sd = array[imm][key], "" when absent */
 	OP_ASET = 44, /* ra, A: array[imm][key] = ra; full array is error OVERFLOW */

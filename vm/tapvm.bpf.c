@@ -96,7 +96,7 @@ struct {
 
 /* Script arrays: one inner hash map per array, keyed by slot << 16 | array id, in the outer
  * map of the array's key/value size class. */
-#define ARRAY_CLASS(NAME, KSZ, VSZ)					\
+#define ARRAY_CLASS(NAME, IDX, KSZ, VSZ)  					\
 	struct inner_##NAME {						\
 		__uint(type, BPF_MAP_TYPE_HASH);			\
 		__uint(max_entries, 1);					\
@@ -110,10 +110,7 @@ struct {
 		__array(values, struct inner_##NAME);			\
 	} arrays_##NAME SEC(".maps");
 
-ARRAY_CLASS(k16_v8, ACLASS_K16_V8_KEY, ACLASS_K16_V8_VAL)
-ARRAY_CLASS(k16_v128, ACLASS_K16_V128_KEY, ACLASS_K16_V128_VAL)
-ARRAY_CLASS(k272_v8, ACLASS_K272_V8_KEY, ACLASS_K272_V8_VAL)
-ARRAY_CLASS(k272_v128, ACLASS_K272_V128_KEY, ACLASS_K272_V128_VAL)
+FOR_EACH_ACLASS(ARRAY_CLASS)
 
 struct loop_ctx {
 	struct vm_state *st;
@@ -124,17 +121,15 @@ struct loop_ctx {
 	__u32 slot;
 };
 
+#define ARRAY_INNER_CASE(NAME, IDX, KSZ, VSZ)			\
+	case IDX:							\
+		return bpf_map_lookup_elem(&arrays_##NAME, &okey);
+
+/* Array classes differ in key and value size, so each has its own outer map (and path). */
 static __always_inline void *array_inner(__u32 cls, __u32 okey)
 {
 	switch (cls) {
-	case ACLASS_K16_V8:
-		return bpf_map_lookup_elem(&arrays_k16_v8, &okey);
-	case ACLASS_K16_V128:
-		return bpf_map_lookup_elem(&arrays_k16_v128, &okey);
-	case ACLASS_K272_V8:
-		return bpf_map_lookup_elem(&arrays_k272_v8, &okey);
-	case ACLASS_K272_V128:
-		return bpf_map_lookup_elem(&arrays_k272_v128, &okey);
+	FOR_EACH_ACLASS(ARRAY_INNER_CASE)
 	}
 	return NULL;
 }
@@ -396,14 +391,27 @@ static long step(__u64 index, void *arg)
 		break;
 	}
 	case OP_KCLR:
-		__builtin_memset(st->key, 0, KEYMAX);
+		/* only the class's key size: hashing and clearing 272 bytes for a 16-byte key is waste */
+		if (imm <= 16)
+			__builtin_memset(st->key, 0, 16);
+		else if (imm <= 32)
+			__builtin_memset(st->key, 0, 32);
+		else if (imm <= 64)
+			__builtin_memset(st->key, 0, 64);
+		else
+			__builtin_memset(st->key, 0, KEYMAX);
 		break;
 	case OP_KPUTI:
 		*(__s64 *)&st->key[(__u32)imm & 255] = R(a);
 		break;
-	case OP_KPUTS:
-		bpf_probe_read_kernel_str(&st->key[(__u32)imm & 255], MAXSTRINGLEN, S(a));
+	case OP_KPUTS: {
+		__u32 w = b;
+
+		if (w == 0 || w > MAXSTRINGLEN)
+			w = MAXSTRINGLEN;
+		bpf_probe_read_kernel_str(&st->key[(__u32)imm & 255], w, S(a));
 		break;
+	}
 	case OP_KGETI:
 		R(d) = *(__s64 *)&st->key[(__u32)imm & 255];
 		break;

@@ -7,6 +7,7 @@ import { encode } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 import type { ResolvedProgram, LocalSym, ResolvedProbe, FunctionSym } from '../resolve/resolve';
 import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
+import { keyWidths } from '../resolve/widths';
 import { parseFormat } from '../output/format';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
@@ -58,23 +59,36 @@ class CodeGen {
     let nums = 0;
     let strs = 0;
     let ids = 0;
+    const widths = keyWidths(prog);
     for (const g of prog.globals.values()) {
       if (g.keyTypes) {
         const keyTypes = g.keyTypes as ScalarType[];
         // long indices first, then strings: a key offset is one byte (the VMs mask imm & 255),
         // so a long after two strings (offset 256) wrapped onto the first string. This way a
         // key that fits KEYMAX has every long below 256 and every string at most at 144.
+        const keyWidths = widths.get(g.name)!;
         const keyOffsets: number[] = keyTypes.map(() => 0);
         let size = 0;
         for (const kind of ['long', 'string'] as const)
           keyTypes.forEach((t, i) => {
             if (t !== kind) return;
             keyOffsets[i] = size;
-            size += t === 'long' ? 8 : LIMITS.MAXSTRINGLEN;
+            size += keyWidths[i];
           });
-        const cls = (g.type === 'string' ? 1 : 0) | (size > 16 ? 2 : 0);
-        if (size > ARRAY_CLASSES[cls].keySize) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
-        this.arrays.set(g.name, { name: g.name, id: ids++, cls, keyTypes, keyOffsets, valueType: g.type!, maxEntries: LIMITS.MAXMAPENTRIES });
+        // class = 2 * (smallest key size class that fits) + (1 for string values)
+        const sizeClass = ARRAY_CLASSES.findIndex((c, i) => i % 2 === 0 && c.keySize >= size);
+        const cls = sizeClass < 0 ? -1 : sizeClass + (g.type === 'string' ? 1 : 0);
+        if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
+        this.arrays.set(g.name, {
+          name: g.name,
+          id: ids++,
+          cls: Math.max(cls, 0),
+          keyTypes,
+          keyOffsets,
+          keyWidths,
+          valueType: g.type!,
+          maxEntries: LIMITS.MAXMAPENTRIES,
+        });
       } else {
         const slot = g.type === 'string' ? strs++ : nums++;
         const init = g.decl.init?.value;
@@ -569,8 +583,10 @@ class CodeGen {
   }
 
   private buildKey(arr: ArrayInfo, keys: Val[]) {
-    this.emit(Op.KCLR);
-    keys.forEach((k, i) => this.emit(k.type === 'long' ? Op.KPUTI : Op.KPUTS, 0, k.n, 0, arr.keyOffsets[i]));
+    this.emit(Op.KCLR, 0, 0, 0, ARRAY_CLASSES[arr.cls].keySize);
+    keys.forEach((k, i) =>
+      k.type === 'long' ? this.emit(Op.KPUTI, 0, k.n, 0, arr.keyOffsets[i]) : this.emit(Op.KPUTS, 0, k.n, arr.keyWidths[i], arr.keyOffsets[i]),
+    );
   }
 
   private assign(e: A.AssignExpr): Val {

@@ -24,8 +24,10 @@ export interface ArrayInfo {
   /** index into ARRAY_CLASSES: bit 0 = string values, bit 1 = wide keys */
   cls: number;
   keyTypes: ScalarType[];
-  /** byte offset of each index inside the key */
+  /** byte offset of each index inside the key: longs first, then strings */
   keyOffsets: number[];
+  /** bytes of each index: 8 for a long, the bounded width (NUL included) for a string */
+  keyWidths: number[];
   valueType: ScalarType;
   maxEntries: number;
 }

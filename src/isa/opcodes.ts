@@ -29,6 +29,26 @@ export const ARRAY_CLASSES = [
     "valueSize": 128
   },
   {
+    "name": "k32_v8",
+    "keySize": 32,
+    "valueSize": 8
+  },
+  {
+    "name": "k32_v128",
+    "keySize": 32,
+    "valueSize": 128
+  },
+  {
+    "name": "k64_v8",
+    "keySize": 64,
+    "valueSize": 8
+  },
+  {
+    "name": "k64_v128",
+    "keySize": 64,
+    "valueSize": 128
+  },
+  {
     "name": "k272_v8",
     "keySize": 272,
     "valueSize": 8
@@ -85,9 +105,9 @@ export const enum Op {
   GADD = 36, // rd, ra, g: atomically global[imm] += ra; rd = new value
   GLDS = 37, // sd, G: sd = string global[imm]
   GSTS = 38, // sa, G: string global[imm] = sa
-  KCLR = 39, // -: zero the key buffer (KEYMAX bytes)
+  KCLR = 39, // i: zero the first imm bytes of the key buffer (a class key size: 16, 32, 64 or KEYMAX)
   KPUTI = 40, // ra, k: key[imm..imm+8] = ra (little-endian)
-  KPUTS = 41, // sa, k: key[imm..] = sa bytes, NUL-padded (key was zeroed)
+  KPUTS = 41, // sa, k: key[imm..imm+b) = sa truncated to b-1 bytes + NUL (b = the index's width, 1..MAXSTRINGLEN; the key was zeroed)
   AGET = 42, // rd, A: rd = array[imm][key], 0 when absent
   AGETS = 43, // sd, A: sd = array[imm][key], "" when absent
   ASET = 44, // ra, A: array[imm][key] = ra; full array is error OVERFLOW
@@ -155,7 +175,7 @@ export const OPS: Record<number, OpInfo> = {
   36: { name: 'GADD', operands: 'rd, ra, g' },
   37: { name: 'GLDS', operands: 'sd, G' },
   38: { name: 'GSTS', operands: 'sa, G' },
-  39: { name: 'KCLR', operands: '' },
+  39: { name: 'KCLR', operands: 'i' },
   40: { name: 'KPUTI', operands: 'ra, k' },
   41: { name: 'KPUTS', operands: 'sa, k' },
   42: { name: 'AGET', operands: 'rd, A' },

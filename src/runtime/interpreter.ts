@@ -6,6 +6,7 @@ import * as crypto from 'crypto';
 import { execFileSync } from 'child_process';
 import { addon, BPF_ANY } from '../native';
 import { withLock } from './lock';
+import { ARRAY_CLASSES } from '../isa/opcodes';
 
 export const BPFFS = '/sys/fs/bpf';
 export const VM_OBJECT = path.join(__dirname, '..', '..', 'vm', 'tapvm.bpf.o');
@@ -21,12 +22,11 @@ export const SHARED_MAPS = [
   'counters',
   'scratch',
   'rings',
-  'arrays_k16_v8',
-  'arrays_k16_v128',
-  'arrays_k272_v8',
-  'arrays_k272_v128',
   'tp_interp',
 ] as const;
+
+/** One outer hash-of-maps per array class (vm/isa.json arrayClasses), by class index. */
+export const CLASS_MAPS = ARRAY_CLASSES.map((c) => `arrays_${c.name}`);
 
 export type ProgName = (typeof PROGRAMS)[number];
 export type SharedMapName = (typeof SHARED_MAPS)[number];
@@ -36,6 +36,8 @@ export interface Interpreter {
   /** tracepoint entry stubs, tried in order: a tracepoint takes each program once */
   stubs: number[];
   maps: Record<SharedMapName, number>;
+  /** outer map fd of each array class, by class index */
+  classMaps: number[];
   pinDir: string;
   /** true when this run loaded (and the kernel verified) the programs */
   loaded: boolean;
@@ -57,7 +59,7 @@ export function vmHash(): string {
   return crypto.createHash('sha256').update(fs.readFileSync(VM_OBJECT)).digest('hex').slice(0, 16);
 }
 
-function openPinned(dir: string): Pick<Interpreter, 'progs' | 'maps' | 'stubs'> | undefined {
+function openPinned(dir: string): Pick<Interpreter, 'progs' | 'maps' | 'stubs' | 'classMaps'> | undefined {
   const a = addon();
   const opened: number[] = [];
   try {
@@ -65,9 +67,11 @@ function openPinned(dir: string): Pick<Interpreter, 'progs' | 'maps' | 'stubs'> 
     const maps = {} as Record<SharedMapName, number>;
     for (const p of PROGRAMS) opened.push((progs[p] = a.objGet(`${dir}/${p}`)));
     for (const m of SHARED_MAPS) opened.push((maps[m] = a.objGet(`${dir}/${m}`)));
+    const classMaps = CLASS_MAPS.map((m) => a.objGet(`${dir}/${m}`));
+    opened.push(...classMaps);
     const stubs = TP_STUBS.map((s) => a.objGet(`${dir}/${s}`));
     opened.push(...stubs);
-    return { progs, maps, stubs };
+    return { progs, maps, stubs, classMaps };
   } catch (e) {
     for (const fd of opened) a.close(fd);
     if ((e as { errno?: number }).errno === 2) return undefined; // ENOENT: not pinned (completely) yet
@@ -95,13 +99,14 @@ export function openInterpreter(): Interpreter {
     fdv.writeUInt32LE(obj.progs.tapvm_tp);
     addon().mapUpdate(obj.maps.tp_interp, zero, fdv, BPF_ANY);
     // maps first, programs last: openPinned treats a missing program pin as "not pinned yet"
-    for (const m of SHARED_MAPS) addon().pin(obj.maps[m], `${dir}/${m}`);
+    for (const m of [...SHARED_MAPS, ...CLASS_MAPS]) addon().pin(obj.maps[m], `${dir}/${m}`);
     for (const p of PROGRAMS) addon().pin(obj.progs[p], `${dir}/${p}`);
     for (const p of TP_STUBS) addon().pin(obj.progs[p], `${dir}/${p}`);
     const progs = Object.fromEntries(PROGRAMS.map((p) => [p, obj.progs[p]])) as Record<ProgName, number>;
     const maps = Object.fromEntries(SHARED_MAPS.map((m) => [m, obj.maps[m]])) as Record<SharedMapName, number>;
     const stubs = TP_STUBS.map((p) => obj.progs[p]);
+    const classMaps = CLASS_MAPS.map((m) => obj.maps[m]);
     for (const [name, fd] of Object.entries(obj.progs)) if (!(PROGRAMS as readonly string[]).includes(name) && !TP_STUBS.includes(name)) addon().close(fd);
-    return { progs, maps, stubs, pinDir: dir, loaded: true, loadMs, verifiedInsns: obj.verifiedInsns };
+    return { progs, maps, stubs, classMaps, pinDir: dir, loaded: true, loadMs, verifiedInsns: obj.verifiedInsns };
   });
 }

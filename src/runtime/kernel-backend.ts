@@ -6,13 +6,6 @@ import type { ArrayInfo } from '../image/image';
 import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
 import { GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE } from './layout';
 
-const CLASS_MAPS = ['arrays_k16_v8', 'arrays_k16_v128', 'arrays_k272_v8', 'arrays_k272_v128'] as const;
-export type ClassMapName = (typeof CLASS_MAPS)[number];
-
-export function classMapName(cls: number): ClassMapName {
-  return CLASS_MAPS[cls];
-}
-
 /** Outer map key of a session's array: slot << 16 | array id (as in vm/tapvm.bpf.c). */
 export function outerKey(slot: number, id: number): Buffer {
   const k = Buffer.alloc(4);
@@ -30,7 +23,7 @@ export class KernelBackend implements VmBackend {
 
   constructor(
     private slot: number,
-    private fds: { globals: number; gstrs: number; outer: Record<ClassMapName, number> },
+    private fds: { globals: number; gstrs: number; /** outer map by array class */ outer: number[] },
     /** array id -> inner map fd (owned by the session) */
     public inner: Map<number, number>,
     public emit: (ev: VmEvent) => void,
@@ -102,7 +95,7 @@ export class KernelBackend implements VmBackend {
     const fresh = createInnerMap(arr);
     const fdv = Buffer.alloc(4);
     fdv.writeUInt32LE(fresh);
-    addon().mapUpdate(this.fds.outer[classMapName(arr.cls)], outerKey(this.slot, arr.id), fdv, BPF_ANY);
+    addon().mapUpdate(this.fds.outer[arr.cls], outerKey(this.slot, arr.id), fdv, BPF_ANY);
     addon().close(this.fd(arr));
     this.inner.set(arr.id, fresh);
   }

@@ -9,7 +9,7 @@ import type { VmEvent } from '../vm/backend';
 import { runHandler, type UserContextValues } from '../vm/interp';
 import { openInterpreter, type Interpreter } from './interpreter';
 import { withLock } from './lock';
-import { KernelBackend, classMapName, createInnerMap, outerKey, type ClassMapName } from './kernel-backend';
+import { KernelBackend, createInnerMap, outerKey } from './kernel-backend';
 import {
   SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
   encodeCodeBlob, sumCounters, type Counters,
@@ -114,7 +114,7 @@ export class Session {
   private scrubSlot(slot: number) {
     const a = addon();
     for (let cls = 0; cls < ARRAY_CLASSES.length; cls++)
-      for (let id = 0; id < 64; id++) a.mapDelete(this.vm.maps[classMapName(cls)], outerKey(slot, id));
+      for (let id = 0; id < 64; id++) a.mapDelete(this.vm.classMaps[cls], outerKey(slot, id));
     try {
       a.mapDelete(this.vm.maps.rings, slotKeyOf(slot));
     } catch {
@@ -151,9 +151,9 @@ export class Session {
       const fd = createInnerMap(arr);
       inner.set(arr.id, fd);
       fdv.writeUInt32LE(fd);
-      a.mapUpdate(this.vm.maps[classMapName(arr.cls)], outerKey(this.slot, arr.id), fdv, BPF_ANY);
+      a.mapUpdate(this.vm.classMaps[arr.cls], outerKey(this.slot, arr.id), fdv, BPF_ANY);
     }
-    const outer = Object.fromEntries([0, 1, 2, 3].map((c) => [classMapName(c), this.vm.maps[classMapName(c)]])) as Record<ClassMapName, number>;
+    const outer = this.vm.classMaps;
     this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(ev));
 
     this.ring = a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, this.opts.ringBytes ?? 1 << 22, 0, -1);

@@ -389,13 +389,14 @@ function step(lc: LoopCtx): number {
       else backend.gstrSet((imm >>> 0) & (NGSTRS - 1), s[sa]);
       break;
     case Op.KCLR:
-      st.key.fill(0);
+      // the C clears 16, 32, 64 or KEYMAX bytes: the smallest of those that covers imm
+      st.key.fill(0, 0, imm <= 16 ? 16 : imm <= 32 ? 32 : imm <= 64 ? 64 : KEYMAX);
       break;
     case Op.KPUTI:
       st.keyView.setBigInt64((imm >>> 0) & 255, r[ra], true);
       break;
     case Op.KPUTS:
-      writeStr(st.key, (imm >>> 0) & 255, s[sa]);
+      writeStr(st.key, (imm >>> 0) & 255, s[sa], b === 0 || b > MAXSTRINGLEN ? MAXSTRINGLEN : b);
       break;
     case Op.KGETI:
       r[rd] = st.keyView.getBigInt64((imm >>> 0) & 255, true);

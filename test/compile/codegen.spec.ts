@@ -309,7 +309,7 @@ describe('code generation', () => {
       0003  SCONST   s3, "a"
       0004  MOVI     r2, 1
       0005  SCONST   s4, "x"
-      0006  KCLR
+      0006  KCLR     16
       0007  KPUTS    s3, key+8
       0008  KPUTI    r2, key+0
       0009  ASETS    s4, m[]
@@ -386,8 +386,9 @@ describe('code generation', () => {
 
   it('arrays with 1 and 2 indices: key offsets and classes', () => {
     // a[long] = long: class 0 (k16_v8); b[long, long] = long: 16 bytes of key, still class 0,
-    // second index at key+8; c[string] = long: 128 bytes, class 2 (k272_v8); d[string, long] =
-    // string: class 3 (k272_v128), longs laid out first: the long at key+0, the string at key+8
+    // second index at key+8; c[string] = long with only "k" as index: 2 bytes, class 0;
+    // d[string, long] = string: class 1 (k16_v128), longs first: the long at key+0, the string
+    // at key+8; a string of unknown width (a function's result) takes 128 bytes: class 6
     expect(
       dis(
         'global a, b, c, d\nprobe begin {\n  a[1] = 2\n  b[1, 2] = a[1]\n  c["k"]++\n  d["k", 3] = "v"\n  x = [1, 2] in b\n  a[5] *= 2\n}',
@@ -399,38 +400,38 @@ describe('code generation', () => {
               # c.stp:3: a[1] = 2
       0001  MOVI     r2, 1
       0002  MOVI     r3, 2
-      0003  KCLR
+      0003  KCLR     16
       0004  KPUTI    r2, key+0
       0005  ASET     r3, a[]
               # c.stp:4: b[1, 2] = a[1]
       0006  MOVI     r2, 1
       0007  MOVI     r3, 2
       0008  MOVI     r4, 1
-      0009  KCLR
+      0009  KCLR     16
       0010  KPUTI    r4, key+0
       0011  AGET     r5, a[]
-      0012  KCLR
+      0012  KCLR     16
       0013  KPUTI    r2, key+0
       0014  KPUTI    r3, key+8
       0015  ASET     r5, b[]
               # c.stp:5: c["k"]++
       0016  MOVI     r2, 1
       0017  SCONST   s1, "k"
-      0018  KCLR
+      0018  KCLR     16
       0019  KPUTS    s1, key+0
       0020  AADD     r3, r2, c[]
               # c.stp:6: d["k", 3] = "v"
       0021  SCONST   s1, "k"
       0022  MOVI     r2, 3
       0023  SCONST   s2, "v"
-      0024  KCLR
+      0024  KCLR     16
       0025  KPUTS    s1, key+8
       0026  KPUTI    r2, key+0
       0027  ASETS    s2, d[]
               # c.stp:7: x = [1, 2] in b
       0028  MOVI     r2, 1
       0029  MOVI     r3, 2
-      0030  KCLR
+      0030  KCLR     16
       0031  KPUTI    r2, key+0
       0032  KPUTI    r3, key+8
       0033  AIN      r4, b[]
@@ -438,32 +439,39 @@ describe('code generation', () => {
               # c.stp:8: a[5] *= 2
       0035  MOVI     r2, 5
       0036  MOVI     r3, 2
-      0037  KCLR
+      0037  KCLR     16
       0038  KPUTI    r2, key+0
       0039  AGET     r4, a[]
       0040  MUL      r5, r4, r3
-      0041  KCLR
+      0041  KCLR     16
       0042  KPUTI    r2, key+0
       0043  ASET     r5, a[]
               # c.stp:2: probe begin {
       0044  HALT
       "
     `);
-    expect(image('global a, b, c, d\nprobe begin { a[1] = 2; b[1, 2] = 3; c["k"] = 4; d["k", 3] = "v" }').arrays).toEqual([
-      { name: 'a', id: 0, cls: 0, keyTypes: ['long'], keyOffsets: [0], valueType: 'long', maxEntries: 2048 },
-      { name: 'b', id: 1, cls: 0, keyTypes: ['long', 'long'], keyOffsets: [0, 8], valueType: 'long', maxEntries: 2048 },
-      { name: 'c', id: 2, cls: 2, keyTypes: ['string'], keyOffsets: [0], valueType: 'long', maxEntries: 2048 },
-      { name: 'd', id: 3, cls: 3, keyTypes: ['string', 'long'], keyOffsets: [8, 0], valueType: 'string', maxEntries: 2048 },
+    expect(
+      image('global a, b, c, d, e\nfunction f() { return "s" }\nprobe begin { a[1] = 2; b[1, 2] = 3; c["k"] = 4; d["k", 3] = "v"; e[f()] = 1 }').arrays,
+    ).toEqual([
+      { name: 'a', id: 0, cls: 0, keyTypes: ['long'], keyOffsets: [0], keyWidths: [8], valueType: 'long', maxEntries: 2048 },
+      { name: 'b', id: 1, cls: 0, keyTypes: ['long', 'long'], keyOffsets: [0, 8], keyWidths: [8, 8], valueType: 'long', maxEntries: 2048 },
+      { name: 'c', id: 2, cls: 0, keyTypes: ['string'], keyOffsets: [0], keyWidths: [2], valueType: 'long', maxEntries: 2048 },
+      { name: 'd', id: 3, cls: 1, keyTypes: ['string', 'long'], keyOffsets: [8, 0], keyWidths: [2, 8], valueType: 'string', maxEntries: 2048 },
+      { name: 'e', id: 4, cls: 6, keyTypes: ['string'], keyOffsets: [0], keyWidths: [128], valueType: 'long', maxEntries: 2048 },
     ]);
   });
 
   it('lays out long indices before strings, so that every key offset fits the one-byte k operand', () => {
     // fixed bug: [string, string, long] put the long at 256, which KPUTI's imm & 255 wrapped to 0
     const src = 'global w, x\nprobe begin {\n  w["a", "b", 1] = 1\n  x[1, "s", 2, 3] = 2\n}';
-    expect(image(src).arrays.map((a) => [a.name, a.cls, a.keyOffsets])).toEqual([
-      ['w', 2, [8, 136, 0]],
-      ['x', 2, [0, 24, 8, 16]],
+    // literal indices are bounded by their length: "a" takes 2 bytes, so w fits 16 and x 32
+    expect(image(src).arrays.map((a) => [a.name, a.cls, a.keyOffsets, a.keyWidths])).toEqual([
+      ['w', 0, [8, 10, 0], [2, 2, 8]],
+      ['x', 2, [0, 24, 8, 16], [8, 2, 8, 8]],
     ]);
+    // strings of unknown length take MAXSTRINGLEN: the long still sits below 256
+    const wide = 'global w\nfunction s() { return "a" }\nprobe begin {\n  w[s(), s(), 1] = 1\n}';
+    expect(image(wide).arrays.map((a) => [a.name, a.cls, a.keyOffsets, a.keyWidths])).toEqual([['w', 6, [8, 136, 0], [128, 128, 8]]]);
     expect(dis(src)).toMatchInlineSnapshot(`
       "probe begin:
               # c.stp:3: w["a", "b", 1] = 1
@@ -471,9 +479,9 @@ describe('code generation', () => {
       0001  SCONST   s2, "b"
       0002  MOVI     r1, 1
       0003  MOVI     r2, 1
-      0004  KCLR
+      0004  KCLR     16
       0005  KPUTS    s1, key+8
-      0006  KPUTS    s2, key+136
+      0006  KPUTS    s2, key+10
       0007  KPUTI    r1, key+0
       0008  ASET     r2, w[]
               # c.stp:4: x[1, "s", 2, 3] = 2
@@ -482,7 +490,7 @@ describe('code generation', () => {
       0011  MOVI     r2, 2
       0012  MOVI     r3, 3
       0013  MOVI     r4, 2
-      0014  KCLR
+      0014  KCLR     32
       0015  KPUTI    r1, key+0
       0016  KPUTS    s1, key+24
       0017  KPUTI    r2, key+8
@@ -503,7 +511,7 @@ describe('code generation', () => {
       0000  MOVI     r1, 0
       0001  MOVI     r2, 1
       0002  MOVI     r3, 1
-      0003  KCLR
+      0003  KCLR     16
       0004  KPUTI    r2, key+0
       0005  ASET     r3, a[]
       0006  MOVI     r2, 1
@@ -514,7 +522,7 @@ describe('code generation', () => {
       0011  MOV      r1, r2
               # c.stp:4: delete a[1]
       0012  MOVI     r2, 1
-      0013  KCLR
+      0013  KCLR     16
       0014  KPUTI    r2, key+0
       0015  ADEL     a[]
               # c.stp:5: delete a
@@ -691,7 +699,7 @@ describe('code generation', () => {
               # c.stp:3: a[1] = 10
       0001  MOVI     r2, 1
       0002  MOVI     r3, 10
-      0003  KCLR
+      0003  KCLR     16
       0004  KPUTI    r2, key+0
       0005  ASET     r3, a[]
               # c.stp:4: foreach (v = [k] in a) { }

@@ -784,7 +784,7 @@ const fullArray: Group = {
 const sharedDivColumn: Group = {
   // stap's binary_expression token is the operator (parse.cxx: e->tok = t), so stap says
   // "near operator '/' at <input>:3:43"; tapvm gives the column of the left operand (40)
-  name: "shared bug: division by 0 is located at the operator's column, as stap does",
+  name: "division by 0 is located at the operator's column, as stap does",
   expectCode: 1,
   cases: [{ label: 'div0col', body: String.raw`printf("div0col: before\n"); dz = 0; dq = 10 / dz; printf("div0col: after %d\n", dq)`, expect: 'div0col: before\n' }],
   expectStderr: "ERROR: division by 0 near operator '/' at <input>:3:46\n" + WARN1,

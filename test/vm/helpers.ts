@@ -106,6 +106,7 @@ export function asm(spec: AsmSpec): ProgramImage {
     cls: a.cls,
     keyTypes: ['long'],
     keyOffsets: [0],
+    keyWidths: [8],
     valueType: a.valueType ?? (a.cls & 1 ? 'string' : 'long'),
     maxEntries: a.maxEntries ?? LIMITS.MAXMAPENTRIES,
   }));

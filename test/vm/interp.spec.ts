@@ -24,13 +24,13 @@ function unary(op: number, x: bigint): bigint {
 const ARRAYS = [
   { name: 'cnt', id: 1, cls: 0 },
   { name: 'names', id: 2, cls: 1 },
-  { name: 'wide', id: 3, cls: 2 },
+  { name: 'wide', id: 3, cls: 6 },
   { name: 'small', id: 4, cls: 0, maxEntries: 2 },
-  { name: 'wides', id: 5, cls: 3 },
+  { name: 'wides', id: 5, cls: 7 },
 ];
 const CNT = { imm: 1, b: 0 };
 const NAMES = { imm: 2, b: 1 };
-const WIDE = { imm: 3, b: 2 };
+const WIDE = { imm: 3, b: 6 };
 const SMALL = { imm: 4, b: 0 };
 
 /** KCLR; KPUTI r(reg), 0 */
@@ -550,12 +550,12 @@ describe('key buffer', () => {
     ).toEqual([le([0x61, 0x62, 0, 0xff, 0xff, 0xff, 0xff, 0xff]), 'q'.repeat(MAXSTRINGLEN - 1), -256n]);
   });
 
-  it('KCLR zeroes the whole key buffer', () => {
+  it('KCLR zeroes the whole key buffer when asked for KEYMAX bytes', () => {
     expect(
       values([
         ...li(1, -1n),
         { op: Op.KPUTI, a: 1, imm: 255 },
-        { op: Op.KCLR },
+        { op: Op.KCLR, imm: 272 },
         { op: Op.KGETI, d: 2, imm: 255 },
         { op: Op.KGETS, d: 2, imm: 0 },
         ...out('r2', 's2'),
@@ -697,16 +697,44 @@ describe('arrays', () => {
     expect(be.arrayEntries(i.arrays[1]).length).toBe(1);
   });
 
+  it('KCLR of a 16-byte class clears 16 bytes and leaves the rest', () => {
+    expect(
+      values([
+        ...li(1, -1n),
+        { op: Op.KPUTI, a: 1, imm: 8 },
+        { op: Op.KPUTI, a: 1, imm: 16 },
+        { op: Op.KCLR, imm: 16 },
+        { op: Op.KGETI, d: 2, imm: 8 },
+        { op: Op.KGETI, d: 3, imm: 16 },
+        ...out('r2', 'r3'),
+        HALT,
+      ]),
+    ).toEqual([0n, -1n]);
+  });
+
+  it('KPUTS truncates a string to the width in b (NUL included)', () => {
+    expect(
+      values([
+        { op: Op.KCLR, imm: 32 },
+        { op: Op.SCONST, d: 1, str: 'abcdefghij' },
+        { op: Op.KPUTS, a: 1, b: 4, imm: 0 },
+        { op: Op.KGETS, d: 2, imm: 0 },
+        ...out('s2'),
+        HALT,
+      ]),
+    ).toEqual(['abc']);
+  });
+
   it('wide keys: a string index and a long index in 272 bytes', () => {
     const i = img([
-      { op: Op.KCLR },
+      { op: Op.KCLR, imm: 272 },
       { op: Op.SCONST, d: 1, str: 'x'.repeat(MAXSTRINGLEN + 10) },
       { op: Op.KPUTS, a: 1, imm: 0 },
       { op: Op.MOVI, d: 1, imm: 7 },
       { op: Op.KPUTI, a: 1, imm: 128 },
       { op: Op.MOVI, d: 2, imm: 3 },
       { op: Op.ASET, a: 2, ...WIDE },
-      { op: Op.KCLR },
+      { op: Op.KCLR, imm: 272 },
       { op: Op.KPUTS, a: 1, imm: 0 },
       { op: Op.KPUTI, a: 1, imm: 128 },
       { op: Op.AGET, d: 3, ...WIDE },

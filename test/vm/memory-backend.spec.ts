@@ -5,7 +5,7 @@ import { MemoryBackend } from '../../src/vm/memory-backend';
 import { asm, longKey, longValue } from './helpers';
 
 const arr = (over: Partial<ArrayInfo> = {}): ArrayInfo => ({
-  name: 'a', id: 1, cls: 0, keyTypes: ['long'], keyOffsets: [0], valueType: 'long', maxEntries: 3, ...over,
+  name: 'a', id: 1, cls: 0, keyTypes: ['long'], keyOffsets: [0], keyWidths: [8], valueType: 'long', maxEntries: 3, ...over,
 });
 
 describe('MemoryBackend', () => {
