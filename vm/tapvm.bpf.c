@@ -94,8 +94,8 @@ struct {
 	__array(values, struct ring_tmpl);
 } rings SEC(".maps");
 
-/* Script arrays: one inner hash map per array, keyed by slot << 16 | array id, in the outer
- * map of the array's key/value size class. */
+/* Script arrays: one inner hash map per array, at index slot * 64 + array id of the outer
+ * array-of-maps of the array's key/value size class (an array lookup the verifier inlines). */
 #define ARRAY_CLASS(NAME, IDX, KSZ, VSZ)  					\
 	struct inner_##NAME {						\
 		__uint(type, BPF_MAP_TYPE_HASH);			\
@@ -104,7 +104,7 @@ struct {
 		__uint(value_size, VSZ);				\
 	};								\
 	struct {							\
-		__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);		\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
 		__uint(max_entries, NSESSIONS * 64);			\
 		__type(key, __u32);					\
 		__array(values, struct inner_##NAME);			\
@@ -206,7 +206,7 @@ static long step(__u64 index, void *arg)
 	__u32 op = insn & 0xff, d = (insn >> 8) & 0xff, a = (insn >> 16) & 0xff, b = (insn >> 24) & 0xff;
 	__s32 imm = (__s32)(insn >> 32);
 	__u32 fp = st->fp, sfp = st->sfp;
-	__u32 okey = (lc->slot << 16) | ((__u32)imm & 0xffff);
+	__u32 okey = lc->slot * 64 + ((__u32)imm & 63);
 	void *inner, *vp;
 	__s64 x, y;
 	long n;

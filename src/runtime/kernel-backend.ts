@@ -6,10 +6,10 @@ import type { ArrayInfo } from '../image/image';
 import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
 import { GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE } from './layout';
 
-/** Outer map key of a session's array: slot << 16 | array id (as in vm/tapvm.bpf.c). */
+/** Outer map index of a session's array: slot * 64 + array id (as in vm/tapvm.bpf.c). */
 export function outerKey(slot: number, id: number): Buffer {
   const k = Buffer.alloc(4);
-  k.writeUInt32LE(((slot << 16) | id) >>> 0);
+  k.writeUInt32LE(slot * 64 + id);
   return k;
 }
 
