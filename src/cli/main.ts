@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { compileSource, type Compiled } from '../compile';
 import { DiagnosticError, formatDiagnostic } from '../diag/diagnostic';
 import { printScript } from '../parse/print';
+import { hostFacts } from '../parse';
 import { disassembleAll } from '../isa/disasm';
 import { Session } from '../runtime/session';
 import { printResolved } from './p2';
@@ -58,6 +59,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const o = program.opts<Options>();
   const [scriptArg] = program.args;
+  // Script arguments ($1 .. $N, @1 .. @N): the positionals after the script file, or all of
+  // them with -e. Byte strings, like the script text.
+  const scriptArgs = (o.e !== undefined ? program.args : program.args.slice(1)).map((a) => Buffer.from(a, 'utf8').toString('latin1'));
   let text: string;
   let file: string;
   if (o.e !== undefined) {
@@ -87,7 +91,10 @@ async function main(argv: string[]): Promise<number> {
 
   let compiled: Partial<Compiled> = {};
   try {
-    compiled = compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial));
+    compiled = compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), {
+      args: scriptArgs,
+      facts: hostFacts(),
+    });
   } catch (e) {
     if (e instanceof DiagnosticError) {
       const sources = new Map([[file, text]]);

@@ -1,6 +1,6 @@
 // The front-end pipeline in order: parse -> resolve -> compile. Each stage throws a
 // DiagnosticError carrying all of its errors, and the next stage does not run.
-import { parseScript } from '../parse';
+import { parseScript, type ParseOptions } from '../parse';
 import { resolve, type ResolvedProgram } from '../resolve/resolve';
 import { compile } from './codegen';
 import type { Script } from '../parse/ast';
@@ -13,8 +13,14 @@ export interface Compiled {
 }
 
 /** Runs the passes up to `lastPass` (1 = parse, 2 = resolve, 3 = compile). */
-export function compileSource(text: string, file: string, lastPass = 3, onPass?: (pass: number, partial: Partial<Compiled>) => void): Partial<Compiled> {
-  const ast = parseScript(text, file);
+export function compileSource(
+  text: string,
+  file: string,
+  lastPass = 3,
+  onPass?: (pass: number, partial: Partial<Compiled>) => void,
+  parse: ParseOptions = {},
+): Partial<Compiled> {
+  const ast = parseScript(text, file, parse);
   onPass?.(1, { ast });
   if (lastPass < 2) return { ast };
   const resolved = resolve(ast);

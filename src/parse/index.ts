@@ -1,9 +1,12 @@
 // Front end: SystemTap source text -> AST (ast.ts), via the peggy grammar in stp.peggy.
-import { DiagnosticError, diagnostic } from '../diag/diagnostic';
+import { DiagnosticError, diagnostic, type Diagnostic } from '../diag/diagnostic';
 import type { Loc, Script } from './ast';
+import type { Facts } from './facts';
+import { preprocess } from './preprocess';
 
 export type * from './ast';
 export { printScript } from './print';
+export { hostFacts, makeFacts, SYSTEMTAP_COMPAT_VERSION, TAPVM_RUNTIME, type Facts, type FactsInit } from './facts';
 
 // ---- the generated parser (src/parse/generated/parser.js, built from stp.peggy) ----
 
@@ -25,11 +28,12 @@ interface PeggySyntaxError extends Error {
   expected: PeggyExpectation[] | null;
   /** The offending character, null at end of input. */
   found: string | null;
-  location: { source: unknown; start: PeggyPosition; end: PeggyPosition };
+  /** `loc` is set by the grammar's peggyLoc(): a location already in script coordinates. */
+  location: { source: unknown; start: PeggyPosition; end: PeggyPosition; loc?: Loc };
 }
 
 interface PeggyParser {
-  parse(input: string, options?: { grammarSource?: unknown; startRule?: string }): unknown;
+  parse(input: string, options?: { grammarSource?: unknown; startRule?: string; locAt?: (offset: number) => Loc }): unknown;
   SyntaxError: new (...args: never[]) => PeggySyntaxError;
 }
 
@@ -39,18 +43,40 @@ const generated = require('./generated/parser') as PeggyParser;
 
 // ---- public API ----
 
+export interface ParseOptions {
+  /** Script arguments for $1.. / @1.. / $# / @# (byte strings, like the script text). */
+  args?: readonly string[];
+  /** What preprocessor conditions (%( kernel_v ... %)) test; the host's when absent. */
+  facts?: Facts;
+  /** Receives warnings found while parsing. */
+  warnings?: Diagnostic[];
+}
+
 /**
- * Parse one SystemTap script. Locations in the AST carry `file`.
- * Throws DiagnosticError with a single 'parse error' diagnostic on a syntax error.
+ * Parse one SystemTap script: preprocess it (arguments, macros, conditionals, as stap does)
+ * and parse the result. Locations in the AST carry `file` and point into `text`, also for
+ * code that came from a macro body or a command-line argument.
+ * Throws DiagnosticError with a 'parse error' diagnostic on a syntax or preprocessing error.
  */
-export function parseScript(text: string, file: string): Script {
+export function parseScript(text: string, file: string, options: ParseOptions = {}): Script {
+  const pp = preprocess(text, file, options);
   try {
-    return generated.parse(text, { grammarSource: file }) as Script;
+    if (pp.identity) return generated.parse(pp.text, { grammarSource: file }) as Script;
+    const script = generated.parse(pp.text, { grammarSource: file, locAt: pp.locAt }) as Script;
+    script.loc = { file, line: 1, col: 1, offset: 0 }; // the script, not its first kept token
+    return script;
   } catch (e) {
     if (e instanceof generated.SyntaxError) {
       const p = e.location.start;
-      const loc: Loc = { file, line: p.line, col: p.column, offset: p.offset };
-      throw new DiagnosticError([diagnostic('parse error', syntaxErrorMessage(e, text), loc)]);
+      let loc: Loc = e.location.loc ?? (pp.identity ? { file, line: p.line, col: p.column, offset: p.offset } : pp.locAt(p.offset));
+      let message: string | undefined;
+      const junk = e.location.loc === undefined ? pp.junkAt(p.offset) : undefined;
+      if (junk !== undefined) {
+        // as in stap, the parser stopped at a bad $N / @N: its own error is reported
+        loc = junk.loc;
+        message = junk.message;
+      }
+      throw new DiagnosticError([diagnostic('parse error', message ?? syntaxErrorMessage(e, pp.text), loc)]);
     }
     throw e;
   }

@@ -31,8 +31,12 @@ export interface Token {
   /** [start, end) in the source text, when the whole token was lexed from it (not pasted). */
   start?: number;
   end?: number;
-  /** Lexer order; tokens whose seq differ by one have only whitespace/comments between them. */
+  /** Lexer order; tokens whose seq differ by one were lexed one after the other. */
   seq: number;
+  /** Whitespace or a comment came before this token (stap's lexer::ate_whitespace). */
+  ws: boolean;
+  /** An argument ($N, @N, $#, @#) was pasted between the previous token and this one. */
+  pasteBefore: boolean;
   junk?: JunkKind;
   /** The macro invocation this token was expanded from (stap's token::chain). */
   chain?: Token;
@@ -40,6 +44,9 @@ export interface Token {
 
 /** A preprocessing error: stap's PARSE_ERROR(message, token); a null token means end of input. */
 export class PreprocessError extends Error {
+  /** A second error printed after this one (stap's parse_error::chain). */
+  chain?: PreprocessError;
+
   constructor(
     message: string,
     readonly tok: Token | null,
@@ -133,13 +140,22 @@ export class Lexer {
   private pendPos = 0;
   private pendLoc: Loc | undefined; // where the inserted characters came from
   private seq = 0;
-  /** Set when the lexer produced at least one token (before preprocessing dropped anything). */
-  sawTokens = false;
+  private ws = false;
+  private pasted = false;
+  /** An argument was pasted after the last token handed out. */
+  get pastedSinceLastToken(): boolean {
+    return this.pasted;
+  }
+
+  readonly args: readonly string[];
 
   constructor(
     readonly src: SourceText,
-    readonly args: readonly string[],
-  ) {}
+    args: readonly string[],
+  ) {
+    // arguments are byte strings like the script; text with other characters becomes its UTF-8
+    this.args = args.map((a) => (/^[\x00-\xff]*$/.test(a) ? a : Buffer.from(a, 'utf8').toString('latin1')));
+  }
 
   /** Number of sequence numbers handed out so far. */
   get sequence(): number {
@@ -154,13 +170,13 @@ export class Lexer {
     const inPend = this.pend.length - this.pendPos;
     if (n < inPend) return this.pend.charCodeAt(this.pendPos + n);
     const i = this.pos + (n - inPend);
-    return i < this.src.text.length ? this.src.text.charCodeAt(i) & 0xff : -1;
+    return i < this.src.text.length ? this.src.text.charCodeAt(i) : -1;
   }
 
   /** Reads one character; `pasted` tells whether it came from an inserted argument. */
   private get(): { c: number; pasted: boolean } {
     if (this.pendPos < this.pend.length) return { c: this.pend.charCodeAt(this.pendPos++), pasted: true };
-    if (this.pos < this.src.text.length) return { c: this.src.text.charCodeAt(this.pos++) & 0xff, pasted: false };
+    if (this.pos < this.src.text.length) return { c: this.src.text.charCodeAt(this.pos++), pasted: false };
     return { c: -1, pasted: false };
   }
 
@@ -184,19 +200,23 @@ export class Lexer {
         return c;
       };
       const make = (type: TokenType, content: string, junk?: JunkKind): Token => {
-        const t: Token = { type, content, spell, loc, seq: this.seq++ };
+        const t: Token = { type, content, spell, loc, seq: this.seq++, ws: this.ws, pasteBefore: this.pasted };
+        this.ws = false;
+        this.pasted = false;
         if (!suspended) {
           t.start = start;
           t.end = this.pos;
         }
         if (junk) t.junk = junk;
-        this.sawTokens = true;
         return t;
       };
 
       let c = get();
       if (c < 0) return null;
-      if (isSpace(c)) continue;
+      if (isSpace(c)) {
+        this.ws = true;
+        continue;
+      }
       let c2 = this.peek();
 
       // Command-line arguments, pasted as characters at the beginning of a token.
@@ -206,7 +226,7 @@ export class Lexer {
         if (suspended) return make('junk', spell, 'nested_arg');
         const n = String(this.args.length);
         this.put(c === 36 ? n : quoteArg(n), loc);
-        this.seq++; // nothing of the source between the neighbours is kept
+        this.pasted = true;
         continue;
       }
       if ((c === 36 || c === 64) && isDigit(c2)) {
@@ -220,7 +240,7 @@ export class Lexer {
         if (idx === 0 || idx - 1 >= this.args.length) return make('junk', spell, 'invalid_arg');
         const arg = this.args[idx - 1];
         this.put(c === 36 ? arg : quoteArg(arg), loc);
-        this.seq++;
+        this.pasted = true;
         continue;
       }
 
@@ -271,6 +291,7 @@ export class Lexer {
             const r = this.get();
             if (r.c < 0 || (r.c === 10 && !r.pasted)) break;
           }
+          this.ws = true;
           continue;
         }
         if (c === 47 && c2 === 42) {
@@ -283,6 +304,7 @@ export class Lexer {
             a = b;
             b = this.get().c;
           }
+          this.ws = true;
           continue;
         }
         if (c === 37 && c2 === 123) {
