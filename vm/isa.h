@@ -147,6 +147,7 @@ enum tapvm_op {
 	OP_ITNEXT = 62, /* ra, p: user space: advance iterator ra, loading its key into the key buffer; when done pc = imm */
 	OP_KGETI = 63, /* rd, k: rd = key[imm..imm+8] */
 	OP_KGETS = 64, /* sd, k: sd = string at key[imm..] */
+	OP_ITSORT = 65, /* ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order) */
 };
 
 #endif /* TAPVM_ISA_H */

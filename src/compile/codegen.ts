@@ -5,7 +5,7 @@ import { Op, LIMITS, ARRAY_CLASSES, SCMP, CTX } from '../isa/opcodes';
 import type { ProgramImage, ScalarType, GlobalInfo, ArrayInfo, ProbeInfo, SourceEntry, FormatRef, Insn } from '../image/image';
 import { encode } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
-import type { ResolvedProgram, LocalSym, ResolvedProbe, FunctionSym } from '../resolve/resolve';
+import { isArray, type ResolvedProgram, type LocalSym, type ResolvedProbe, type FunctionSym } from '../resolve/resolve';
 import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
 import { keyWidths } from '../resolve/widths';
 import { parseFormat } from '../output/format';
@@ -37,6 +37,8 @@ const ARITH: Record<string, Op> = {
   '<<': Op.SHL, '>>': Op.SHR, '&': Op.AND, '|': Op.OR, '^': Op.XOR,
 };
 const CMP: Record<string, Op> = { '==': Op.EQ, '!=': Op.NE, '<': Op.LT, '<=': Op.LE, '>': Op.GT, '>=': Op.GE };
+/** ITSORT's imm: the column (0 = the value, n = index n) | this bit for descending */
+const ITSORT_DESC = 0x100;
 const SCMP_OF: Record<string, number> = { '==': SCMP.EQ, '!=': SCMP.NE, '<': SCMP.LT, '<=': SCMP.LE, '>': SCMP.GT, '>=': SCMP.GE };
 
 class CodeGen {
@@ -87,8 +89,11 @@ class CodeGen {
           keyOffsets,
           keyWidths,
           valueType: g.type!,
-          maxEntries: LIMITS.MAXMAPENTRIES,
+          maxEntries: g.maxEntries ?? LIMITS.MAXMAPENTRIES,
         });
+      } else if (isArray(g)) {
+        // declared `global a[N]` but never indexed: no key types, nothing to create (stap
+        // elides an unused global); `delete a` of it compiles to nothing
       } else {
         const slot = g.type === 'string' ? strs++ : nums++;
         const init = g.decl.init?.value;
@@ -389,6 +394,7 @@ class CodeGen {
       this.emit(Op.MOVI, count, 0, 0, 0);
     }
     this.emit(Op.ITBEGIN, it, 0, arr.cls, arr.id);
+    if (s.sort) this.emit(Op.ITSORT, 0, it, 0, s.sort.column | (s.sort.dir === '-' ? ITSORT_DESC : 0));
     const top = this.pc;
     let jlimit = -1;
     if (limit && count !== undefined) {
@@ -433,6 +439,8 @@ class CodeGen {
       this.emit(Op.ACLR, 0, 0, arr.cls, arr.id);
       return;
     }
+    const declared = this.prog.globals.get(t.name);
+    if (!this.f.locals.has(t.name) && declared && isArray(declared)) return; // a sized array never indexed
     const local = this.f.locals.get(t.name);
     if (local) return this.clear(local);
     const g = this.globals.get(t.name)!;

@@ -32,8 +32,12 @@ export const OPERAND_HELPERS: Record<string, OperandHelper> = {
   r: (_img, insn, f) => `r${fieldOf(insn, f)}`,
   /** string slot (frame-relative) */
   s: (_img, insn, f) => `s${fieldOf(insn, f)}`,
-  /** immediate */
-  i: (_img, insn) => String(insn.imm),
+  /** immediate (ITSORT's: the column, `value` or `keyN`, then + ascending or - descending) */
+  i: (_img, insn) => {
+    if (insn.op !== Op.ITSORT) return String(insn.imm);
+    const column = insn.imm & 0xff;
+    return `${column === 0 ? 'value' : `key${column}`}${insn.imm & 0x100 ? '-' : '+'}`;
+  },
   /** absolute pc */
   p: (_img, insn) => pc4(insn.imm),
   /** global slot: its name */

@@ -131,6 +131,7 @@ export const enum Op {
   ITNEXT = 62, // ra, p: user space: advance iterator ra, loading its key into the key buffer; when done pc = imm
   KGETI = 63, // rd, k: rd = key[imm..imm+8]
   KGETS = 64, // sd, k: sd = string at key[imm..]
+  ITSORT = 65, // ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order)
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -201,4 +202,5 @@ export const OPS: Record<number, OpInfo> = {
   62: { name: 'ITNEXT', operands: 'ra, p' },
   63: { name: 'KGETI', operands: 'rd, k' },
   64: { name: 'KGETS', operands: 'sd, k' },
+  65: { name: 'ITSORT', operands: 'ra, i' },
 };

@@ -37,23 +37,40 @@ export interface ProbeDecl {
   loc: Loc;
 }
 
+/** A declared type: `function f:long (s:string)`. */
+export type DeclType = 'long' | 'string';
+
 /** `global a, b = 1` yields one GlobalDecl per name. */
 export interface GlobalDecl {
   kind: 'global';
   name: string;
   init?: NumberLit | StringLit;
+  /** `global a[N]`: the array's maximum number of elements (1 .. 2^31-1) */
+  size?: NumberLit;
+  /** `global a%` / `global a%[N]`: a wrap-around array (a new element replaces the oldest) */
+  wrap?: boolean;
+  /** `private global a`, `private a` */
+  private?: boolean;
   loc: Loc;
 }
 
 export interface Param {
   name: string;
+  /** `name:long`, `name:string` */
+  type?: DeclType;
   loc: Loc;
 }
 
 export interface FunctionDecl {
   kind: 'function';
   name: string;
+  /** `function f:long (...)` */
+  type?: DeclType;
   params: Param[];
+  /** `function f() :N { }`: parsed and ignored (stap's tapset override priority, N > 0) */
+  priority?: bigint;
+  /** `private function f()` */
+  private?: boolean;
   body: Block;
   loc: Loc;
 }
@@ -85,8 +102,17 @@ export interface ForeachStmt {
   keys: Ident[];
   value?: Ident;
   array: Ident;
+  /** the one sort directive: `[k1, k2-]`, `v+ = [k]`, `in a+` */
+  sort?: ForeachSort;
   limit?: Expr;
   body: Stmt;
+  loc: Loc;
+}
+/** What a foreach iterates in order of: stap's sort_column (0 = the value, n = index n) and
+ * direction ('+' ascending, '-' descending); `loc` is the marker's. */
+export interface ForeachSort {
+  column: number;
+  dir: '+' | '-';
   loc: Loc;
 }
 export interface NextStmt { kind: 'next'; loc: Loc }

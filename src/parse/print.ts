@@ -44,11 +44,16 @@ function point(p: ProbePoint): string {
 }
 
 function global(g: GlobalDecl): string {
-  return g.init ? `global ${g.name} = ${literal(g.init)}` : `global ${g.name}`;
+  const size = g.size ? `[${literal(g.size)}]` : '';
+  const init = g.init ? ` = ${literal(g.init)}` : '';
+  return `${g.private ? 'private ' : ''}global ${g.name}${g.wrap ? '%' : ''}${size}${init}`;
 }
 
 function func(f: FunctionDecl): string {
-  return `function ${f.name}(${f.params.map((p) => p.name).join(', ')}) ${block(f.body, '')}`;
+  const params = f.params.map((p) => (p.type ? `${p.name}:${p.type}` : p.name)).join(', ');
+  const priority = f.priority !== undefined ? ` :${f.priority}` : '';
+  const head = `${f.private ? 'private ' : ''}function ${f.name}${f.type ? `:${f.type}` : ''}`;
+  return `${head}(${params})${priority} ${block(f.body, '')}`;
 }
 
 /** A literal in a probe point argument or global initialiser: sign allowed. */
@@ -87,10 +92,13 @@ function stmt(s: Stmt, ind: string): string {
       return `for (${init};${cond};${step}) ${stmt(s.body, ind)}`;
     }
     case 'foreach': {
-      const keys = s.keys.length === 1 && !s.value ? s.keys[0].name : `[${s.keys.map((k) => k.name).join(', ')}]`;
+      // a sort directive follows its index, or the array for the value (`in a+`)
+      const mark = (column: number): string => (s.sort?.column === column ? s.sort.dir : '');
+      const names = s.keys.map((k, i) => k.name + mark(i + 1));
+      const keys = s.keys.length === 1 && !s.value ? names[0] : `[${names.join(', ')}]`;
       const value = s.value ? `${s.value.name} = ` : '';
       const limit = s.limit ? ` limit ${expr(s.limit)}` : '';
-      return `foreach (${value}${keys} in ${s.array.name}${limit}) ${stmt(s.body, ind)}`;
+      return `foreach (${value}${keys} in ${s.array.name}${mark(0)}${limit}) ${stmt(s.body, ind)}`;
     }
     case 'next':
       return 'next;';

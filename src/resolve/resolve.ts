@@ -17,6 +17,13 @@ export interface GlobalSym {
   type: T;
   /** set when used with [..]: the types of its indices */
   keyTypes?: T[];
+  /** `global a[N]`: N, the array's maximum number of elements */
+  maxEntries?: number;
+}
+
+/** Declared an array (`global a[N]`, `global a%`) or used as one. */
+export function isArray(g: GlobalSym): boolean {
+  return g.keyTypes !== undefined || g.decl.size !== undefined || g.decl.wrap === true;
 }
 
 export interface LocalSym {
@@ -24,10 +31,13 @@ export interface LocalSym {
   type: T;
   loc: A.Loc;
   param: boolean;
+  /** a parameter declared `name:type` */
+  declared?: boolean;
 }
 
 export interface FunctionSym {
   decl: A.FunctionDecl;
+  /** seeded by a declared `function f:type` */
   ret: T | 'void';
   locals: Map<string, LocalSym>;
 }
@@ -67,12 +77,16 @@ export function resolve(script: A.Script): ResolvedProgram {
     if (item.kind === 'global') {
       if (globals.has(item.name)) err(`duplicate global '${item.name}'`, item.loc);
       const type: T = item.init ? (item.init.kind === 'number' ? 'long' : 'string') : undefined;
-      globals.set(item.name, { name: item.name, decl: item, type });
+      const g: GlobalSym = { name: item.name, decl: item, type };
+      // stap keeps the oldest-first entry list that wrap-around needs; a BPF hash map has none
+      if (item.wrap) err(`wrap-around arrays are not supported yet: '${item.name}'`, item.loc);
+      if (item.size) g.maxEntries = Number(item.size.value);
+      globals.set(item.name, g);
     } else if (item.kind === 'function') {
       if (functions.has(item.name) || BUILTINS.has(item.name) || OUTPUT_BUILTINS.has(item.name)) err(`duplicate function '${item.name}'`, item.loc);
       const locals = new Map<string, LocalSym>();
-      for (const p of item.params) locals.set(p.name, { name: p.name, type: undefined, loc: p.loc, param: true });
-      functions.set(item.name, { decl: item, ret: undefined, locals });
+      for (const p of item.params) locals.set(p.name, { name: p.name, type: p.type, loc: p.loc, param: true, declared: p.type !== undefined });
+      functions.set(item.name, { decl: item, ret: item.type, locals });
     }
   }
   for (const item of script.items) {
@@ -91,21 +105,25 @@ export function resolve(script: A.Script): ResolvedProgram {
   let changed = true;
   let final = false;
 
-  const setType = (cur: T, t: T, loc: A.Loc, what: string): T => {
+  /** `note` names a declaration the mismatch conflicts with */
+  const setType = (cur: T, t: T, loc: A.Loc, what: string, note = ''): T => {
     if (!t) return cur;
     if (!cur) {
       changed = true;
       return t;
     }
-    if (cur !== t) err(`type mismatch for ${what}: ${cur} vs. ${t}`, loc);
+    if (cur !== t) err(`type mismatch for ${what}: ${cur} vs. ${t}${note}`, loc);
     return cur;
   };
+
+  /** Where a declared type came from, for a mismatch message that names both places. */
+  const declaredAt = (type: T | 'void', loc: A.Loc) => ` (declared ${type} at ${loc.file}:${loc.line}:${loc.col})`;
 
   const lookupVar = (name: string, loc: A.Loc, scope: Scope): { get(): T; set(t: T): void } => {
     const local = scope.locals.get(name);
     const g = globals.get(name);
     if (!local && g) {
-      if (g.keyTypes && final) err(`array '${name}' used as a scalar`, loc);
+      if (isArray(g) && final) err(`array '${name}' used as a scalar`, loc);
       return { get: () => g.type, set: (t) => (g.type = setType(g.type, t, loc, `global '${name}'`)) };
     }
     let l = local;
@@ -114,7 +132,8 @@ export function resolve(script: A.Script): ResolvedProgram {
       scope.locals.set(name, l);
     }
     const sym = l;
-    return { get: () => sym.type, set: (t) => (sym.type = setType(sym.type, t, loc, `identifier '${name}'`)) };
+    const note = sym.declared ? declaredAt(sym.type, sym.loc) : '';
+    return { get: () => sym.type, set: (t) => (sym.type = setType(sym.type, t, loc, `identifier '${name}'`, note)) };
   };
 
   const arrayOf = (id: A.Ident, nkeys: number): GlobalSym | undefined => {
@@ -196,7 +215,7 @@ export function resolve(script: A.Script): ResolvedProgram {
           const l = expr(e.left, scope);
           const r = expr(e.right, scope, l);
           if (!l && r) expr(e.left, scope, r);
-          if (l && r && l !== r) err(`type mismatch: comparing ${l} with ${r}`, e.loc);
+          if (l && r && l !== r) err(`type mismatch: comparing ${l} with ${r}${declNote(e.left, scope) || declNote(e.right, scope)}`, e.loc);
           return 'long';
         }
         expr(e.left, scope, 'long');
@@ -235,7 +254,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         const vt = expr(e.value, scope, want);
         const tt = expr(e.target, scope, vt);
         if (!vt && tt) expr(e.value, scope, tt);
-        if (vt && tt && vt !== tt) err(`type mismatch in assignment: ${tt} = ${vt}`, e.loc);
+        if (vt && tt && vt !== tt) err(`type mismatch in assignment: ${tt} = ${vt}${declNote(e.value, scope) || declNote(e.target, scope)}`, e.loc);
         return tt ?? vt;
       }
       case 'ternary': {
@@ -269,7 +288,19 @@ export function resolve(script: A.Script): ResolvedProgram {
     const saved = changed;
     const got = expr(e, scope);
     changed = saved;
-    if (got && got !== t) err(`type mismatch: expected ${t}, found ${got}`, e.loc);
+    if (got && got !== t) err(`type mismatch: expected ${t}, found ${got}${declNote(e, scope)}`, e.loc);
+  }
+
+  /** The declaration whose type e has, when declared: a `function f:type` call or a `p:type` parameter. */
+  function declNote(e: A.Expr, scope: Scope): string {
+    if (e.kind === 'call') {
+      const d = functions.get(e.name)?.decl;
+      if (d?.type && !findBuiltin(e.name, e.args.length)) return declaredAt(d.type, d.loc);
+    } else if (e.kind === 'ident') {
+      const l = scope.locals.get(e.name);
+      if (l?.declared) return declaredAt(l.type, l.loc);
+    }
+    return '';
   }
 
   function call(e: A.CallExpr, scope: Scope, want?: T): T {
@@ -323,7 +354,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     e.args.forEach((a, i) => {
       const p = f.locals.get(f.decl.params[i].name)!;
       const t = expr(a, scope, p.type);
-      p.type = setType(p.type, t, a.loc, `parameter '${p.name}' of '${e.name}'`);
+      p.type = setType(p.type, t, a.loc, `parameter '${p.name}' of '${e.name}'`, p.declared ? declaredAt(p.type, p.loc) : '');
     });
     if (want && f.ret === undefined) {
       f.ret = want;
@@ -400,16 +431,22 @@ export function resolve(script: A.Script): ResolvedProgram {
             if (scope.fn.ret === undefined) {
               scope.fn.ret = t;
               changed = true;
-            } else if (scope.fn.ret !== t) err(`type mismatch for return value of '${scope.fn.decl.name}': ${scope.fn.ret} vs. ${t}`, s.loc);
+            } else if (scope.fn.ret !== t) {
+              const decl = scope.fn.decl;
+              const at = decl.type ? declaredAt(decl.type, decl.loc) : '';
+              err(`type mismatch for return value of '${decl.name}': ${scope.fn.ret} vs. ${t}${at}`, s.loc);
+            }
           }
         }
         return;
-      case 'delete':
+      case 'delete': {
+        const g = s.target.kind === 'ident' ? globals.get(s.target.name) : undefined;
         if (s.target.kind === 'index') expr(s.target, scope);
-        else if (!globals.get(s.target.name)?.keyTypes) expr(s.target, scope);
+        else if (!g || !isArray(g)) expr(s.target, scope);
         if (final && s.target.kind === 'ident' && globals.get(s.target.name)?.keyTypes && scope.probe?.point.target === 'kernel')
           err('deleting a whole array in a kernel probe is not supported yet', s.loc);
         return;
+      }
       case 'empty':
         return;
     }

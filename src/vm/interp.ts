@@ -1,7 +1,7 @@
 // tapvm's user-space interpreter: vm/tapvm.bpf.c in TypeScript. It runs begin/end probes (and
 // anything else user space runs) against a VmBackend. The cases of step() are the C's, in the
 // same order and with the same names, so the two read side by side; the user-space-only
-// opcodes (ACLR, ITBEGIN, ITNEXT: the kernel's default case) come last, before default.
+// opcodes (ACLR, ITBEGIN, ITNEXT, ITSORT: the kernel's default case) come last, before default.
 //
 // Registers are a BigInt64Array, so every store wraps to signed 64 bits like the kernel's __s64.
 // Strings are byte strings (see ./strings): one char per byte, at most MAXSTRINGLEN-1 bytes.
@@ -61,6 +61,8 @@ interface OutRecord {
 }
 
 interface KeyIterator {
+  /** the array ITBEGIN snapshot (null: no such array, no keys); ITSORT reads its values */
+  arr: ArrayInfo | null;
   keys: Uint8Array[];
   pos: number;
 }
@@ -203,6 +205,37 @@ function strCmp(x: string, y: string): number {
 }
 
 const b2n = (v: boolean): bigint => (v ? 1n : 0n);
+
+/** ITSORT imm: bit 8 = descending; bits 0-7 = the column */
+const ITSORT_DESC = 0x100;
+
+/**
+ * ITSORT: orders the iterator's keys as stap's _stp_map_sort (runtime/map.c) does: by the value
+ * (column 0) or index `column`, longs as signed numbers, strings bytewise (strcmp), and stable:
+ * equal elements keep the map's order in both directions. False for a column the array lacks.
+ */
+function sortIterator(backend: VmBackend, it: KeyIterator, spec: number): boolean {
+  const arr = it.arr;
+  if (!arr) return true;
+  const column = spec & 0xff;
+  const desc = (spec & ITSORT_DESC) !== 0;
+  if (column > arr.keyTypes.length) return false;
+  const type = column === 0 ? arr.valueType : arr.keyTypes[column - 1];
+  const off = column === 0 ? 0 : arr.keyOffsets[column - 1];
+  const by = it.keys.map((k, i) => {
+    const bytes = column === 0 ? backend.arrayGet(arr, k) : k;
+    let v: bigint | string;
+    if (type === 'long') v = bytes ? readI64(bytes.subarray(off, off + 8)) : 0n;
+    else v = bytes ? readStr(bytes, off) : '';
+    return { k, v, i };
+  });
+  by.sort((x, y) => {
+    const c = typeof x.v === 'bigint' ? (x.v < (y.v as bigint) ? -1 : x.v > (y.v as bigint) ? 1 : 0) : strCmp(x.v, y.v as string);
+    return (desc ? -c : c) || x.i - y.i;
+  });
+  it.keys = by.map((e) => e.k);
+  return true;
+}
 
 // The C's R(x) and S(x) are r[rd], r[ra], r[rb] and s[sd], s[sa], s[sb] below.
 function step(lc: LoopCtx): number {
@@ -539,7 +572,7 @@ function step(lc: LoopCtx): number {
       arr = arrayInner(lc, b, okey);
       const keys = arr ? backend.arrayKeys(arr).map((k) => k.slice()) : [];
       r[rd] = BigInt(st.iters.length);
-      st.iters.push({ keys, pos: 0 });
+      st.iters.push({ arr, keys, pos: 0 });
       break;
     }
     case Op.ITNEXT: {
@@ -554,6 +587,14 @@ function step(lc: LoopCtx): number {
       } else {
         st.pc = imm >>> 0;
       }
+      break;
+    }
+    case Op.ITSORT: {
+      x = r[ra];
+      const it = x >= 0n && x < BigInt(st.iters.length) ? st.iters[Number(x)] : undefined;
+
+      if (!it) return raise(lc, ERR.FAULT, pc);
+      if (!sortIterator(backend, it, imm)) return raise(lc, ERR.OPCODE, pc);
       break;
     }
     default:
