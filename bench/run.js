@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: runs the suites and writes bench/RESULTS.md and bench/results.json.
-// Options: --quick (fewer repetitions), --only=startup|handlers
+// Options: --quick (fewer repetitions), --only=startup|handlers|output (the other sections of
+// results.json are kept from the run that measured them, with their date).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -9,6 +10,7 @@ const { execFileSync } = require('child_process');
 const { buildTrigger, summary, have } = require('./lib');
 const { runHandlers } = require('./handlers');
 const { runStartup } = require('./startup');
+const { runOutput, runWakeup, WAKE_THRESHOLD } = require('./output');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -26,7 +28,7 @@ const fmt = (s, digits = 0) => (Number.isNaN(s.median) ? 'n/a' : `${s.median.toF
 
 async function main() {
   if (process.getuid() !== 0) throw new Error('the benchmarks need root');
-  if (!have('bpftrace') || !have('bpftool')) throw new Error('install bpftrace and bpftool first: apt-get install bpftrace bpftool');
+  if (only !== 'output' && (!have('bpftrace') || !have('bpftool'))) throw new Error('install bpftrace and bpftool first: apt-get install bpftrace bpftool');
   buildTrigger();
   const machine = {
     date: new Date().toISOString(),
@@ -38,14 +40,39 @@ async function main() {
     tapvm: require('../package.json').version,
     vmObject: require('../dist/runtime/interpreter').vmHash(),
   };
-  const out = { machine };
+  if (only && !['startup', 'handlers', 'output'].includes(only)) throw new Error(`unknown suite '${only}'`);
+  const out = { machine, dates: {} };
+  if (only) {
+    // keep what this run does not measure
+    try {
+      const prev = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'));
+      for (const k of ['startup', 'handlers', 'output', 'wakeup']) {
+        if (prev[k] === undefined) continue;
+        out[k] = prev[k];
+        out.dates[k] = prev.dates?.[k] ?? prev.machine?.date;
+      }
+    } catch {
+      /* no earlier results */
+    }
+  }
+  const measured = (k) => (out.dates[k] = machine.date);
   if (!only || only === 'startup') {
     console.error('start-up...');
     out.startup = await runStartup({ reps: quick ? 3 : 7 });
+    measured('startup');
   }
   if (!only || only === 'handlers') {
     console.error('handlers...');
     out.handlers = await runHandlers({ reps: quick ? 1 : 3, events: quick ? 200_000 : 1_000_000 });
+    measured('handlers');
+  }
+  if (!only || only === 'output') {
+    console.error('output path...');
+    out.output = await runOutput({ reps: quick ? 1 : 3, secs: quick ? 1 : 2 });
+    console.error('ring buffer wake-ups...');
+    out.wakeup = await runWakeup({ reps: quick ? 1 : 3, secs: quick ? 1 : 2 });
+    measured('output');
+    measured('wakeup');
   }
   fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(out, null, 2) + '\n');
   fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), report(out));
@@ -61,8 +88,9 @@ function report(r) {
     'Each figure is median (min–max) over the runs.',
     '',
   ];
+  const from = (k) => (r.dates?.[k] && r.dates[k] !== m.date ? [`(Kept from the run of ${r.dates[k]}.)`, ''] : []);
   if (r.startup) {
-    lines.push('## Start-up (wall ms from the command to first event delivered; armed in brackets)', '');
+    lines.push('## Start-up (wall ms from the command to first event delivered; armed in brackets)', '', ...from('startup'));
     lines.push('| one-liner | tapvm cold | tapvm warm | bpftrace | warm / bpftrace |', '|---|---|---|---|---|');
     for (const row of r.startup) {
       const c = summary(row.tapvmCold.map((x) => x.firstEventMs));
@@ -76,7 +104,7 @@ function report(r) {
     lines.push('');
   }
   if (r.handlers) {
-    lines.push('## Handler cost in the kernel (ns per event, run_time_ns / run_cnt with kernel.bpf_stats_enabled=1)', '');
+    lines.push('## Handler cost in the kernel (ns per event, run_time_ns / run_cnt with kernel.bpf_stats_enabled=1)', '', ...from('handlers'));
     const base = r.handlers.find((h) => h.baselineNsPerSyscall);
     if (base) lines.push(`Trigger baseline without any probe: ${fmt(summary(base.baselineNsPerSyscall))} ns per getppid call.`, '');
     lines.push('| handler | tapvm ns/event | bpftrace ns/event | ratio | tapvm ns/syscall seen by trigger | bpftrace ns/syscall | tapvm peak RSS KiB | bpftrace peak RSS KiB |', '|---|---|---|---|---|---|---|---|');
@@ -94,6 +122,48 @@ function report(r) {
     lines.push('', `Geometric mean of the ratios: ${geo.toFixed(2)}.`, '');
     const lost = r.handlers.filter((h) => h.tapvm).flatMap((h) => h.tapvm.filter((x) => x.lost).map((x) => `${h.name}: ${x.lost} lost`));
     if (lost.length) lines.push(`Output records lost (counted and reported by tapvm): ${lost.join('; ')}.`, '');
+  }
+  if (r.output) {
+    const k = (x) => x / 1000;
+    lines.push('## Output path (printf records from the kernel to a file)', '', ...from('output'));
+    lines.push(
+      '`tapvm -o FILE -e \'probe syscall.getppid { if (pid() == P) printf("%d %d %s\\n", pid(), tid(), execname()) }\'` while bench/fixtures/rate.c (pid P) calls getppid() at a fixed rate for 2 s',
+      '(`node bench/run.js --only=output`). Offered: calls per second the source achieved; written: lines in the file per second from the first call until tapvm',
+      'exited after draining; lost: records tapvm reported lost (ring buffer full). Lines + lost = calls in every run (else "unaccounted" says how many are missing).',
+      '',
+      '| target rate | offered k/s | written k/s | lost | lost % | tapvm CPU while the source ran (all threads; 1 = one core) |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const row of r.output) {
+      const runs = row.runs;
+      const lossPct = summary(runs.map((x) => (100 * x.lost) / x.calls));
+      const unacc = runs.reduce((t, x) => t + x.unaccounted + x.malformed, 0);
+      lines.push(
+        `| ${row.target ? `${k(row.target)}k/s` : 'saturation'} | ${fmt(summary(runs.map((x) => k(x.offeredPerSec))))} | ${fmt(summary(runs.map((x) => k(x.writtenPerSec))))} | ` +
+          `${fmt(summary(runs.map((x) => x.lost)))} | ${fmt(lossPct, 1)} | ${fmt(summary(runs.map((x) => x.consumerCpu)), 2)} |` +
+          (unacc ? ` **${unacc} unaccounted or malformed**` : ''),
+      );
+    }
+    lines.push('');
+  }
+  if (r.wakeup) {
+    lines.push('## Ring buffer wake-up cost (test/native/fixtures/batch.bpf.c, a 16–72 byte record per getppid)', '', ...from('wakeup'));
+    lines.push(
+      'Producer: ns per getppid() call as the calling process sees it (system call + handler + the interrupt work a wake-up causes on that CPU);',
+      'handler: bpf_stats run time per run; consumer: CPU µs per record of a counting addon consumer and its batches per second (≈ wake-ups when it keeps up).',
+      `Crossing policy: BPF_RB_FORCE_WAKEUP when this record takes the unread data across ${WAKE_THRESHOLD / 1024} KiB, else BPF_RB_NO_WAKEUP.`,
+      '',
+      '| rate | policy | producer ns/call | handler ns | consumer µs/record | batches/s | lost |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const row of r.wakeup) {
+      const runs = row.runs;
+      lines.push(
+        `| ${row.target ? `${row.target / 1000}k/s` : 'saturation'} | ${row.policy} | ${fmt(summary(runs.map((x) => x.producerNsPerCall)))} | ${fmt(summary(runs.map((x) => x.handlerNs)))} | ` +
+          `${fmt(summary(runs.map((x) => x.consumerUsPerRecord)), 2)} | ${fmt(summary(runs.map((x) => x.batchesPerSec)))} | ${fmt(summary(runs.map((x) => x.lost)))} |`,
+      );
+    }
+    lines.push('');
   }
   return lines.join('\n') + '\n';
 }

@@ -26,10 +26,58 @@ export interface Link {
 }
 
 export interface RingBufferReader {
-  /** Consume everything available now (synchronously calls the callback per record). */
+  /**
+   * Consume everything available now, synchronously calling onBatch for each batch, until
+   * the ring is seen empty; returns the number of records delivered. Returns 0 when called
+   * from inside onBatch or after close(). An exception thrown by onBatch comes out of here
+   * (the batch counts as delivered; the records after it stay in the ring).
+   */
   consume(): number;
   /** Stop polling and free the ring buffer manager. The map fd is not closed. */
   close(): void;
+  /** Changes the coalesceMs option (0 to 1000) from the next wake-up on; 0 turns it off. */
+  setCoalesceMs(ms: number): void;
+}
+
+/**
+ * A batch handed to ringBuffer's onBatch, records back to back in ring order, no padding:
+ * `[u32 len little-endian][len bytes of the record]` repeated. The Buffer is a copy the
+ * callback may keep.
+ */
+export type RingBatch = Buffer;
+
+export interface RingBufferOptions {
+  /**
+   * Most bytes in one batch, counting the 4-byte length words (default 1 MiB). A record
+   * larger than this is delivered alone in its own batch.
+   */
+  batchBytes?: number;
+  /**
+   * Also drain every pollMs milliseconds (0 = never, the default). Needed when the
+   * producer submits with BPF_RB_NO_WAKEUP: those records wake nobody.
+   */
+  pollMs?: number;
+  /**
+   * After a poll wake-up that delivered less than 64 KiB, stop polling for coalesceMs
+   * milliseconds (0 = never, the default): at low rates every record would otherwise be a
+   * wake-up and a batch of its own. Output waits at most that much longer; a wake-up that
+   * found more than 64 KiB (a busy producer) does not pause.
+   */
+  coalesceMs?: number;
+}
+
+/** Walks a RingBatch: fn(offset of the record's first byte, its length) for each record. */
+export function forEachRecord(batch: Buffer, fn: (off: number, len: number) => void): void {
+  const n = batch.length;
+  let off = 0;
+  while (off < n) {
+    if (off + 4 > n) throw new Error(`ring batch: ${n - off} stray byte(s) at ${off}`);
+    const len = batch.readUInt32LE(off);
+    off += 4;
+    if (off + len > n) throw new Error(`ring batch: record of ${len} bytes at ${off - 4} runs past the end (${n})`);
+    fn(off, len);
+    off += len;
+  }
 }
 
 export interface Addon {
@@ -54,6 +102,8 @@ export interface Addon {
   mapDelete(fd: number, key: Buffer): boolean;
   /** BPF_MAP_GET_NEXT_KEY; key null for the first key; returns null at the end. */
   mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
+  /** BPF_MAP_GET_FD_BY_ID: an fd for the map with this id (a map-in-map lookup yields ids). */
+  mapFdById(id: number): number;
   /** Map fd -> kernel map id (BPF_OBJ_GET_INFO_BY_FD). */
   mapInfo(fd: number): { id: number; type: number; keySize: number; valueSize: number; maxEntries: number };
   progInfo(fd: number): ProgInfo;
@@ -66,9 +116,12 @@ export interface Addon {
   attachPerfEvent(progFd: number, type: number, config: number, period: number, freq: boolean, cookie: bigint): Link;
   /**
    * Polls the ring buffer map from Node's event loop (uv_poll on ring_buffer__epoll_fd):
-   * when readable, consumes all records and calls onRecord(data) for each, with a copy.
+   * when readable, copies the available records into one batch and calls onBatch(batch)
+   * once per batch (so once per wake-up unless more than batchBytes were waiting). A wake-up
+   * delivers at most 4 batches, then yields to the event loop (the rest follows on the
+   * next loop iteration). See RingBatch for the layout; forEachRecord walks it.
    */
-  ringBuffer(mapFd: number, onRecord: (data: Buffer) => void): RingBufferReader;
+  ringBuffer(mapFd: number, onBatch: (batch: Buffer) => void, opts?: RingBufferOptions): RingBufferReader;
   /** BPF_ENABLE_STATS(BPF_STATS_RUN_TIME); returns an fd that keeps stats on while open. */
   enableStats(): number;
   /** libbpf_num_possible_cpus() */

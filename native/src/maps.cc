@@ -130,7 +130,22 @@ static Napi::Value MapInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// A map-in-map element reads back as the inner map's id; this turns it into an fd again, so a
+// session can reuse the inner maps of its slot instead of replacing them (each replacement
+// waits for an RCU grace period).
+static Napi::Value MapFdById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "mapFdById: expected a map id").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = bpf_map_get_fd_by_id(info[0].As<Napi::Number>().Uint32Value());
+  if (fd < 0) return ThrowErrno(env, "bpf_map_get_fd_by_id", errno);
+  return Napi::Number::New(env, fd);
+}
+
 void InitMaps(Napi::Env env, Napi::Object exports) {
+  exports.Set("mapFdById", Napi::Function::New(env, MapFdById, "mapFdById"));
   exports.Set("mapCreate", Napi::Function::New(env, MapCreate, "mapCreate"));
   exports.Set("mapLookup", Napi::Function::New(env, MapLookup, "mapLookup"));
   exports.Set("mapUpdate", Napi::Function::New(env, MapUpdate, "mapUpdate"));

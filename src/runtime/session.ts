@@ -14,7 +14,7 @@ import {
   SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
   encodeCodeBlob, sumCounters, type Counters,
 } from './layout';
-import { decodeRecord } from './records';
+import { decodeRecordAt, REC_HDR_SIZE } from './records';
 import { OutputFormatter, errorMessage } from './output';
 import { readTracepoint } from '../kernel/tracefs';
 
@@ -43,6 +43,28 @@ function procStart(pid: number): bigint {
   }
 }
 
+/**
+ * The ring buffer is also drained on a timer. With today's bpf_ringbuf_output(..., 0) the
+ * kernel wakes us whenever we had caught up, so this only matters once the kernel submits
+ * with BPF_RB_NO_WAKEUP below a fill threshold: then it bounds how long a trickle of
+ * output waits.
+ */
+const RING_POLL_MS = 20;
+
+/**
+ * After a wake-up that brought little (< 64 KiB), the ring is not polled for this long, so
+ * that at low rates records gather into one batch instead of costing a kernel wake-up, a
+ * batch and a write each (bench/RESULTS.md, wake-up cost). At 2M records/s of ~56 bytes a
+ * pause fills ~0.6 MiB of the ring, so it is only used with rings of 2 MiB or more.
+ *
+ * Not from the start: until V8 has optimized the formatting code a record costs ~10x more,
+ * and a burst that meets a cold consumer fills the ring. While we poll eagerly, the kernel's
+ * wake-ups slow such a producer down (bench/RESULTS.md); after RING_WARM_RECORDS records
+ * the consumer is fast enough to do without that.
+ */
+const RING_COALESCE_MS = 5;
+const RING_WARM_RECORDS = 20_000;
+
 const slotKeyOf = (slot: number) => {
   const k = Buffer.alloc(4);
   k.writeUInt32LE(slot);
@@ -55,6 +77,9 @@ export class Session {
   private links: Link[] = [];
   private ring: number = -1;
   private reader: RingBufferReader | undefined;
+  /** records delivered by the ring, and the count at which coalescing starts */
+  private delivered = 0;
+  private coalesceAt = Infinity;
   private timers: NodeJS.Timeout[] = [];
   private backend!: KernelBackend;
   private output: OutputFormatter;
@@ -156,10 +181,12 @@ export class Session {
     const outer = this.vm.classMaps;
     this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(ev));
 
-    this.ring = a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, this.opts.ringBytes ?? 1 << 22, 0, -1);
+    const ringBytes = this.opts.ringBytes ?? 1 << 22;
+    this.ring = a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, ringBytes, 0, -1);
     fdv.writeUInt32LE(this.ring);
     a.mapUpdate(this.vm.maps.rings, key, fdv, BPF_ANY);
-    this.reader = a.ringBuffer(this.ring, (data) => this.onEvent(decodeRecord(this.img, data)));
+    this.reader = a.ringBuffer(this.ring, (batch) => this.onBatch(batch), { pollMs: RING_POLL_MS });
+    this.coalesceAt = ringBytes >= 1 << 21 ? RING_WARM_RECORDS : Infinity;
   }
 
   private cookie(p: ProbeInfo): bigint {
@@ -189,6 +216,37 @@ export class Session {
 
   private runUser(p: ProbeInfo) {
     runHandler(this.img, p.pc, p.index, this.backend, this.ctx, { maxAction: this.opts.maxAction });
+  }
+
+  /**
+   * A ring batch (src/native.ts RingBatch): PRINT records are formatted straight from the
+   * batch's bytes; EXIT and ERROR records become events, in order with the prints.
+   */
+  private onBatch(batch: Buffer) {
+    const out = this.output;
+    const n = batch.length;
+    let off = 0;
+    let records = 0;
+    try {
+      while (off + 4 <= n) {
+        // u32 LE reads by indexing (this loop runs per record)
+        const len = (batch[off] | (batch[off + 1] << 8) | (batch[off + 2] << 16) | (batch[off + 3] << 24)) >>> 0;
+        off += 4;
+        if (off + len > n) break;
+        const type = batch[off] | (batch[off + 1] << 8) | (batch[off + 2] << 16) | (batch[off + 3] << 24);
+        if (type === REC.PRINT && len >= REC_HDR_SIZE) out.printRecord(batch, off, len);
+        else this.onEvent(decodeRecordAt(this.img, batch, off, len));
+        off += len;
+        records++;
+      }
+    } finally {
+      out.written();
+      this.delivered += records;
+      if (this.delivered >= this.coalesceAt) {
+        this.coalesceAt = Infinity;
+        this.reader?.setCoalesceMs(RING_COALESCE_MS);
+      }
+    }
   }
 
   private onEvent(ev: VmEvent) {
@@ -295,4 +353,3 @@ export function realtimeOffset(): bigint {
   return real - mono;
 }
 
-void REC;
