@@ -148,11 +148,27 @@ static __always_inline void count(__u32 slot, int which)
 		c->errors++;
 }
 
-static __always_inline void emit(__u32 slot, void *data, __u64 len)
+/* Unread bytes at which a print record wakes the consumer; below it user space drains the
+ * ring on a timer. A wake-up per record costs more than the record itself on this kind of
+ * machine (bench/RESULTS.md). */
+#define WAKE_BYTES (64 << 10)
+
+static __always_inline void emit(__u32 slot, void *data, __u64 len, int urgent)
 {
 	void *rb = bpf_map_lookup_elem(&rings, &slot);
+	__u64 flags = BPF_RB_FORCE_WAKEUP, avail;
 
-	if (!rb || bpf_ringbuf_output(rb, data, len, 0))
+	if (!rb) {
+		count(slot, 0);
+		return;
+	}
+	if (!urgent) {
+		/* wake only when this record crosses the threshold: forcing whenever the ring is
+		 * above it would wake on every record exactly when the consumer lags */
+		avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
+		flags = (avail < WAKE_BYTES && avail + len + 8 >= WAKE_BYTES) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	if (bpf_ringbuf_output(rb, data, len, flags))
 		count(slot, 0);
 }
 
@@ -174,7 +190,7 @@ static __always_inline long raise(struct loop_ctx *lc, __u32 code, __u32 pc, con
 	}
 	n &= 2 * MAXSTRINGLEN - 1;
 	h->len = sizeof(*h) + n;
-	emit(lc->slot, st->out, sizeof(*h) + n);
+	emit(lc->slot, st->out, sizeof(*h) + n, 1);
 	count(lc->slot, 2);
 	st->status = ST_ERROR;
 	return 1;
@@ -574,14 +590,14 @@ static long step(__u64 index, void *arg)
 		if (len > OUTMAX)
 			return raise(lc, ERR_OUTPUT, pc, NULL);
 		((struct rec_hdr *)st->out)->len = len;
-		emit(lc->slot, st->out, len);
+		emit(lc->slot, st->out, len, 0);
 		break;
 	}
 	case OP_EXIT: {
 		struct rec_hdr h = { .type = REC_EXIT, .len = sizeof(h), .pc = pc };
 
 		lc->ss->active = 0;
-		emit(lc->slot, &h, sizeof(h));
+		emit(lc->slot, &h, sizeof(h), 1);
 		break;
 	}
 	case OP_ERROR:
@@ -631,7 +647,7 @@ static __always_inline int run(void *ctx, __u64 cookie)
 	if (st->status == ST_RUNNING) {
 		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
 
-		emit(slot, &h, sizeof(h));
+		emit(slot, &h, sizeof(h), 1);
 		count(slot, 2);
 	}
 out:

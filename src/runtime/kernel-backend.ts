@@ -13,6 +13,12 @@ export function outerKey(slot: number, id: number): Buffer {
   return k;
 }
 
+/** Deletes every element (a reused array map starts empty, as a new one would). */
+export function clearMap(fd: number, keySize: number): void {
+  const a = addon();
+  for (let k = a.mapNextKey(fd, null, keySize); k; k = a.mapNextKey(fd, null, keySize)) a.mapDelete(fd, k);
+}
+
 export function createInnerMap(arr: ArrayInfo): number {
   const c = ARRAY_CLASSES[arr.cls];
   return addon().mapCreate(BPF_MAP_TYPE.HASH, `tv_${arr.name}`.slice(0, 15), c.keySize, c.valueSize, arr.maxEntries, 0, -1);

@@ -2,14 +2,14 @@
 // probes, runs begin/timer/end in the user-space interpreter, formats kernel records, and
 // cleans up on exit(), an error, Ctrl-C or SIGTERM.
 import * as fs from 'fs';
-import { addon, BPF_ANY, BPF_MAP_TYPE, type Link, type RingBufferReader } from '../native';
+import { addon, BPF_ANY, BPF_MAP_TYPE, type Addon, type Link, type RingBufferReader } from '../native';
 import type { ProgramImage, ProbeInfo } from '../image/image';
 import { LIMITS, REC, ARRAY_CLASSES } from '../isa/opcodes';
 import type { VmEvent } from '../vm/backend';
 import { runHandler, type UserContextValues } from '../vm/interp';
 import { openInterpreter, type Interpreter } from './interpreter';
 import { withLock } from './lock';
-import { KernelBackend, createInnerMap, outerKey } from './kernel-backend';
+import { KernelBackend, clearMap, createInnerMap, outerKey } from './kernel-backend';
 import {
   SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
   encodeCodeBlob, sumCounters, type Counters,
@@ -44,10 +44,9 @@ function procStart(pid: number): bigint {
 }
 
 /**
- * The ring buffer is also drained on a timer. With today's bpf_ringbuf_output(..., 0) the
- * kernel wakes us whenever we had caught up, so this only matters once the kernel submits
- * with BPF_RB_NO_WAKEUP below a fill threshold: then it bounds how long a trickle of
- * output waits.
+ * The ring buffer is also drained on a timer: the kernel submits print records with
+ * BPF_RB_NO_WAKEUP until the unread data crosses 64 KiB (vm/tapvm.bpf.c emit()), so this
+ * bounds how long a trickle of output waits. EXIT and ERROR records wake us at once.
  */
 const RING_POLL_MS = 20;
 
@@ -122,7 +121,7 @@ export class Session {
         const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(slot), SESSION_SIZE);
         const s = cur ? decodeSession(cur) : undefined;
         if (s && s.ownerPid !== 0n && procStart(Number(s.ownerPid)) === s.ownerStart && s.ownerStart !== 0n) continue;
-        this.scrubSlot(slot);
+        this.resetCounters(slot);
         a.mapUpdate(
           this.vm.maps.sessions,
           slotKeyOf(slot),
@@ -135,17 +134,36 @@ export class Session {
     });
   }
 
-  /** Removes what a dead owner left in a slot: its arrays, ring buffer and counters. */
-  private scrubSlot(slot: number) {
+  /**
+   * Resets a slot's counters. Its ring buffer and array maps stay in the outer maps for the
+   * next session of the slot to reuse: replacing or deleting a map-in-map element waits for an
+   * RCU grace period (~8 ms each here), reusing one costs a lookup.
+   */
+  private resetCounters(slot: number) {
+    addon().mapUpdate(this.vm.maps.counters, slotKeyOf(slot), Buffer.alloc(COUNTERS_SIZE * this.ncpus), BPF_ANY);
+  }
+
+  /** The map at `key` of a map-in-map, as an fd, when `fits` accepts it. */
+  private reuseInner(outer: number, key: Buffer, fits: (info: ReturnType<Addon['mapInfo']>) => boolean): number | undefined {
     const a = addon();
-    for (let cls = 0; cls < ARRAY_CLASSES.length; cls++)
-      for (let id = 0; id < 64; id++) a.mapDelete(this.vm.classMaps[cls], outerKey(slot, id));
+    const id = a.mapLookup(outer, key, 4);
+    if (!id) return undefined;
+    let fd: number;
     try {
-      a.mapDelete(this.vm.maps.rings, slotKeyOf(slot));
+      fd = a.mapFdById(id.readUInt32LE(0));
     } catch {
-      /* array-of-maps slots may already be empty */
+      return undefined; // freed in between
     }
-    a.mapUpdate(this.vm.maps.counters, slotKeyOf(slot), Buffer.alloc(COUNTERS_SIZE * this.ncpus), BPF_ANY);
+    if (fits(a.mapInfo(fd))) return fd;
+    a.close(fd);
+    return undefined;
+  }
+
+  /** Puts a fresh map at `key`; this is the path that waits for an RCU grace period. */
+  private installInner(outer: number, key: Buffer, fd: number) {
+    const fdv = Buffer.alloc(4);
+    fdv.writeUInt32LE(fd);
+    addon().mapUpdate(outer, key, fdv, BPF_ANY);
   }
 
   private setActive(active: number) {
@@ -171,20 +189,31 @@ export class Session {
     a.mapUpdate(this.vm.maps.gstrs, key, strs, BPF_ANY);
 
     const inner = new Map<number, number>();
-    const fdv = Buffer.alloc(4);
     for (const arr of this.img.arrays) {
-      const fd = createInnerMap(arr);
+      const okey = outerKey(this.slot, arr.id);
+      const cls = ARRAY_CLASSES[arr.cls];
+      let fd = this.reuseInner(
+        this.vm.classMaps[arr.cls],
+        okey,
+        (m) => m.type === BPF_MAP_TYPE.HASH && m.keySize === cls.keySize && m.valueSize === cls.valueSize && m.maxEntries === arr.maxEntries,
+      );
+      if (fd === undefined) {
+        fd = createInnerMap(arr);
+        this.installInner(this.vm.classMaps[arr.cls], okey, fd);
+      } else clearMap(fd, cls.keySize);
       inner.set(arr.id, fd);
-      fdv.writeUInt32LE(fd);
-      a.mapUpdate(this.vm.classMaps[arr.cls], outerKey(this.slot, arr.id), fdv, BPF_ANY);
     }
     const outer = this.vm.classMaps;
     this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(ev));
 
     const ringBytes = this.opts.ringBytes ?? 1 << 22;
-    this.ring = a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, ringBytes, 0, -1);
-    fdv.writeUInt32LE(this.ring);
-    a.mapUpdate(this.vm.maps.rings, key, fdv, BPF_ANY);
+    const reused = this.reuseInner(this.vm.maps.rings, key, (m) => m.type === BPF_MAP_TYPE.RINGBUF && m.maxEntries === ringBytes);
+    this.ring = reused ?? a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, ringBytes, 0, -1);
+    if (reused === undefined) this.installInner(this.vm.maps.rings, key, this.ring);
+    // records a previous owner of the slot left unread are not this session's output
+    const stale = a.ringBuffer(this.ring, () => undefined);
+    stale.consume();
+    stale.close();
     this.reader = a.ringBuffer(this.ring, (batch) => this.onBatch(batch), { pollMs: RING_POLL_MS });
     this.coalesceAt = ringBytes >= 1 << 21 ? RING_WARM_RECORDS : Infinity;
   }
@@ -332,10 +361,7 @@ export class Session {
     const raw = a.mapLookup(this.vm.maps.counters, key, COUNTERS_SIZE * this.ncpus);
     const counters = raw ? sumCounters(raw, this.ncpus) : { lost: 0n, skipped: 0n, errors: 0n, runs: 0n };
     this.reader?.close();
-    withLock(() => {
-      this.scrubSlot(this.slot);
-      a.mapUpdate(this.vm.maps.sessions, key, Buffer.alloc(SESSION_SIZE), BPF_ANY);
-    });
+    withLock(() => a.mapUpdate(this.vm.maps.sessions, key, Buffer.alloc(SESSION_SIZE), BPF_ANY));
     for (const fd of this.backend.inner.values()) a.close(fd);
     if (this.ring >= 0) a.close(this.ring);
     return counters;

@@ -181,6 +181,24 @@ d('walking skeleton on the kernel', () => {
     expect(r.stderr).toMatch(/^ERROR: tapvm needs root \(or CAP_BPF and CAP_PERFMON\) to load and attach BPF programs \(.*\)\n$/);
   });
 
+  it('a new session in a reused slot starts with empty arrays and sees none of the old output', async () => {
+    const script = 'global a, s; probe begin { a[1]++; s["k"] = s["k"] . "x"; printf("%d %s %d\\n", a[1], s["k"], 2 in a); a[2] = 1; exit() }';
+    for (let i = 0; i < 3; i++) expect(runTapvmSync(['-e', script]).stdout).toBe('1 x 0\n');
+    // a session killed in the middle of its output leaves records in its slot's ring buffer
+    const t = await startTrigger('getppid', '-1');
+    const noisy = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) printf("old\\n") }`]);
+    await noisy.armed;
+    t.go();
+    await new Promise((r) => setTimeout(r, 200));
+    noisy.proc.kill('SIGKILL');
+    await noisy.done;
+    const fresh = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) { printf("new\\n"); exit() } }`]);
+    const r = await fresh.done;
+    t.proc.kill('SIGKILL');
+    expect(r.stdout).toBe('new\n');
+    expect(r.code).toBe(0);
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
