@@ -65,7 +65,8 @@ function progStats() {
 }
 
 function summary(values) {
-  const v = values.filter((x) => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  // NaN went through results.json as null
+  const v = values.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
   if (!v.length) return { min: NaN, median: NaN, max: NaN, n: 0 };
   const mid = v.length >> 1;
   const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;

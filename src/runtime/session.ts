@@ -337,20 +337,26 @@ export class Session {
   }
 
   private stop() {
+    // inactive first: a kernel handler that starts from now on returns at once
     this.setActive(0);
     for (const t of this.timers) clearInterval(t);
-    for (const l of this.links) l.close();
-    this.links = [];
     this.reader?.consume();
     const endProbes = this.img.probes
       .filter((p) => p.attach.family === 'end')
       .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
     for (const p of endProbes) this.runUser(p);
+    this.output.flush();
+    // Detaching waits for each tracepoint's grace period (~80 ms for the faultable syscall
+    // tracepoints), so it comes after the output is out. Once it returns, no handler of this
+    // session is running: whatever one that was already running emitted is in the ring now.
+    for (const l of this.links) l.close();
+    this.links = [];
+    this.reader?.consume();
     const counters = this.release();
     const e = Number(counters.errors) > this.errors ? Number(counters.errors) : this.errors;
+    this.output.flush();
     if (e || counters.skipped) this.opts.err.write(`WARNING: Number of errors: ${e}, skipped probes: ${counters.skipped}\n`);
     if (counters.lost) this.opts.err.write(`WARNING: ${counters.lost} output record(s) lost: the ring buffer was full\n`);
-    this.output.flush();
     this.done({ exitCode: e ? 1 : 0, counters });
   }
 
