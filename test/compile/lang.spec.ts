@@ -7,21 +7,7 @@ import { compileSource } from '../../src/compile/index';
 import type { ProgramImage } from '../../src/image/image';
 import { disassembleAll } from '../../src/isa/disasm';
 import { ERR, LIMITS } from '../../src/isa/opcodes';
-import { formatValues, parseFormat } from '../../src/output/format';
-import type { VmEvent } from '../../src/vm/backend';
-import { runHandler, type RunResult, type UserContextValues } from '../../src/vm/interp';
-import { MemoryBackend } from '../../src/vm/memory-backend';
-
-const CTX: UserContextValues = {
-  pid: 4242n,
-  tid: 4243n,
-  ppid: 1n,
-  uid: 1000n,
-  gid: 100n,
-  cpu: 3n,
-  execname: 'stapio',
-  realtimeNs: () => 1_700_000_000_123_456_789n,
-};
+import { runScript } from './helpers';
 
 function image(src: string): ProgramImage {
   return compileSource(src, 'c.stp').image!;
@@ -30,16 +16,7 @@ function image(src: string): ProgramImage {
 const dis = (src: string): string => disassembleAll(image(src));
 
 /** Compiles src and runs its begin probes: the formatted output, the events, the results. */
-function run(src: string): { out: string; events: VmEvent[]; results: RunResult[] } {
-  const img = image(src);
-  const be = new MemoryBackend(img);
-  const results = img.probes
-    .filter((p) => p.attach.family === 'begin')
-    .map((p) => runHandler(img, p.pc, p.index, be, CTX, { maxAction: 100_000 }));
-  let out = '';
-  for (const ev of be.events) if (ev.type === 'print') out += formatValues(parseFormat(img.formats[ev.format].text), ev.values);
-  return { out, events: be.events, results };
-}
+const run = (src: string) => runScript(src, 'c.stp');
 
 /** What `probe begin { <body> }` after `globals` prints; it must halt with no error. */
 function output(globals: string, body: string): string {

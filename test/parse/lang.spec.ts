@@ -7,16 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parseScript, printScript } from '../../src/parse/index';
 import { DiagnosticError } from '../../src/diag/diagnostic';
 import type { ForeachStmt, FunctionDecl, GlobalDecl, ProbeDecl, Script, Stmt } from '../../src/parse/ast';
+import { strip } from './helpers';
 
-function strip<T>(x: T): T {
-  if (Array.isArray(x)) return x.map(strip) as T;
-  if (x !== null && typeof x === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (k !== 'loc' && k !== 'opLoc') out[k] = strip(v);
-    return out as T;
-  }
-  return x;
-}
 
 const FILE = 'lang.stp';
 const parse = (src: string): Script => parseScript(src, FILE);

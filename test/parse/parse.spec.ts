@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseScript, printScript } from '../../src/parse/index';
 import { DiagnosticError } from '../../src/diag/diagnostic';
+import { strip } from './helpers';
 import type {
   AssignOp,
   BinaryOp,
@@ -19,15 +20,6 @@ import type {
 // ---------------------------------------------------------------- helpers
 
 /** Deep copy without any `loc` fields. */
-function strip<T>(x: T): T {
-  if (Array.isArray(x)) return x.map(strip) as T;
-  if (x !== null && typeof x === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (k !== 'loc' && k !== 'opLoc') out[k] = strip(v);
-    return out as T;
-  }
-  return x;
-}
 
 const FILE = 'test.stp';
 const parse = (src: string): Script => parseScript(src, FILE);
