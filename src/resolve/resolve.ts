@@ -231,24 +231,20 @@ export function resolve(script: A.Script): ResolvedProgram {
         checkIs(e.right, scope, 'long');
         return 'long';
       case 'unary':
-        expr(e.operand, scope, 'long');
-        checkIs(e.operand, scope, 'long');
+        expectType(e.operand, scope, 'long');
         return 'long';
       case 'incdec':
-        expr(e.target, scope, 'long');
-        checkIs(e.target, scope, 'long');
+        expectType(e.target, scope, 'long');
         return 'long';
       case 'assign': {
         if (e.op === '.=') {
           expr(e.target, scope, 'string');
-          expr(e.value, scope, 'string');
-          checkIs(e.value, scope, 'string');
+          expectType(e.value, scope, 'string');
           return 'string';
         }
         if (e.op !== '=') {
           expr(e.target, scope, 'long');
-          expr(e.value, scope, 'long');
-          checkIs(e.value, scope, 'long');
+          expectType(e.value, scope, 'long');
           return 'long';
         }
         const vt = expr(e.value, scope, want);
@@ -281,6 +277,12 @@ export function resolve(script: A.Script): ResolvedProgram {
     }
   }
 
+
+  /** e must be of type t: pushes t into e's symbols, and reports a mismatch once settled. */
+  function expectType(e: A.Expr, scope: Scope, t: ScalarType) {
+    expr(e, scope, t);
+    checkIs(e, scope, t);
+  }
 
   /** After inference settles, reports an expression of the wrong type. */
   function checkIs(e: A.Expr, scope: Scope, t: ScalarType) {
@@ -372,21 +374,18 @@ export function resolve(script: A.Script): ResolvedProgram {
         stmtExpr(s.expr, scope);
         return;
       case 'if':
-        expr(s.cond, scope, 'long');
-        checkIs(s.cond, scope, 'long');
+        expectType(s.cond, scope, 'long');
         stmt(s.then, scope, inLoop);
         if (s.else) stmt(s.else, scope, inLoop);
         return;
       case 'while':
-        expr(s.cond, scope, 'long');
-        checkIs(s.cond, scope, 'long');
+        expectType(s.cond, scope, 'long');
         stmt(s.body, scope, true);
         return;
       case 'for':
         if (s.init) stmtExpr(s.init, scope);
         if (s.cond) {
-          expr(s.cond, scope, 'long');
-          checkIs(s.cond, scope, 'long');
+          expectType(s.cond, scope, 'long');
         }
         if (s.step) stmtExpr(s.step, scope);
         stmt(s.body, scope, true);
@@ -406,8 +405,7 @@ export function resolve(script: A.Script): ResolvedProgram {
           }
         }
         if (s.limit) {
-          expr(s.limit, scope, 'long');
-          checkIs(s.limit, scope, 'long'); // a string limit compiled to a GE on the slot's number
+          expectType(s.limit, scope, 'long'); // a string limit compiled to a GE on the slot's number
         }
         if (final && scope.probe?.point.target === 'kernel') err('foreach in a kernel probe is not supported yet: iterate in a timer, begin or end probe', s.loc);
         stmt(s.body, scope, true);
