@@ -463,6 +463,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   for (const f of functions.values()) if (f.ret === undefined) f.ret = 'void';
   final = true;
   pass();
+  kernelReach(probes, functions, globals, err);
 
   for (const f of functions.values()) {
     for (const l of f.locals.values()) if (!l.type) err(`unresolved type for identifier '${l.name}'`, l.loc);
@@ -477,4 +478,51 @@ export function resolve(script: A.Script): ResolvedProgram {
   }
   if (diags.length) throw new DiagnosticError(diags.sort((a, b) => (a.loc?.offset ?? 0) - (b.loc?.offset ?? 0)));
   return { script, globals, functions, probes };
+}
+
+/** What a statement tree calls, and its first construct that only user space can run. */
+function scan(s: A.Stmt, globals: Map<string, GlobalSym>): { calls: Set<string>; userOnly?: { what: string; loc: A.Loc } } {
+  const calls = new Set<string>();
+  let userOnly: { what: string; loc: A.Loc } | undefined;
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as { kind?: string; loc?: A.Loc };
+    if (node.kind === 'call') calls.add((n as A.CallExpr).name);
+    if (!userOnly && node.kind === 'foreach') userOnly = { what: 'foreach', loc: node.loc! };
+    if (!userOnly && node.kind === 'delete') {
+      const t = (n as A.DeleteStmt).target;
+      if (t.kind === 'ident' && globals.get(t.name)?.keyTypes) userOnly = { what: 'deleting a whole array', loc: node.loc! };
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+  };
+  visit(s);
+  return { calls, userOnly };
+}
+
+/**
+ * Functions reached from kernel probes must not use what only the user-space interpreter can
+ * run (the probe bodies themselves are checked where the construct is): report it at compile
+ * time rather than as an OPCODE error at run time.
+ */
+function kernelReach(
+  probes: ResolvedProbe[],
+  functions: Map<string, FunctionSym>,
+  globals: Map<string, GlobalSym>,
+  err: (msg: string, loc?: A.Loc) => void,
+) {
+  const info = new Map([...functions].map(([name, f]) => [name, scan(f.decl.body, globals)]));
+  for (const p of probes) {
+    if (p.point.target !== 'kernel') continue;
+    const seen = new Set<string>();
+    const queue = [...scan(p.decl.body, globals).calls].filter((c) => info.has(c));
+    while (queue.length) {
+      const name = queue.shift()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const f = info.get(name)!;
+      if (f.userOnly) err(`${f.userOnly.what} in function '${name}', called from kernel probe ${p.point.pp}, is not supported yet`, f.userOnly.loc);
+      for (const c of f.calls) if (info.has(c)) queue.push(c);
+    }
+  }
 }
