@@ -23,6 +23,8 @@ export interface ProgInfo {
 
 export interface Link {
   close(): void;
+  /** Closes on libuv's thread pool (detaching may wait ~80 ms for a grace period). */
+  closeAsync(): Promise<void>;
 }
 
 export interface RingBufferReader {

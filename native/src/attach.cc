@@ -65,6 +65,38 @@ int OpenAndLink(LinkState* st, struct perf_event_attr* attr, int cpu, int progFd
 
 void FinalizeLink(Napi::Env, LinkState* st) { delete st; }
 
+// Detaching from a tracepoint waits for its grace period (~80 ms for the faultable syscall
+// tracepoints), so closeAsync() closes on libuv's thread pool: several links detach in
+// parallel and the event loop keeps running.
+class CloseWorker : public Napi::AsyncWorker {
+ public:
+  CloseWorker(Napi::Env env, std::vector<std::pair<int, int>> fds)
+      : Napi::AsyncWorker(env, "tapvm.closeLink"),
+        fds_(std::move(fds)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  void Execute() override {
+    for (auto& [link, pfd] : fds_) {
+      if (link >= 0) close(link);
+      if (pfd >= 0) close(pfd);
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ private:
+  std::vector<std::pair<int, int>> fds_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value LinkCloseAsync(const Napi::CallbackInfo& info) {
+  auto* st = static_cast<LinkState*>(info.Data());
+  auto* w = new CloseWorker(info.Env(), std::move(st->fds));  // the worker owns the fds now
+  st->fds.clear();
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value LinkClose(const Napi::CallbackInfo& info) {
   static_cast<LinkState*>(info.Data())->CloseAll();  // idempotent: fds is emptied
   return info.Env().Undefined();
@@ -77,6 +109,8 @@ Napi::Object MakeLink(Napi::Env env, LinkState* st) {
   closeFn.AddFinalizer(FinalizeLink, st);
   Napi::Object link = Napi::Object::New(env);
   link.Set("close", closeFn);
+  // closeAsync shares st: it must not outlive closeFn, which the link object keeps alive
+  link.Set("closeAsync", Napi::Function::New(env, LinkCloseAsync, "closeAsync", st));
   return link;
 }
 

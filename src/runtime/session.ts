@@ -293,7 +293,12 @@ export class Session {
   requestStop() {
     if (this.stopping) return;
     this.stopping = true;
-    setImmediate(() => this.stop());
+    setImmediate(() =>
+      this.stop().catch((e: Error) => {
+        this.opts.err.write(`ERROR: ${e.message}\n`);
+        this.done({ exitCode: 1, counters: { lost: 0n, skipped: 0n, errors: 0n, runs: 0n } });
+      }),
+    );
   }
 
   async run(): Promise<SessionResult> {
@@ -336,7 +341,7 @@ export class Session {
     return r;
   }
 
-  private stop() {
+  private async stop() {
     // inactive first: a kernel handler that starts from now on returns at once
     this.setActive(0);
     for (const t of this.timers) clearInterval(t);
@@ -349,8 +354,9 @@ export class Session {
     // Detaching waits for each tracepoint's grace period (~80 ms for the faultable syscall
     // tracepoints), so it comes after the output is out. Once it returns, no handler of this
     // session is running: whatever one that was already running emitted is in the ring now.
-    for (const l of this.links) l.close();
+    const links = this.links;
     this.links = [];
+    await Promise.all(links.map((l) => l.closeAsync()));
     this.reader?.consume();
     const counters = this.release();
     const e = Number(counters.errors) > this.errors ? Number(counters.errors) : this.errors;

@@ -165,6 +165,30 @@ describe('tracepoint + ring buffer', () => {
     }
   });
 
+  it('closeAsync() detaches off the main thread: the promise resolves, then nothing more arrives', async () => {
+    const a = addon();
+    const tpId = tracepointId('syscalls/sys_enter_getppid');
+    const pids: number[] = [];
+    const reader = a.ringBuffer(obj.maps.events, (batch) => {
+      for (const r of parseBatch(batch)) pids.push(r.pid);
+    });
+    try {
+      const link = a.attachTracepoint(obj.progs.on_tracepoint, tpId, 9n);
+      const first = await getppidChild();
+      await sleep(50);
+      reader.consume();
+      expect(pids).toContain(first);
+      await link.closeAsync();
+      link.close(); // the fds went to the worker: nothing left to close twice
+      const second = await getppidChild();
+      await sleep(100);
+      reader.consume();
+      expect(pids).not.toContain(second);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('consume() delivers on demand and close() from inside the callback stops delivery', async () => {
     const a = addon();
     const link = a.attachTracepoint(obj.progs.on_tracepoint, tracepointId('syscalls/sys_enter_getppid'), 7n);
