@@ -8,6 +8,7 @@ import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic
 import { isArray, type ResolvedProgram, type LocalSym, type ResolvedProbe, type FunctionSym } from '../resolve/resolve';
 import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
 import { keyWidths } from '../resolve/widths';
+import { writtenNotRead } from '../resolve/reads';
 import { parseFormat } from '../output/format';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
@@ -866,5 +867,6 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>):
     functions: [...g.functionPcs].map(([name, pc]) => ({ name, pc })),
     sourceMap: g.sourceMap,
     sources,
+    display: writtenNotRead(prog),
   };
 }

@@ -74,6 +74,8 @@ export interface ProgramImage {
   sourceMap: (SourceEntry | undefined)[];
   /** file name -> text, for diagnostics and -p3 */
   sources: Record<string, string>;
+  /** globals written and never read, printed at exit as stap does (in declaration order) */
+  display?: string[];
 }
 
 /** Instruction fields, as the interpreters decode them. */

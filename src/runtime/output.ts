@@ -335,6 +335,12 @@ export class OutputFormatter {
     }
   }
 
+  /** Text that is not a print record (the globals stap displays at exit), after the rest. */
+  text(s: string) {
+    this.flush();
+    if (s && !this.closed) this.out.write(Buffer.from(s, 'latin1'));
+  }
+
   flush() {
     const b = this.w.take();
     if (!b || this.closed) return;

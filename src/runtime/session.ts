@@ -17,6 +17,7 @@ import {
 import { decodeRecordAt, REC_HDR_SIZE } from './records';
 import { OutputFormatter, errorMessage } from './output';
 import { readTracepoint } from '../kernel/tracefs';
+import { globalDisplay } from './display';
 
 export interface SessionOptions {
   out: NodeJS.WritableStream;
@@ -26,6 +27,8 @@ export interface SessionOptions {
   /** -v: called with each phase's description */
   verbose?: (msg: string) => void;
   ringBytes?: number;
+  /** print the globals written and never read at exit (stap's default) */
+  globalDisplay?: boolean;
 }
 
 export interface SessionResult {
@@ -350,6 +353,7 @@ export class Session {
       .filter((p) => p.attach.family === 'end')
       .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
     for (const p of endProbes) this.runUser(p);
+    if (this.opts.globalDisplay !== false) this.output.text(globalDisplay(this.img, this.backend));
     this.output.flush();
     // Detaching waits for each tracepoint's grace period (~80 ms for the faultable syscall
     // tracepoints), so it comes after the output is out. Once it returns, no handler of this

@@ -211,6 +211,20 @@ d('walking skeleton on the kernel', () => {
     expect(runTapvmSync(['-e', 'global a\nfunction g() { foreach (k in a) println(k) }\nprobe begin { a[7] = 1; g(); exit() }']).stdout).toBe('7\n');
   });
 
+  it('prints the globals it wrote and never read at exit, as stap does', async () => {
+    const t = await startTrigger('getppid', '100');
+    const run = runTapvm([
+      '-e',
+      `global c, n, s; probe syscall.getppid { if (pid() == ${t.pid}) { c[execname()]++; n += 2; s = "last" } }
+       probe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) exit() }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('c["tapvm-test-trig"]=0x64\nn=0xc8\ns="last"\n');
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
