@@ -74,6 +74,7 @@
 #define CTX_REALTIME_NS 6
 #define CTX_EXECNAME 7
 #define CTX_PP 8
+#define CTX_TARGET 9
 #define SCMP_EQ 0
 #define SCMP_NE 1
 #define SCMP_LT 2

@@ -505,6 +505,9 @@ static long step(__u64 index, void *arg)
 		case CTX_REALTIME_NS:
 			R(d) = bpf_ktime_get_ns() + lc->ss->realtime_off;
 			break;
+		case CTX_TARGET:
+			R(d) = lc->ss->target;
+			break;
 		default:
 			return raise(lc, ERR_OPCODE, pc, NULL);
 		}

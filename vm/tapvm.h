@@ -27,6 +27,7 @@ struct session {
 	__s64 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	__u64 owner_pid;
 	__u64 owner_start;	/* owner's start time (jiffies since boot) from /proc/PID/stat */
+	__s64 target;		/* target(): the -c command's or the -x process's pid, else 0 */
 };
 
 /* Per-session, per-CPU counters: element of the `counters` per-CPU array. */

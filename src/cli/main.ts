@@ -8,6 +8,7 @@ import { printScript } from '../parse/print';
 import { hostFacts } from '../parse';
 import { disassembleAll } from '../isa/disasm';
 import { Session } from '../runtime/session';
+import { startStopped } from '../runtime/target';
 import { printResolved } from './p2';
 import { friendlyError } from './errors';
 import { PassTimer } from './passes';
@@ -19,6 +20,9 @@ interface Options {
   o?: string;
   D: string[];
   w?: boolean;
+  c?: string;
+  x?: string;
+  T?: string;
 }
 
 const VERSION = require('../../package.json').version as string;
@@ -45,6 +49,9 @@ async function main(argv: string[]): Promise<number> {
     .option('-o <file>', 'send standard output to FILE')
     .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-w', 'suppress warnings')
+    .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
+    .option('-x <pid>', 'set target() to PID')
+    .option('-T <seconds>', 'stop after SECONDS seconds')
     .version(VERSION, '-V, --version')
     .argument('[script]')
     .argument('[args...]')
@@ -118,18 +125,41 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  const targetPid = o.x === undefined ? undefined : Number(o.x);
+  if (targetPid !== undefined && !(Number.isInteger(targetPid) && targetPid > 0)) {
+    process.stderr.write(`tapvm: invalid -x '${o.x}': expected a process id\n`);
+    return 1;
+  }
+  const timeoutSec = o.T === undefined ? undefined : Number(o.T);
+  if (timeoutSec !== undefined && !(timeoutSec > 0)) {
+    process.stderr.write(`tapvm: invalid -T '${o.T}': expected a positive number of seconds\n`);
+    return 1;
+  }
+  const command = o.c !== undefined && lastPass === 5 ? await startStopped(o.c) : undefined;
   const out = o.o ? fs.createWriteStream(o.o) : process.stdout;
-  const session = new Session(compiled.image!, {
-    out,
-    err: process.stderr,
-    maxAction: limits.MAXACTION,
-    maxErrors: limits.MAXERRORS,
-    verbose: verbose > 0 ? (s) => process.stderr.write(`Pass 5: ${s}\n`) : undefined,
-  });
+  let session: Session;
+  try {
+    session = new Session(compiled.image!, {
+      out,
+      err: process.stderr,
+      maxAction: limits.MAXACTION,
+      maxErrors: limits.MAXERRORS,
+      verbose: verbose > 0 ? (s) => process.stderr.write(`Pass 5: ${s}\n`) : undefined,
+      command,
+      targetPid,
+      timeoutMs: timeoutSec === undefined ? undefined : timeoutSec * 1000,
+    });
+  } catch (e) {
+    command?.kill('SIGKILL');
+    throw e;
+  }
   timer.interpreter(session.vm);
   if (lastPass === 4) return 0;
   timer.startRun();
-  const r = await session.run();
+  const r = await session.run().catch((e) => {
+    command?.kill('SIGKILL');
+    throw e;
+  });
   timer.runDone();
   if (out !== process.stdout) await new Promise<void>((res) => (out as fs.WriteStream).end(res));
   return r.exitCode;

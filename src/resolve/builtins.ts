@@ -44,6 +44,7 @@ const ALL: Builtin[] = [
     ctxLong('uid', CTX.UID),
     ctxLong('gid', CTX.GID),
     ctxLong('cpu', CTX.CPU),
+    ctxLong('target', CTX.TARGET),
     timeOf('gettimeofday_ns', 1n),
     timeOf('gettimeofday_us', 1_000n),
     timeOf('gettimeofday_ms', 1_000_000n),

@@ -6,13 +6,14 @@ export const GLOBALS_BLOB_SIZE = LIMITS.NGLOBALS * 8;
 export const GSTR_BLOB_SIZE = LIMITS.NGSTRS * LIMITS.MAXSTRINGLEN;
 
 /** struct session */
-export const SESSION_SIZE = 32;
+export const SESSION_SIZE = 40;
 export interface SessionRecord {
   active: number;
   maxaction: number;
   realtimeOff: bigint;
   ownerPid: bigint;
   ownerStart: bigint;
+  target: bigint;
 }
 
 export function encodeSession(s: SessionRecord): Buffer {
@@ -22,6 +23,7 @@ export function encodeSession(s: SessionRecord): Buffer {
   b.writeBigInt64LE(s.realtimeOff, 8);
   b.writeBigUInt64LE(s.ownerPid, 16);
   b.writeBigUInt64LE(s.ownerStart, 24);
+  b.writeBigInt64LE(s.target, 32);
   return b;
 }
 
@@ -32,6 +34,7 @@ export function decodeSession(b: Buffer): SessionRecord {
     realtimeOff: b.readBigInt64LE(8),
     ownerPid: b.readBigUInt64LE(16),
     ownerStart: b.readBigUInt64LE(24),
+    target: b.readBigInt64LE(32),
   };
 }
 

@@ -2,6 +2,7 @@
 // probes, runs begin/timer/end in the user-space interpreter, formats kernel records, and
 // cleans up on exit(), an error, Ctrl-C or SIGTERM.
 import * as fs from 'fs';
+import type { ChildProcess } from 'child_process';
 import { addon, BPF_ANY, BPF_MAP_TYPE, type Addon, type Link, type RingBufferReader } from '../native';
 import type { ProgramImage, ProbeInfo } from '../image/image';
 import { LIMITS, REC, ARRAY_CLASSES } from '../isa/opcodes';
@@ -29,6 +30,12 @@ export interface SessionOptions {
   ringBytes?: number;
   /** print the globals written and never read at exit (stap's default) */
   globalDisplay?: boolean;
+  /** -c: a command started stopped (runtime/target.ts): continued once armed; its exit ends the session */
+  command?: ChildProcess;
+  /** -x: target() without a command */
+  targetPid?: number;
+  /** -T: end the session after this many ms */
+  timeoutMs?: number;
 }
 
 export interface SessionResult {
@@ -91,6 +98,11 @@ export class Session {
   private finished: Promise<SessionResult>;
   private ncpus = addon().numPossibleCpus();
   private ctx: UserContextValues;
+  /** whether the -c command was let run (a command that never ran is killed at the end) */
+  private continued = false;
+  private get target(): number {
+    return this.opts.command?.pid ?? this.opts.targetPid ?? 0;
+  }
 
   constructor(
     private img: ProgramImage,
@@ -113,6 +125,7 @@ export class Session {
       gid: BigInt(process.getgid?.() ?? 0),
       cpu: 0n,
       execname: 'tapvm',
+      target: BigInt(this.target),
     };
   }
 
@@ -128,7 +141,14 @@ export class Session {
         a.mapUpdate(
           this.vm.maps.sessions,
           slotKeyOf(slot),
-          encodeSession({ active: 0, maxaction: this.opts.maxAction, realtimeOff: realtimeOffset(), ownerPid: BigInt(process.pid), ownerStart: procStart(process.pid) }),
+          encodeSession({
+            active: 0,
+            maxaction: this.opts.maxAction,
+            realtimeOff: realtimeOffset(),
+            ownerPid: BigInt(process.pid),
+            ownerStart: procStart(process.pid),
+            target: BigInt(this.target),
+          }),
           BPF_ANY,
         );
         return slot;
@@ -328,14 +348,23 @@ export class Session {
     if (!this.stopping) {
       this.setActive(1);
       v?.(`kernel probes armed ${ms(t0)}ms after start of run`);
+      const cmd = this.opts.command;
+      if (cmd) {
+        // the command's end is the session's end, as with stap -c
+        if (cmd.exitCode !== null || cmd.signalCode !== null) this.requestStop();
+        else cmd.once('exit', () => this.requestStop());
+        cmd.kill('SIGCONT');
+        this.continued = true;
+      }
+      if (this.opts.timeoutMs !== undefined) this.timers.push(setTimeout(() => this.requestStop(), this.opts.timeoutMs));
       for (const p of this.img.probes) {
         if (p.attach.family !== 'timer') continue;
         const periodMs = Number(p.attach.periodNs) / 1e6;
         this.timers.push(setInterval(() => !this.stopping && this.runUser(p), periodMs));
       }
       const hasWork = this.img.probes.some((p) => p.attach.family !== 'begin' && p.attach.family !== 'end');
-      // a script of only begin/end probes ends after begin, as stap's does
-      if (!hasWork) this.requestStop();
+      // a script of only begin/end probes ends after begin, as stap's does (unless -c / -T)
+      if (!hasWork && !cmd && this.opts.timeoutMs === undefined) this.requestStop();
     }
     const r = await this.finished;
     process.off('SIGINT', onSignal);
@@ -347,6 +376,7 @@ export class Session {
   private async stop() {
     // inactive first: a kernel handler that starts from now on returns at once
     this.setActive(0);
+    if (this.opts.command && !this.continued) this.opts.command.kill('SIGKILL');
     for (const t of this.timers) clearInterval(t);
     this.reader?.consume();
     const endProbes = this.img.probes

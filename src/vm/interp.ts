@@ -25,6 +25,8 @@ export interface UserContextValues {
   execname: string;
   /** CLOCK_REALTIME in ns; defaults to the process clock (tests pin it) */
   realtimeNs?: () => bigint;
+  /** target(): the -c command's or the -x process's pid (0 without either) */
+  target?: bigint;
 }
 
 export interface RunOptions {
@@ -503,6 +505,9 @@ function step(lc: LoopCtx): number {
           break;
         case CTX.REALTIME_NS:
           r[rd] = (lc.ctx.realtimeNs ?? defaultRealtimeNs)();
+          break;
+        case CTX.TARGET:
+          r[rd] = lc.ctx.target ?? 0n;
           break;
         default:
           return raise(lc, ERR.OPCODE, pc);

@@ -225,6 +225,38 @@ d('walking skeleton on the kernel', () => {
     expect(r.stdout).toBe('c["tapvm-test-trig"]=0x64\nn=0xc8\ns="last"\n');
   });
 
+  it('-c runs the command once armed, target() is its pid, and its exit ends the session', () => {
+    const r = runTapvmSync([
+      '-c',
+      '/bin/echo from-the-command',
+      '-e',
+      `global n
+       probe kernel.trace("sched:sched_process_exec") { if (pid() == target()) printf("exec %s\\n", execname()) }
+       probe syscall.write { if (pid() == target()) n++ }
+       probe end { printf("writes %d\\n", n) }`,
+    ]);
+    expect(r.code).toBe(0);
+    // the command's own output shares stdout; the exec is seen because the command started stopped
+    expect(r.stdout.split('\n').sort().join('\n')).toBe(['', 'exec echo', 'from-the-command', 'writes 1'].join('\n'));
+  });
+
+  it('-c with a script that ends in begin never runs the command', () => {
+    const marker = path.join(os.tmpdir(), `tapvm-c-${process.pid}`);
+    fs.rmSync(marker, { force: true });
+    const r = runTapvmSync(['-c', `touch ${marker}`, '-e', 'probe begin { println(target() > 0); exit() }']);
+    expect(r.stdout).toBe('1\n');
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('-x sets target(); -T ends the session after the given seconds, running end probes', () => {
+    expect(runTapvmSync(['-x', String(process.pid), '-e', 'probe begin { printf("%d\\n", target()); exit() }']).stdout).toBe(`${process.pid}\n`);
+    const t0 = Date.now();
+    const r = runTapvmSync(['-T', '0.4', '-e', 'global n; probe timer.ms(50) { n++ } probe end { printf("%d\\n", n >= 3) }']);
+    expect(r.stdout).toBe('1\n');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+    expect(runTapvmSync(['-x', 'abc', '-e', 'probe begin {}']).stderr).toContain("invalid -x 'abc'");
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
