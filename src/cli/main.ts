@@ -9,6 +9,7 @@ import { hostFacts } from '../parse';
 import { disassembleAll } from '../isa/disasm';
 import { Session } from '../runtime/session';
 import { startStopped } from '../runtime/target';
+import type { ProgramImage } from '../image/image';
 import { printResolved } from './p2';
 import { friendlyError } from './errors';
 import { PassTimer } from './passes';
@@ -23,6 +24,7 @@ interface Options {
   c?: string;
   x?: string;
   T?: string;
+  G: string[];
 }
 
 const VERSION = require('../../package.json').version as string;
@@ -39,6 +41,22 @@ function parseDefines(defs: string[]): Record<string, number> {
   return limits;
 }
 
+/** -G name=value: a declared scalar global's initial value, typed like the global. */
+function setGlobals(img: ProgramImage, defs: string[]): string | undefined {
+  for (const d of defs) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(d);
+    if (!m) return `invalid -G '${d}': expected NAME=VALUE`;
+    const g = img.globals.find((x) => x.name === m[1]);
+    if (!g) return `-G ${m[1]}: the script has no scalar global '${m[1]}'`;
+    if (g.type === 'long') {
+      if (!/^-?(0x[0-9a-fA-F]+|\d+)$/.test(m[2])) return `-G ${m[1]}: '${m[2]}' is not a number, and '${m[1]}' is a long`;
+      const neg = m[2].startsWith('-');
+      g.init = BigInt.asIntN(64, (neg ? -1n : 1n) * BigInt(neg ? m[2].slice(1) : m[2]));
+    } else g.init = Buffer.from(m[2], 'utf8').toString('latin1');
+  }
+  return undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = new Command('tapvm')
     .usage('[options] SCRIPT.stp [ARGS...]  |  tapvm [options] -e SCRIPT [ARGS...]')
@@ -52,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
     .option('-x <pid>', 'set target() to PID')
     .option('-T <seconds>', 'stop after SECONDS seconds')
+    .option('-G <name=value>', 'set global NAME to VALUE before the begin probes', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .version(VERSION, '-V, --version')
     .argument('[script]')
     .argument('[args...]')
@@ -125,6 +144,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  const setErr = setGlobals(compiled.image!, o.G);
+  if (setErr) {
+    process.stderr.write(`tapvm: ${setErr}\n`);
+    return 1;
+  }
   const targetPid = o.x === undefined ? undefined : Number(o.x);
   if (targetPid !== undefined && !(Number.isInteger(targetPid) && targetPid > 0)) {
     process.stderr.write(`tapvm: invalid -x '${o.x}': expected a process id\n`);

@@ -257,6 +257,16 @@ d('walking skeleton on the kernel', () => {
     expect(runTapvmSync(['-x', 'abc', '-e', 'probe begin {}']).stderr).toContain("invalid -x 'abc'");
   });
 
+  it('-G sets globals before begin, typed like the global; a bad one is refused in one line', () => {
+    const script = 'global n = 1, s = "x"; probe begin { printf("%d %s\\n", n + 1, s); exit() }';
+    expect(runTapvmSync(['-G', 'n=41', '-G', 's=hello world', '-e', script]).stdout).toBe('42 hello world\n');
+    expect(runTapvmSync(['-G', 'n=-0x10', '-e', script]).stdout).toBe('-15 x\n');
+    const bad = runTapvmSync(['-G', 'n=abc', '-e', script]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("tapvm: -G n: 'abc' is not a number, and 'n' is a long\n");
+    expect(runTapvmSync(['-G', 'nope=1', '-e', script]).stderr).toBe("tapvm: -G nope: the script has no scalar global 'nope'\n");
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
