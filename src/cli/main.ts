@@ -9,6 +9,7 @@ import { hostFacts } from '../parse';
 import { disassembleAll } from '../isa/disasm';
 import { Session } from '../runtime/session';
 import { startStopped } from '../runtime/target';
+import { liveSessions, formatSessions } from '../runtime/sessions';
 import type { ProgramImage } from '../image/image';
 import { printResolved } from './p2';
 import { friendlyError } from './errors';
@@ -25,6 +26,7 @@ interface Options {
   x?: string;
   T?: string;
   G: string[];
+  sessions?: boolean;
 }
 
 const VERSION = require('../../package.json').version as string;
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-o <file>', 'send standard output to FILE')
     .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-w', 'suppress warnings')
+    .option('--sessions', 'list the live tapvm sessions on this host and exit')
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
     .option('-x <pid>', 'set target() to PID')
     .option('-T <seconds>', 'stop after SECONDS seconds')
@@ -84,6 +87,10 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const o = program.opts<Options>();
+  if (o.sessions) {
+    process.stdout.write(formatSessions(liveSessions()));
+    return 0;
+  }
   const [scriptArg] = program.args;
   // Script arguments ($1 .. $N, @1 .. @N): the positionals after the script file, or all of
   // them with -e. Byte strings, like the script text.

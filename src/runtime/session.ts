@@ -43,7 +43,7 @@ export interface SessionResult {
   counters: Counters;
 }
 
-function procStart(pid: number): bigint {
+export function procStart(pid: number): bigint {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // field 22 (starttime), counted after the ")" that ends the command name
@@ -74,7 +74,7 @@ const RING_POLL_MS = 20;
 const RING_COALESCE_MS = 5;
 const RING_WARM_RECORDS = 20_000;
 
-const slotKeyOf = (slot: number) => {
+export const slotKeyOf = (slot: number) => {
   const k = Buffer.alloc(4);
   k.writeUInt32LE(slot);
   return k;

@@ -267,6 +267,17 @@ d('walking skeleton on the kernel', () => {
     expect(runTapvmSync(['-G', 'nope=1', '-e', script]).stderr).toBe("tapvm: -G nope: the script has no scalar global 'nope'\n");
   });
 
+  it('--sessions lists a running session with its pid, and forgets it once it is gone', async () => {
+    const run = runTapvm(['-e', 'probe syscall.getppid { } probe timer.s(30) { exit() }']);
+    await run.armed;
+    const listed = runTapvmSync(['--sessions']).stdout;
+    expect(listed.split('\n')[0]).toBe('SLOT  PID      STATE    TARGET   COMMAND');
+    expect(listed).toMatch(new RegExp(`\\n\\d+ +${run.proc.pid} +running +- +`));
+    run.proc.kill('SIGKILL');
+    await run.done;
+    expect(runTapvmSync(['--sessions']).stdout).not.toMatch(new RegExp(` ${run.proc.pid} `));
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);

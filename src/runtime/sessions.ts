@@ -1,0 +1,49 @@
+// `tapvm --sessions`: the live sessions of this interpreter build, from the pinned `sessions`
+// map (a slot whose owner is gone is not live, whatever the map still says).
+import * as fs from 'fs';
+import * as path from 'path';
+import { addon } from '../native';
+import { LIMITS } from '../isa/opcodes';
+import { BPFFS, vmHash } from './interpreter';
+import { SESSION_SIZE, decodeSession } from './layout';
+import { procStart, slotKeyOf } from './session';
+
+export interface LiveSession {
+  slot: number;
+  pid: number;
+  active: boolean;
+  target: number;
+  command: string;
+}
+
+export function liveSessions(): LiveSession[] {
+  const pin = path.join(BPFFS, 'tapvm', vmHash(), 'sessions');
+  if (!fs.existsSync(pin)) return []; // never started on this host: nothing to open or load
+  const a = addon();
+  const fd = a.objGet(pin);
+  try {
+    const live: LiveSession[] = [];
+    for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
+      const raw = a.mapLookup(fd, slotKeyOf(slot), SESSION_SIZE);
+      if (!raw) continue;
+      const s = decodeSession(raw);
+      const pid = Number(s.ownerPid);
+      if (!pid || s.ownerStart === 0n || procStart(pid) !== s.ownerStart) continue;
+      let command = '';
+      try {
+        command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1).join(' ');
+      } catch {
+        /* it just exited */
+      }
+      live.push({ slot, pid, active: s.active !== 0, target: Number(s.target), command });
+    }
+    return live;
+  } finally {
+    a.close(fd);
+  }
+}
+
+export function formatSessions(list: LiveSession[]): string {
+  const rows = list.map((s) => `${String(s.slot).padEnd(5)} ${String(s.pid).padEnd(8)} ${(s.active ? 'running' : 'idle').padEnd(8)} ${String(s.target || '-').padEnd(8)} ${s.command}`);
+  return ['SLOT  PID      STATE    TARGET   COMMAND', ...rows].join('\n') + '\n';
+}
