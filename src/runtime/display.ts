@@ -3,6 +3,7 @@
 import type { ProgramImage, ArrayInfo, ScalarType } from '../image/image';
 import type { VmBackend } from '../vm/backend';
 import { ARRAY_CLASSES } from '../isa/opcodes';
+import { readStr } from '../vm/strings';
 
 function quote(s: string): string {
   return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t') + '"';
@@ -10,15 +11,9 @@ function quote(s: string): string {
 
 const hex = (v: bigint) => (v < 0n ? '-0x' + (-v).toString(16) : '0x' + v.toString(16));
 
-function cstring(b: Uint8Array, off: number, max: number): string {
-  let end = off;
-  while (end < off + max && end < b.length && b[end] !== 0) end++;
-  return Buffer.from(b.subarray(off, end)).toString('latin1');
-}
-
 function value(type: ScalarType, bytes: Uint8Array): bigint | string {
   if (type === 'long') return Buffer.from(bytes).readBigInt64LE(0);
-  return cstring(bytes, 0, bytes.length);
+  return readStr(bytes, 0, bytes.length);
 }
 
 const show = (v: bigint | string) => (typeof v === 'bigint' ? hex(v) : quote(v));
@@ -29,7 +24,7 @@ function arrayLines(arr: ArrayInfo, be: VmBackend): string[] {
     const bytes = be.arrayGet(arr, key);
     if (!bytes) continue;
     const parts = arr.keyTypes.map((t: ScalarType, i: number) =>
-      t === 'long' ? Buffer.from(key).readBigInt64LE(arr.keyOffsets[i]).toString() : quote(cstring(key, arr.keyOffsets[i], arr.keyWidths[i])),
+      t === 'long' ? Buffer.from(key).readBigInt64LE(arr.keyOffsets[i]).toString() : quote(readStr(key, arr.keyOffsets[i], arr.keyWidths[i])),
     );
     rows.push({ key: parts.join(','), v: value(arr.valueType, bytes.subarray(0, ARRAY_CLASSES[arr.cls].valueSize)) });
   }
