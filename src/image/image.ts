@@ -39,7 +39,9 @@ export type Attach =
   | { family: 'begin'; order: number }
   | { family: 'end'; order: number }
   | { family: 'timer'; periodNs: bigint }
-  | { family: 'tracepoint'; system: string; event: string };
+  | { family: 'tracepoint'; system: string; event: string }
+  /** perf_event_open(type, config) on every CPU, sampling every `period` events (or at `period` Hz with freq) */
+  | { family: 'perf'; type: number; config: number; period: number; freq: boolean };
 
 export interface ProbeInfo {
   /** index used in the cookie and in the pp() table */

@@ -247,6 +247,18 @@ export class Session {
 
   private attachKernelProbes() {
     for (const p of this.img.probes) {
+      if (p.attach.family === 'perf') {
+        const { type, config, period, freq } = p.attach;
+        try {
+          this.links.push(addon().attachPerfEvent(this.vm.progs.tapvm_perf, type, config, period, freq, this.cookie(p)));
+        } catch (e) {
+          const errno = (e as { errno?: number }).errno;
+          if (errno === 2 || errno === 95 || errno === 19)
+            throw new Error(`probe ${p.pp}: this machine has no such perf event (no hardware PMU?): ${(e as Error).message}`);
+          throw e;
+        }
+        continue;
+      }
       if (p.attach.family !== 'tracepoint') continue;
       const tp = readTracepoint(p.attach.system, p.attach.event);
       if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);

@@ -278,6 +278,23 @@ d('walking skeleton on the kernel', () => {
     expect(runTapvmSync(['--sessions']).stdout).not.toMatch(new RegExp(` ${run.proc.pid} `));
   });
 
+  it('runs timer.profile and perf.sw events in the kernel, per CPU; no PMU is one clear sentence', () => {
+    // an idle CPU does not tick (NOHZ), so only the total is certain: 400 ms at HZ=250
+    const r = runTapvmSync([
+      '-e',
+      `global c, p
+       probe timer.profile { c[cpu()]++ }
+       probe perf.sw.cpu_clock.sample(1000000) { if (pp() == "perf.sw.cpu_clock.sample(1000000)") p++ }
+       probe timer.ms(400) { t = 0; foreach (k in c) { t += c[k]; if (k < 0 || k >= ${require('os').cpus().length}) println("bad cpu") }
+                             printf("ticks>50:%d perf>100:%d\\n", t > 50, p > 100); exit() }`,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('ticks>50:1 perf>100:1\n');
+    const hw = runTapvmSync(['-e', 'probe perf.hw.cpu_cycles { }']);
+    expect(hw.code).toBe(1);
+    expect(hw.stderr).toMatch(/^ERROR: probe perf\.hw\.cpu_cycles: this machine has no such perf event \(no hardware PMU\?\): .*\n$/);
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
