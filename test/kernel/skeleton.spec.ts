@@ -295,6 +295,13 @@ d('walking skeleton on the kernel', () => {
     expect(hw.stderr).toMatch(/^ERROR: probe perf\.hw\.cpu_cycles: this machine has no such perf event \(no hardware PMU\?\): .*\n$/);
   });
 
+  it('says in one sentence why kernel.function cannot attach, and skips it when optional', () => {
+    const r = runTapvmSync(['-e', 'probe kernel.function("vfs_read") { }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('semantic error: cannot attach kernel.function("vfs_read"): this kernel has no kprobes');
+    expect(runTapvmSync(['-e', 'probe kernel.function("vfs_read")?, begin { println("ok"); exit() }']).stdout).toBe('ok\n');
+  });
+
   it('-o writes the output to a file', () => {
     const out = path.join(os.tmpdir(), `tapvm-o-${process.pid}`);
     const r = runTapvmSync(['-o', out, '-e', 'probe begin { println("to file") }']);
