@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       text = scriptArg === '-' ? fs.readFileSync(0, 'latin1') : fs.readFileSync(scriptArg, 'latin1');
     } catch (err) {
-      process.stderr.write(`tapvm: cannot read script file '${scriptArg}': ${(err as Error).message.replace(/^.*?: /, '')}\n`);
+      process.stderr.write(`tapvm: cannot read script file '${scriptArg}': ${(err as Error).message.replace(/^.*?: /, '').split(',')[0]}\n`);
       return 1;
     }
   } else {
