@@ -92,3 +92,15 @@ describe('tapvm -p1 with script arguments', () => {
     );
   });
 });
+
+describe('bad command lines: one sentence, exit 1, no stack trace', () => {
+  it.each([
+    [[] as string[], 'tapvm: no script given: use SCRIPT.stp or -e SCRIPT (see --help)\n'],
+    [['/nonexistent/x.stp'], "tapvm: cannot read script file '/nonexistent/x.stp': no such file or directory\n"],
+    [['-p', '9', '-e', 'probe begin {}'], "tapvm: invalid pass number '9': expected 1 to 5\n"],
+    [['--bogus', '-e', 'probe begin {}'], "error: unknown option '--bogus'\n"],
+    [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS)\n'],
+  ])('%j', (argv, stderr) => {
+    expect(tapvm(...argv)).toEqual({ code: 1, stdout: '', stderr });
+  });
+});
