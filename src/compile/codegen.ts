@@ -1,7 +1,7 @@
 // Lowers the resolved program to bytecode: one handler per probe point, one body per script
 // function, registers allocated per frame, and the data area (pp() table, string constants).
 import type * as A from '../parse/ast';
-import { Op, LIMITS, ARRAY_CLASSES, SCMP, CTX } from '../isa/opcodes';
+import { Op, LIMITS, ARRAY_CLASSES, SCMP } from '../isa/opcodes';
 import type { ProgramImage, ScalarType, GlobalInfo, ArrayInfo, ProbeInfo, SourceEntry, FormatRef, Insn } from '../image/image';
 import { encode } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
@@ -240,7 +240,7 @@ class CodeGen {
 
   // ---- handlers and functions ----
 
-  compileProbe(p: ResolvedProbe, index: number): number {
+  compileProbe(p: ResolvedProbe): number {
     this.probe = p;
     this.newFrame(false, 'void');
     const entry = this.pc;
@@ -249,7 +249,6 @@ class CodeGen {
       this.stmt(p.decl.body);
       this.emit(Op.HALT);
     });
-    void index;
     return entry;
   }
 
@@ -302,10 +301,10 @@ class CodeGen {
         const top = this.pc;
         const c = this.expr(s.cond)!;
         const jz = this.emit(Op.JZ, 0, c.n);
-        this.loop(s.body, top);
+        const l = this.loopBody(s.body);
         this.emit(Op.JMP, 0, 0, 0, top);
         this.patch(jz, this.pc);
-        this.endLoop(this.pc);
+        this.patchLoop(l, top, this.pc);
         return;
       }
       case 'for': {
@@ -323,8 +322,7 @@ class CodeGen {
         if (s.step) this.exprStmt(s.step);
         this.emit(Op.JMP, 0, 0, 0, top);
         if (jz >= 0) this.patch(jz, this.pc);
-        for (const b of loops.breaks) this.patch(b, this.pc);
-        for (const c of loops.continues) this.patch(c, stepPc);
+        this.patchLoop(loops, stepPc, this.pc);
         return;
       }
       case 'foreach':
@@ -370,17 +368,10 @@ class CodeGen {
     return l;
   }
 
-  private pendingLoop: { breaks: number[]; continues: number[] } | undefined;
-
-  private loop(body: A.Stmt, continueTarget: number) {
-    const l = this.loopBody(body);
+  /** Points a loop's continue and break jumps at their targets, once both are known. */
+  private patchLoop(l: { breaks: number[]; continues: number[] }, continueTarget: number, breakTarget: number) {
     for (const c of l.continues) this.patch(c, continueTarget);
-    this.pendingLoop = l;
-  }
-
-  private endLoop(breakTarget: number) {
-    for (const b of this.pendingLoop?.breaks ?? []) this.patch(b, breakTarget);
-    this.pendingLoop = undefined;
+    for (const b of l.breaks) this.patch(b, breakTarget);
   }
 
   private foreach(s: A.ForeachStmt) {
@@ -409,11 +400,11 @@ class CodeGen {
       this.bindVar(k.name, (v) => this.emit(v.type === 'long' ? Op.KGETI : Op.KGETS, v.n, 0, 0, arr.keyOffsets[i])),
     );
     if (s.value) this.bindVar(s.value.name, (v) => this.emit(v.type === 'long' ? Op.AGET : Op.AGETS, v.n, 0, arr.cls, arr.id));
-    this.loop(s.body, top);
+    const l = this.loopBody(s.body);
     this.emit(Op.JMP, 0, 0, 0, top);
     this.patch(jdone, this.pc);
     if (jlimit >= 0) this.patch(jlimit, this.pc);
-    this.endLoop(this.pc);
+    this.patchLoop(l, top, this.pc);
   }
 
   /** Loads a foreach variable: into a local's register, or a temp then stored to the global
@@ -847,7 +838,7 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>):
     }
   };
   prog.probes.forEach((p, index) => {
-    const pc = handle(() => g.compileProbe(p, index)) ?? 0;
+    const pc = handle(() => g.compileProbe(p)) ?? 0;
     probes.push({ index, pp: p.point.pp, target: p.point.target, attach: p.point.attach, pc, loc: p.pointNode.loc });
   });
   for (const fn of prog.functions.values()) handle(() => g.compileFunction(fn));
@@ -856,7 +847,6 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>):
   const data = g.data(probes);
   if (g.code.length > LIMITS.CODE_INSNS) g.error(`script too large: ${g.code.length} instructions (at most ${LIMITS.CODE_INSNS})`);
   if (g.diags.length) throw new DiagnosticError(g.diags);
-  void CTX;
   return {
     code: g.code.map(encode),
     data,
