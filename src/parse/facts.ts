@@ -3,9 +3,10 @@
 // Everything comes from this one module; tests pass their own `Facts` (makeFacts) so they never
 // depend on the host. The host's facts are read lazily and cached: the kernel configuration is
 // only decompressed when a script actually tests a CONFIG_ option.
-import * as fs from 'fs';
 import * as os from 'os';
-import * as zlib from 'zlib';
+import { parseKernelConfig, readHostConfig } from '../kernel/config';
+
+export { parseKernelConfig };
 
 /** The stap release tapvm's language is compatible with: the value of `systemtap_v`. */
 export const SYSTEMTAP_COMPAT_VERSION = '5.0';
@@ -66,35 +67,6 @@ function unameMachine(): string {
     loong64: 'loongarch64',
   };
   return map[process.arch] ?? process.arch;
-}
-
-/** Parses .config text as stap does: every `CONFIG_X=value` line, the value kept verbatim. */
-export function parseKernelConfig(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('CONFIG_')) continue;
-    const eq = line.indexOf('=');
-    if (eq < 0) continue;
-    out.set(line.slice(0, eq), line.slice(eq + 1));
-  }
-  return out;
-}
-
-/** The running kernel's configuration: /proc/config.gz, else /boot/config-R, else the build tree's. */
-function readHostConfig(release: string): Map<string, string> {
-  try {
-    return parseKernelConfig(zlib.gunzipSync(fs.readFileSync('/proc/config.gz')).toString('latin1'));
-  } catch {
-    // not built with CONFIG_IKCONFIG_PROC
-  }
-  for (const path of [`/boot/config-${release}`, `/lib/modules/${release}/build/.config`]) {
-    try {
-      return parseKernelConfig(fs.readFileSync(path, 'latin1'));
-    } catch {
-      // try the next one
-    }
-  }
-  return new Map();
 }
 
 export interface FactsInit {

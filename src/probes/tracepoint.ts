@@ -1,30 +1,47 @@
 // kernel.trace("system:event"): a tracepoint; its format file's fields become $name variables.
 import type { ProbeProvider, ResolvedPoint, Mismatch } from './provider';
 import { pointText } from './provider';
-import * as fs from 'fs';
-import { readTracepoint, listEvents, tracefsRoot, type TracepointField } from '../kernel/tracefs';
+import type { TracepointField } from '../kernel/tracefs';
+import { kernelFacts, noteTracepointField } from '../kernel/facts';
+
+/** `$name` -> field; a lookup is a use: the field's offset becomes a fact the code relies on. */
+class FieldMap extends Map<string, TracepointField> {
+  constructor(
+    private tp: string,
+    entries: [string, TracepointField][],
+  ) {
+    super(entries);
+  }
+
+  override get(name: string): TracepointField | undefined {
+    const f = super.get(name);
+    if (f) noteTracepointField(this.tp, f);
+    return f;
+  }
+}
 
 /** Fields of a record that scripts see, without the common_* header. */
-export function scriptFields(fields: TracepointField[]): Map<string, TracepointField> {
-  return new Map(fields.filter((f) => !f.name.startsWith('common_')).map((f) => [f.name, f]));
+export function scriptFields(fields: TracepointField[], tp = ''): Map<string, TracepointField> {
+  return new FieldMap(tp, fields.filter((f) => !f.name.startsWith('common_')).map((f) => [f.name, f]));
 }
 
 /** One sentence on why kernel.function/statement cannot attach here: which features are missing. */
 export function kernelFunctionUnavailable(pp: string): string {
-  const hasKprobes = fs.existsSync(`${tracefsRoot()}/kprobe_events`);
+  const hasKprobes = kernelFacts().hasKprobes();
   if (!hasKprobes)
     return `cannot attach ${pp}: this kernel has no kprobes (no kprobe_events in tracefs) and tapvm has no fentry attachment yet; only kernel.trace("system:event") and syscall probes are available`;
   return `cannot attach ${pp}: tapvm does not support kernel.function/kernel.statement probes yet; use kernel.trace("system:event") or syscall probes`;
 }
 
 export function resolveTracepoint(system: string, event: string, pp: string): ResolvedPoint | Mismatch {
-  const fmt = readTracepoint(system, event);
+  const facts = kernelFacts();
+  const fmt = facts.tracepoint(system, event);
   if (!fmt) {
-    const near = listEvents(system).filter((e) => e.includes(event.slice(0, 4))).slice(0, 3);
+    const near = facts.events(system).filter((e) => e.includes(event.slice(0, 4))).slice(0, 3);
     const hint = near.length ? ` (similar: ${near.map((e) => `${system}:${e}`).join(', ')})` : '';
     return { error: `no match for probe point ${pp}: this kernel has no tracepoint ${system}:${event}${hint}` };
   }
-  return { pp, target: 'kernel', attach: { family: 'tracepoint', system, event }, contextVars: scriptFields(fmt.fields) };
+  return { pp, target: 'kernel', attach: { family: 'tracepoint', system, event }, contextVars: scriptFields(fmt.fields, `${system}:${event}`) };
 }
 
 export const tracepointProvider: ProbeProvider = {

@@ -1,0 +1,171 @@
+// tapvm's stap-like command line: stap's options where they make sense, one sentence per
+// failure, never a JavaScript stack trace.
+import * as fs from 'fs';
+import { Command, CommanderError } from 'commander';
+import { compileSource, type Compiled } from '../compile';
+import { DiagnosticError, formatDiagnostic } from '../diag/diagnostic';
+import { printScript } from '../parse/print';
+import { normalizeMachine, SYSTEMTAP_COMPAT_VERSION, TAPVM_RUNTIME, type Facts } from '../parse/facts';
+import { disassembleAll } from '../isa/disasm';
+import { liveSessions, formatSessions } from '../runtime/sessions';
+import { kernelFacts, withKernelFacts, hostKernelFacts, factsFromSnapshot, type KernelFacts, type UsedFacts } from '../kernel/facts';
+import { writeModule, moduleFileName, validModuleName, isaHash } from '../module/module';
+import { printResolved } from './p2';
+import { PassTimer } from './passes';
+import { runImage, parseDefines, type RuntimeFlags } from './runner';
+
+interface Options extends RuntimeFlags {
+  e?: string;
+  p?: string;
+  w?: boolean;
+  m?: string;
+  r?: string;
+  sessions?: boolean;
+}
+
+/** The preprocessor's view (kernel_v, arch, CONFIG_*) of the kernel facts being compiled for. */
+function preprocessorFacts(): Facts {
+  const kf = kernelFacts();
+  return {
+    kernelRelease: kf.release(),
+    arch: normalizeMachine(kf.machine()),
+    config: (name) => kernelFacts().config(name),
+    systemtapVersion: SYSTEMTAP_COMPAT_VERSION,
+    runtime: TAPVM_RUNTIME,
+    privilege: 'stapdev',
+    guruMode: 0,
+  };
+}
+
+function loadFacts(file: string): KernelFacts {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read kernel facts '${file}': ${(e as Error).message.replace(/^.*?: /, '').split(',')[0]}`);
+  }
+  try {
+    return factsFromSnapshot(JSON.parse(text), file);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new Error(`${file} is not a tapvm kernel-facts file (make one with 'tapvm kernel-facts > FILE')`);
+    throw e;
+  }
+}
+
+const VERSION = require('../../package.json').version as string;
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('tapvm')
+    .usage('[options] SCRIPT.stp [ARGS...]  |  tapvm [options] -e SCRIPT [ARGS...]')
+    .description('Run a SystemTap script on the pre-verified tapvm eBPF interpreter.')
+    .option('-e <script>', 'run the given script text instead of a file')
+    .option('-p <pass>', 'stop after pass NUM (1 parse, 2 resolve, 3 translate to bytecode, 4 load interpreter)')
+    .option('-v', 'more verbose: pass timings (repeat for more)', (_: string, prev: number) => prev + 1, 0)
+    .option('-o <file>', 'send standard output to FILE')
+    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-w', 'suppress warnings')
+    .option('--sessions', 'list the live tapvm sessions on this host and exit')
+    .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
+    .option('-x <pid>', 'set target() to PID')
+    .option('-T <seconds>', 'stop after SECONDS seconds')
+    .option('-G <name=value>', 'set global NAME to VALUE before the begin probes', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-m <name>', 'with -p4: write the compiled module NAME.tvm (run it with tapvm run NAME.tvm)')
+    .option('-r <facts>', 'compile for the kernel described by FACTS (made there with tapvm kernel-facts)')
+    .version(VERSION, '-V, --version')
+    .argument('[script]')
+    .argument('[args...]')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .allowExcessArguments(true);
+  try {
+    program.parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    throw e;
+  }
+  const o = program.opts<Options>();
+  if (o.sessions) {
+    process.stdout.write(formatSessions(liveSessions()));
+    return 0;
+  }
+  const [scriptArg] = program.args;
+  // Script arguments ($1 .. $N, @1 .. @N): the positionals after the script file, or all of
+  // them with -e. Byte strings, like the script text.
+  const scriptArgs = (o.e !== undefined ? program.args : program.args.slice(1)).map((a) => Buffer.from(a, 'utf8').toString('latin1'));
+  let text: string;
+  let file: string;
+  if (o.e !== undefined) {
+    // scripts are byte strings (latin1 round-trips every byte), as stap treats them
+    text = Buffer.from(o.e, 'utf8').toString('latin1');
+    file = '<input>';
+  } else if (scriptArg) {
+    file = scriptArg;
+    try {
+      text = scriptArg === '-' ? fs.readFileSync(0, 'latin1') : fs.readFileSync(scriptArg, 'latin1');
+    } catch (err) {
+      process.stderr.write(`tapvm: cannot read script file '${scriptArg}': ${(err as Error).message.replace(/^.*?: /, '').split(',')[0]}\n`);
+      return 1;
+    }
+  } else {
+    process.stderr.write('tapvm: no script given: use SCRIPT.stp or -e SCRIPT (see --help)\n');
+    return 1;
+  }
+  const lastPass = o.p ? Number(o.p) : 5;
+  if (!(lastPass >= 1 && lastPass <= 5)) {
+    process.stderr.write(`tapvm: invalid pass number '${o.p}': expected 1 to 5\n`);
+    return 1;
+  }
+  parseDefines(o.D);
+  if (o.m !== undefined && !validModuleName(o.m)) {
+    process.stderr.write(`tapvm: invalid module name '${o.m}': use letters, digits and '_' (stap's rule for -m)\n`);
+    return 1;
+  }
+  if (o.r !== undefined && o.m === undefined && lastPass >= 4) {
+    process.stderr.write(`tapvm: -r compiles for another kernel: use it with -p4 -m NAME (or -p1 to -p3)\n`);
+    return 1;
+  }
+  const facts = o.r !== undefined ? loadFacts(o.r) : hostKernelFacts();
+  const verbose = o.v ?? 0;
+  const timer = new PassTimer(verbose > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
+
+  let compiled: Partial<Compiled> = {};
+  let used: UsedFacts;
+  try {
+    ({ result: compiled, used } = withKernelFacts(facts, () =>
+      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), {
+        args: scriptArgs,
+        facts: preprocessorFacts(),
+      }),
+    ));
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      const sources = new Map([[file, text]]);
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d, sources));
+      const stage = e.diagnostics[0]?.severity === 'parse error' ? 1 : 2;
+      process.stderr.write(`Pass ${stage}: analysis failed.  [man error::pass${stage}]\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (lastPass === 1) {
+    process.stdout.write(Buffer.from(printScript(compiled.ast!), 'latin1'));
+    return 0;
+  }
+  if (lastPass === 2) {
+    process.stdout.write(printResolved(compiled.resolved!));
+    return 0;
+  }
+  if (lastPass === 3) {
+    process.stdout.write(disassembleAll(compiled.image!));
+    return 0;
+  }
+
+  if (o.m !== undefined) {
+    const out = moduleFileName(o.m);
+    writeModule(out, { name: o.m, isa: isaHash(), factsOrigin: facts.origin, facts: used, image: compiled.image! });
+    if (verbose > 0) process.stderr.write(`Pass 4: wrote module ${out} (kernel ${used.release}, ${Object.keys(used.tracepoints).length} tracepoint(s), facts from ${facts.origin})\n`);
+    else if (lastPass === 4) process.stdout.write(`${out}\n`);
+    if (lastPass === 4) return 0;
+  }
+  return runImage(compiled.image!, o, timer, lastPass);
+}
