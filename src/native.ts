@@ -21,6 +21,15 @@ export interface ProgInfo {
   jitedLen: number;
 }
 
+export interface UprobeOptions {
+  path: string;
+  /** file offset of the probed instruction */
+  offset: number;
+  pid?: number;
+  retprobe?: boolean;
+  cookie: bigint;
+}
+
 export interface Link {
   close(): void;
   /** Closes on libuv's thread pool (detaching may wait ~80 ms for a grace period). */
@@ -116,6 +125,12 @@ export interface Addon {
    * (or sample_freq = period when freq is true), then one BPF link per CPU with the cookie.
    */
   attachPerfEvent(progFd: number, type: number, config: number, period: number, freq: boolean, cookie: bigint): Link;
+  /**
+   * A uprobe (uretprobe with retprobe) perf event at a file offset of `path` (the uprobe PMU,
+   * as libbpf's bpf_program__attach_uprobe_opts), for every process (pid -1 or absent) or one,
+   * then a BPF link with the cookie.
+   */
+  attachUprobe(progFd: number, opts: UprobeOptions): Link;
   /**
    * Polls the ring buffer map from Node's event loop (uv_poll on ring_buffer__epoll_fd):
    * when readable, copies the available records into one batch and calls onBatch(batch)

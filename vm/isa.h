@@ -65,6 +65,7 @@
 #define ERR_OPCODE 6
 #define ERR_FAULT 7
 #define ERR_OUTPUT 8
+#define ERR_ARGNUM 25
 #define CTX_PID 0
 #define CTX_TID 1
 #define CTX_PPID 2
@@ -149,6 +150,7 @@ enum tapvm_op {
 	OP_KGETI = 63, /* rd, k: rd = key[imm..imm+8] */
 	OP_KGETS = 64, /* sd, k: sd = string at key[imm..] */
 	OP_ITSORT = 65, /* ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order) */
+	OP_UARG = 120, /* rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM */
 };
 
 #endif /* TAPVM_ISA_H */

@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "tapvm.h"
+#include "uprobe.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -605,6 +606,10 @@ static long step(__u64 index, void *arg)
 	}
 	case OP_ERROR:
 		return raise(lc, ERR_USER, pc, S(a));
+	case OP_UARG:
+		if (uprobe_arg(lc->tpctx, R(a), b, &R(d)))
+			return raise(lc, ERR_ARGNUM, pc, NULL);
+		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);
 	}
@@ -666,6 +671,14 @@ int tapvm_tp(void *ctx)
 
 SEC("perf_event")
 int tapvm_perf(void *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx));
+}
+
+/* Uprobes and uretprobes (same program type): each uprobe perf event has its own trace event
+ * and program array, so one program takes any number of links at one address; no stubs. */
+SEC("uprobe")
+int tapvm_uprobe(void *ctx)
 {
 	return run(ctx, bpf_get_attach_cookie(ctx));
 }

@@ -35,9 +35,9 @@ struct LinkState {
 // Opens a perf event (pid -1: every task on `cpu`) and links `progFd` to it.
 // Returns 0 or an errno, with *op naming the failing call; on success the pair is added.
 int OpenAndLink(LinkState* st, struct perf_event_attr* attr, int cpu, int progFd,
-                uint64_t cookie, const char** op) {
+                uint64_t cookie, const char** op, int pid = -1) {
   int pfd = static_cast<int>(
-      syscall(__NR_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+      syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
   if (pfd < 0) {
     *op = "perf_event_open";
     return errno;
@@ -211,11 +211,79 @@ Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
   return MakeLink(env, st);
 }
 
+// The uprobe PMU's type and the config bit that makes a uprobe a uretprobe, from sysfs
+// (as libbpf's perf_event_open_probe reads them). Returns an errno or 0.
+int UprobePmu(uint32_t* type, int* retBit) {
+  FILE* f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
+  if (f == nullptr) return errno;
+  int n = fscanf(f, "%u", type);
+  fclose(f);
+  if (n != 1) return EINVAL;
+  f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "re");
+  if (f == nullptr) return errno;
+  n = fscanf(f, "config:%d", retBit);
+  fclose(f);
+  return n == 1 ? 0 : EINVAL;
+}
+
+// attachUprobe(progFd, {path, offset, pid, retprobe, cookie}) -> Link
+// A uprobe perf event on the file offset of `path` (pid -1: every process that maps it),
+// created per event, so one program can be linked at one address any number of times.
+Napi::Value AttachUprobe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int progFd;
+  if (!ArgFd(info, 0, &progFd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsObject()) {
+    Napi::TypeError::New(env, "attachUprobe: options must be an object").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object o = info[1].As<Napi::Object>();
+  Napi::Value path = o.Get("path"), offset = o.Get("offset"), pid = o.Get("pid"),
+              cookie = o.Get("cookie");
+  if (!path.IsString() || !offset.IsNumber() || !cookie.IsBigInt() ||
+      !(pid.IsUndefined() || pid.IsNumber())) {
+    Napi::TypeError::New(env, "attachUprobe: expected {path: string, offset: number, pid?: number, "
+                              "retprobe?: boolean, cookie: bigint}")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string file = path.As<Napi::String>().Utf8Value();
+  bool lossless;
+  uint64_t ck = cookie.As<Napi::BigInt>().Uint64Value(&lossless);
+  int target = pid.IsNumber() ? pid.As<Napi::Number>().Int32Value() : -1;
+  bool ret = o.Get("retprobe").ToBoolean().Value();
+
+  uint32_t type;
+  int retBit;
+  int err = UprobePmu(&type, &retBit);
+  if (err != 0) return ThrowErrno(env, "read /sys/bus/event_source/devices/uprobe", err);
+  struct perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = type;
+  attr.config = ret ? (1ULL << retBit) : 0;
+  attr.config1 = reinterpret_cast<uint64_t>(file.c_str());  // uprobe_path
+  attr.config2 = static_cast<uint64_t>(offset.As<Napi::Number>().Int64Value());  // probe_offset
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  LinkState* st = new LinkState();
+  const char* op = "";
+  // a system-wide uprobe is one event on CPU 0 (it fires on every CPU); a pid-filtered one
+  // follows its task on any CPU
+  err = OpenAndLink(st, &attr, target < 0 ? 0 : -1, progFd, ck, &op, target);
+  if (err != 0) {
+    delete st;
+    return ThrowErrno(env, op, err);
+  }
+  return MakeLink(env, st);
+}
+
 }  // namespace
 
 void InitAttach(Napi::Env env, Napi::Object exports) {
   exports.Set("attachTracepoint", Napi::Function::New(env, AttachTracepoint, "attachTracepoint"));
   exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
+  exports.Set("attachUprobe", Napi::Function::New(env, AttachUprobe, "attachUprobe"));
 }
 
 }  // namespace tapvm
