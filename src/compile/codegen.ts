@@ -687,7 +687,7 @@ class CodeGen {
     const b = findBuiltin(e.name, e.args.length);
     if (b) {
       const args = e.args.map((a) => this.expr(a)!.n);
-      const r = b.emit(this.builtinEmitter(), args);
+      const r = b.emit(this.builtinEmitter(), args, e.args);
       return b.ret === 'void' ? undefined : { type: b.ret, n: r };
     }
     const fn = this.prog.functions.get(e.name)!;
@@ -771,6 +771,23 @@ class CodeGen {
       },
       exit: () => void this.emit(Op.EXIT),
       error: (m) => void this.emit(Op.ERROR, 0, m),
+      uarg: (n, wb) => {
+        const v = this.reg();
+        this.emit(Op.UARG, v, n, wb);
+        return v;
+      },
+      regLoad: (offset, wb) => {
+        const v = this.reg();
+        this.emit(Op.TPLD, v, 0, wb, offset);
+        return v;
+      },
+      probeFunc: () => {
+        const func = this.probe?.point.func;
+        if (func === undefined) this.error('probefunc()/ppfunc() is only available in the body of a process("PATH").function probe for now');
+        const v = this.str();
+        this.emit(Op.SCONST, v, 0, 0, this.stringConst(func ?? ''));
+        return v;
+      },
     };
   }
 }

@@ -41,7 +41,9 @@ export type Attach =
   | { family: 'timer'; periodNs: bigint }
   | { family: 'tracepoint'; system: string; event: string }
   /** perf_event_open(type, config) on every CPU, sampling every `period` events (or at `period` Hz with freq) */
-  | { family: 'perf'; type: number; config: number; period: number; freq: boolean };
+  | { family: 'perf'; type: number; config: number; period: number; freq: boolean }
+  /** a uprobe (uretprobe) at a file offset of path, in every process or only in pid */
+  | { family: 'uprobe'; path: string; offset: number; retprobe: boolean; pid?: number };
 
 export interface ProbeInfo {
   /** index used in the cookie and in the pp() table */

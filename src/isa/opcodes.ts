@@ -61,7 +61,7 @@ export const ARRAY_CLASSES = [
 ] as const;
 
 export const REC = {"PRINT":1,"EXIT":2,"ERROR":3} as const;
-export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8} as const;
+export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25} as const;
 export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
 
@@ -132,6 +132,7 @@ export const enum Op {
   KGETI = 63, // rd, k: rd = key[imm..imm+8]
   KGETS = 64, // sd, k: sd = string at key[imm..]
   ITSORT = 65, // ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order)
+  UARG = 120, // rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -203,4 +204,5 @@ export const OPS: Record<number, OpInfo> = {
   63: { name: 'KGETI', operands: 'rd, k' },
   64: { name: 'KGETS', operands: 'sd, k' },
   65: { name: 'ITSORT', operands: 'ra, i' },
+  120: { name: 'UARG', operands: 'rd, ra, t' },
 };

@@ -6,12 +6,13 @@ import { timerProvider } from './timer';
 import { tracepointProvider } from './tracepoint';
 import { syscallProvider } from './syscall';
 import { perfProvider } from './perf';
+import { uprobeProvider } from './uprobe';
 
-const PROVIDERS: ProbeProvider[] = [beginEndProvider, timerProvider, tracepointProvider, syscallProvider, perfProvider];
+const PROVIDERS: ProbeProvider[] = [beginEndProvider, timerProvider, tracepointProvider, syscallProvider, perfProvider, uprobeProvider];
 
 const BY_NAME = new Map<string, ProbeProvider>(PROVIDERS.flatMap((p) => p.names.map((n) => [n, p] as const)));
 
-export function resolvePoint(point: ProbePoint): ResolvedPoint | Mismatch {
+export function resolvePoint(point: ProbePoint): ResolvedPoint | ResolvedPoint[] | Mismatch {
   const first = point.components[0].name;
   // timer.profile runs in the kernel on every CPU, unlike the user-space timer.s/ms/...
   if (first === 'timer' && point.components[1]?.name === 'profile') return perfProvider.resolve(point);

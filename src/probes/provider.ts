@@ -11,17 +11,22 @@ export interface ResolvedPoint {
   attach: Attach;
   /** `$name` -> the tracepoint field it reads */
   contextVars: Map<string, TracepointField>;
+  /** the probed function, for probefunc() and ppfunc() (user-space probes) */
+  func?: string;
 }
 
 /** A provider that recognises the point but cannot offer it says why, in one sentence. */
 export interface Mismatch {
   error: string;
+  /** stap's form: "while resolving probe point: identifier 'NAME'" at the point, then `error` */
+  resolving?: boolean;
 }
 
 export interface ProbeProvider {
   /** first component(s) this provider owns, for the registry */
   names: string[];
-  resolve(point: ProbePoint): ResolvedPoint | Mismatch;
+  /** a wildcard may resolve to several points, each with its own pp() */
+  resolve(point: ProbePoint): ResolvedPoint | ResolvedPoint[] | Mismatch;
 }
 
 export function pointText(point: ProbePoint): string {
@@ -34,6 +39,6 @@ export function pointText(point: ProbePoint): string {
     .join('.');
 }
 
-export function isMismatch(r: ResolvedPoint | Mismatch): r is Mismatch {
+export function isMismatch(r: ResolvedPoint | ResolvedPoint[] | Mismatch): r is Mismatch {
   return 'error' in r;
 }

@@ -2,6 +2,8 @@
 // one object per function (ply's `struct func`).
 import { CTX } from '../isa/opcodes';
 import type { ScalarType, ProbeTarget } from '../image/image';
+import type * as A from '../parse/ast';
+import { UPROBE_BUILTINS } from './uprobe-builtins';
 
 /** What a builtin's lowering may ask of the code generator. */
 export interface BuiltinEmitter {
@@ -16,6 +18,12 @@ export interface BuiltinEmitter {
   userStringOr(addrReg: number, defaultSlot: number): number;
   exit(): void;
   error(msgSlot: number): void;
+  /** UARG: argument number `nReg` of the probed function, `wb` = width | 0x80 when signed */
+  uarg(nReg: number, wb: number): number;
+  /** TPLD of the probe context (pt_regs in uprobes) at a byte offset */
+  regLoad(offset: number, wb: number): number;
+  /** the probed function's name (a constant of the probe being compiled) into a string slot */
+  probeFunc(): number;
 }
 
 export interface Builtin {
@@ -25,8 +33,12 @@ export interface Builtin {
   ret: ScalarType | 'void';
   /** where it can run; undefined = both */
   only?: ProbeTarget;
-  /** returns the result register / string slot (or -1 for void) */
-  emit(e: BuiltinEmitter, args: number[]): number;
+  /** the only probe family it means something in (the registers of a uprobe) */
+  family?: 'uprobe';
+  /** a compile-time check of the argument expressions (literal operands): the error, if any */
+  check?(args: A.Expr[]): string | undefined;
+  /** returns the result register / string slot (or -1 for void); `exprs` are the argument expressions */
+  emit(e: BuiltinEmitter, args: number[], exprs: A.Expr[]): number;
 }
 
 const ctxLong = (name: string, id: number): Builtin => ({ name, params: [], ret: 'long', emit: (e) => e.ctx(id) });
@@ -55,6 +67,7 @@ const ALL: Builtin[] = [
     { name: 'user_string', params: ['long', 'string'], ret: 'string', only: 'kernel', emit: (e, [a, d]) => e.userStringOr(a, d) } as Builtin,
     { name: 'exit', params: [], ret: 'void', emit: (e) => (e.exit(), -1) } as Builtin,
     { name: 'error', params: ['string'], ret: 'void', emit: (e, [m]) => (e.error(m), -1) } as Builtin,
+    ...UPROBE_BUILTINS,
   ];
 
 /** name -> overloads by arity (user_string(addr) and user_string(addr, default)) */

@@ -94,10 +94,14 @@ export function resolve(script: A.Script): ResolvedProgram {
     for (const pointNode of item.points) {
       const r = resolvePoint(pointNode);
       if (isMismatch(r)) {
-        if (!pointNode.optional) err(r.error, pointNode.loc);
+        if (pointNode.optional) continue;
+        if (r.resolving) {
+          err(`while resolving probe point: identifier '${pointNode.components[0].name}'`, pointNode.loc);
+          diags.push(diagnostic('semantic error', r.error));
+        } else err(r.error, pointNode.loc);
         continue;
       }
-      probes.push({ decl: item, pointNode, point: r, locals: new Map() });
+      for (const point of Array.isArray(r) ? r : [r]) probes.push({ decl: item, pointNode, point, locals: new Map() });
     }
   }
   if (diags.length) throw new DiagnosticError(diags);
@@ -340,6 +344,10 @@ export function resolve(script: A.Script): ResolvedProgram {
         }
       });
       if (b.only === 'kernel' && scope.probe?.point.target === 'user') err(`function '${e.name}' can only be used in kernel probes`, e.loc);
+      else if (b.family && scope.probe && scope.probe.point.attach.family !== b.family)
+        err(`function '${e.name}' can only be used in ${b.family} probes (process("PATH").function(...)), not in ${scope.probe.point.pp}`, e.loc);
+      const bad = b.check?.(e.args);
+      if (bad) err(bad, e.loc);
       return b.ret === 'void' ? undefined : b.ret;
     }
     const f = functions.get(e.name);

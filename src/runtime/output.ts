@@ -356,6 +356,7 @@ const MESSAGES: Record<number, string> = {
   [ERR.OPCODE]: 'operation not supported in this probe context',
   [ERR.FAULT]: 'user string copy fault',
   [ERR.OUTPUT]: 'output record too long',
+  [ERR.ARGNUM]: 'function argument number must be 1 or more',
 };
 
 /** stap's form: "ERROR: division by 0 near operator '/' at <input>:1:30" */

@@ -259,10 +259,25 @@ export class Session {
         }
         continue;
       }
+      if (p.attach.family === 'uprobe') {
+        this.links.push(this.attachUprobe(p, p.attach));
+        continue;
+      }
       if (p.attach.family !== 'tracepoint') continue;
       const tp = readTracepoint(p.attach.system, p.attach.event);
       if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);
       this.links.push(this.attachThroughStub(tp.id, this.cookie(p), `${p.attach.system}:${p.attach.event}`));
+    }
+  }
+
+  /** A uprobe takes the interpreter directly: each uprobe perf event has its own program list. */
+  private attachUprobe(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>): Link {
+    try {
+      return addon().attachUprobe(this.vm.progs.tapvm_uprobe, { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      if (errno === 3 /* ESRCH */) throw new Error(`probe ${p.pp}: process ${u.pid} is gone`);
+      throw new Error(`probe ${p.pp}: cannot attach a uprobe at offset 0x${u.offset.toString(16)} of ${u.path}: ${(e as Error).message}`);
     }
   }
 

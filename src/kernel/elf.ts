@@ -1,0 +1,119 @@
+// ELF symbol reader for user-space probes: function symbols of .symtab and .dynsym, and the
+// file offset of a virtual address through the executable PT_LOAD segments (as libbpf's
+// elf_find_func_offset), which is what a uprobe is attached at.
+import * as fs from 'fs';
+
+const SHT_SYMTAB = 2;
+const SHT_DYNSYM = 11;
+const STT_FUNC = 2;
+const SHN_UNDEF = 0;
+const PT_LOAD = 1;
+const PF_X = 1;
+
+export interface ElfSymbol {
+  name: string;
+  /** st_value: the virtual address */
+  addr: bigint;
+  size: bigint;
+}
+
+export interface ElfSegment {
+  vaddr: bigint;
+  offset: bigint;
+  memsz: bigint;
+  executable: boolean;
+}
+
+export interface ElfFile {
+  /** ET_EXEC 2, ET_DYN 3 */
+  type: number;
+  segments: ElfSegment[];
+  /** defined functions (STT_FUNC) of .symtab and .dynsym, deduplicated by name and address, sorted by address */
+  functions: ElfSymbol[];
+}
+
+export class ElfError extends Error {}
+
+/** Reads a 64-bit little-endian ELF file (x86_64). */
+export function readElf(path: string): ElfFile {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path);
+  } catch (e) {
+    throw new ElfError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) throw new ElfError(`${path} is not an ELF file`);
+  if (buf[4] !== 2 || buf[5] !== 1) throw new ElfError(`${path} is not a 64-bit little-endian ELF file`);
+  const type = buf.readUInt16LE(16);
+  const phoff = Number(buf.readBigUInt64LE(32));
+  const shoff = Number(buf.readBigUInt64LE(40));
+  const phentsize = buf.readUInt16LE(54);
+  const phnum = buf.readUInt16LE(56);
+  const shentsize = buf.readUInt16LE(58);
+  const shnum = buf.readUInt16LE(60);
+  const inFile = (off: number, len: number) => off >= 0 && off + len <= buf.length;
+
+  const segments: ElfSegment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    if (!inFile(p, 56)) throw new ElfError(`${path}: truncated program headers`);
+    if (buf.readUInt32LE(p) !== PT_LOAD) continue;
+    segments.push({
+      executable: (buf.readUInt32LE(p + 4) & PF_X) !== 0,
+      offset: buf.readBigUInt64LE(p + 8),
+      vaddr: buf.readBigUInt64LE(p + 16),
+      memsz: buf.readBigUInt64LE(p + 40),
+    });
+  }
+
+  const sections = [];
+  for (let i = 0; i < shnum; i++) {
+    const s = shoff + i * shentsize;
+    if (!inFile(s, 64)) throw new ElfError(`${path}: truncated section headers`);
+    sections.push({
+      type: buf.readUInt32LE(s + 4),
+      offset: Number(buf.readBigUInt64LE(s + 24)),
+      size: Number(buf.readBigUInt64LE(s + 32)),
+      link: buf.readUInt32LE(s + 40),
+      entsize: Number(buf.readBigUInt64LE(s + 56)),
+    });
+  }
+
+  const seen = new Set<string>();
+  const functions: ElfSymbol[] = [];
+  for (const sec of sections) {
+    if (sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) continue;
+    const strtab = sections[sec.link];
+    if (!strtab || !inFile(sec.offset, sec.size) || !inFile(strtab.offset, strtab.size)) continue;
+    const entsize = sec.entsize || 24;
+    for (let off = sec.offset; off + 24 <= sec.offset + sec.size; off += entsize) {
+      const info = buf[off + 4];
+      const shndx = buf.readUInt16LE(off + 6);
+      const addr = buf.readBigUInt64LE(off + 8);
+      if ((info & 0xf) !== STT_FUNC || shndx === SHN_UNDEF || addr === 0n) continue;
+      const nameOff = strtab.offset + buf.readUInt32LE(off);
+      const end = buf.indexOf(0, nameOff);
+      if (end < 0 || end > strtab.offset + strtab.size) continue;
+      const name = buf.toString('latin1', nameOff, end);
+      const key = `${name}@${addr}`;
+      if (!name || seen.has(key)) continue;
+      seen.add(key);
+      functions.push({ name, addr, size: buf.readBigUInt64LE(off + 16) });
+    }
+  }
+  functions.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.name < b.name ? -1 : 1));
+  return { type, segments, functions };
+}
+
+/** File offset of virtual address `addr`, through the executable PT_LOAD segment holding it. */
+export function fileOffset(elf: ElfFile, addr: bigint): bigint | undefined {
+  const seg = elf.segments.find((s) => s.executable && addr >= s.vaddr && addr < s.vaddr + s.memsz);
+  return seg ? addr - seg.vaddr + seg.offset : undefined;
+}
+
+/** stap's probe-point wildcards: `*` any run of characters, `?` one character. */
+export function globMatcher(pattern: string): (name: string) => boolean {
+  if (!/[*?]/.test(pattern)) return (name) => name === pattern;
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return (name) => re.test(name);
+}

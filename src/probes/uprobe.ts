@@ -1,0 +1,113 @@
+// process("PATH").function("SYM")[.return], process("PATH").statement(ADDR) and
+// process(PID).function(...): uprobes at file offsets found in the ELF symbol tables, run in
+// the kernel by the uprobe entry program. A wildcard SYM gives one probe point per symbol.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ProbeProvider, ResolvedPoint, Mismatch } from './provider';
+import type { TracepointField } from '../kernel/tracefs';
+import { readElf, fileOffset, globMatcher, ElfError, type ElfFile } from '../kernel/elf';
+
+/** x86_64 struct pt_regs: where $return (rax) is. */
+const PT_REGS_AX = 80;
+
+const RETURN_VAR: TracepointField = { name: 'return', ctype: 'long', offset: PT_REGS_AX, size: 8, signed: true, kind: 'int' };
+
+/** stap's two-part error: "while resolving probe point: identifier 'process'", then why. */
+const noMatch = (why: string): Mismatch => ({ error: why, resolving: true });
+
+/** A bare name is looked up in PATH as stap does for executables; the result is the real path. */
+export function resolveExecutable(name: string): string | undefined {
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter(Boolean).map((d) => path.join(d, name));
+  for (const c of candidates) {
+    try {
+      if (fs.statSync(c).isFile()) return fs.realpathSync(c);
+    } catch {
+      /* next candidate */
+    }
+  }
+  return undefined;
+}
+
+const elfCache = new Map<string, ElfFile>();
+function elfOf(file: string): ElfFile {
+  let elf = elfCache.get(file);
+  if (!elf) elfCache.set(file, (elf = readElf(file)));
+  return elf;
+}
+
+function pointFor(file: string, pid: number | undefined, rest: string, offset: bigint, retprobe: boolean, func: string | undefined): ResolvedPoint {
+  const contextVars = new Map<string, TracepointField>();
+  if (retprobe) contextVars.set('return', RETURN_VAR);
+  return {
+    pp: `process(${JSON.stringify(file)}).${rest}`,
+    target: 'kernel',
+    attach: { family: 'uprobe', path: file, offset: Number(offset), retprobe, ...(pid !== undefined ? { pid } : {}) },
+    contextVars,
+    ...(func !== undefined ? { func } : {}),
+  };
+}
+
+export const uprobeProvider: ProbeProvider = {
+  names: ['process'],
+  resolve(point) {
+    const [proc, what, ret, ...more] = point.components;
+    if (!what || more.length || (ret && (ret.name !== 'return' || ret.arg || what.name !== 'function')))
+      return { error: 'expected process("PATH").function("SYM")[.return], process("PATH").statement(ADDR) or process(PID).function("SYM")' };
+    if (what.name === 'begin' || what.name === 'end') return { error: `process${proc.arg ? '(...)' : ''}.${what.name} is not supported yet` };
+
+    let file: string | undefined;
+    let pid: number | undefined;
+    if (!proc.arg) return { error: `process.${what.name} needs a process: process("PATH").${what.name}(...) or process(PID)` };
+    if (proc.arg.kind === 'number') {
+      pid = Number(proc.arg.value);
+      try {
+        file = fs.realpathSync(`/proc/${pid}/exe`);
+      } catch {
+        return noMatch(`cannot find process ${pid}'s executable (no /proc/${pid}/exe)`);
+      }
+    } else {
+      file = resolveExecutable(proc.arg.value);
+      if (!file) return noMatch(`cannot find executable '${proc.arg.value}'`);
+    }
+
+    let elf: ElfFile;
+    try {
+      elf = elfOf(file);
+    } catch (e) {
+      if (e instanceof ElfError) return noMatch(e.message);
+      throw e;
+    }
+
+    if (what.name === 'statement') {
+      if (!what.arg || what.arg.kind !== 'number') return { error: 'process("PATH").statement takes an address: statement(0x401136)' };
+      const addr = what.arg.value;
+      const off = fileOffset(elf, addr);
+      if (off === undefined) return noMatch(`no executable segment of ${file} holds address 0x${addr.toString(16)}`);
+      const sym = elf.functions.find((f) => addr >= f.addr && addr < f.addr + (f.size || 1n));
+      return pointFor(file, pid, `statement(0x${addr.toString(16)})`, off, false, sym?.name);
+    }
+    if (what.name !== 'function' || !what.arg || what.arg.kind !== 'string')
+      return { error: 'expected process("PATH").function("SYM")[.return] or process("PATH").statement(ADDR)' };
+
+    const match = globMatcher(what.arg.value);
+    // a wildcard that matches several names of one address (getpid and __getpid) probes it
+    // once, under the name with the fewest leading underscores
+    const byAddr = new Map<bigint, string>();
+    const underscores = (n: string) => /^_*/.exec(n)![0].length;
+    for (const f of elf.functions) {
+      if (!match(f.name)) continue;
+      const cur = byAddr.get(f.addr);
+      if (cur === undefined || underscores(f.name) < underscores(cur)) byAddr.set(f.addr, f.name);
+    }
+    const points: ResolvedPoint[] = [];
+    for (const [addr, name] of byAddr) {
+      const off = fileOffset(elf, addr);
+      if (off === undefined) continue;
+      points.push(pointFor(file, pid, `function(${JSON.stringify(name)})${ret ? '.return' : ''}`, off, !!ret, name));
+    }
+    if (!points.length) return noMatch(`no match`);
+    return points.length === 1 ? points[0] : points;
+  },
+};

@@ -1,0 +1,137 @@
+// User-space probes end to end: a fixture built by the test calls known functions with known
+// arguments; probes on it (and on libc) print what they see, filtered on the fixture's pid.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { kernelTestsPossible, runTapvm, runTapvmSync } from './helpers';
+import { readElf } from '../../src/kernel/elf';
+
+const can = kernelTestsPossible();
+if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
+const d = can.ok ? describe : describe.skip;
+
+const SRC = path.join(__dirname, 'fixtures', 'uprobe-target.c');
+const BIN = '/tmp/tapvm-test-uprobe-target';
+const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+const NAMES = ['alpha', 'beta', 'gamma'];
+
+/** tapvm -c 'BIN N' -e SCRIPT: the session ends with the fixture */
+async function withFixture(n: number, script: string) {
+  return runTapvm(['-c', `${BIN} ${n}`, '-e', script]).done;
+}
+
+d('uprobes', () => {
+  beforeAll(() => {
+    if (!fs.existsSync(BIN) || fs.statSync(BIN).mtimeMs < fs.statSync(SRC).mtimeMs) execFileSync('gcc', ['-O2', '-o', BIN, SRC]);
+  });
+
+  it('sees each call of a function with its arguments, string and return value', async () => {
+    const r = await withFixture(
+      4,
+      `probe process("${BIN}").function("tapvm_target") { if (pid() == target()) printf("%s %s(%d, %s) %d %u\\n", pp(), probefunc(), int_arg(1), user_string(pointer_arg(2)), register("rdi"), u32_arg(1)) }
+       probe process("${BIN}").function("tapvm_target").return { if (pid() == target()) printf("%s = %d %d\\n", ppfunc(), $return, returnval()) }`,
+    );
+    expect(r.stderr).toBe('');
+    const want = [1, 2, 3, 4].map((i) => {
+      const s = NAMES[i % 3];
+      return `process("${BIN}").function("tapvm_target") tapvm_target(${i}, ${s}) ${i} ${i}\ntapvm_target = ${i * 100 + s.length} ${i * 100 + s.length}\n`;
+    });
+    expect(r.stdout).toBe(want.join(''));
+    expect(r.code).toBe(0);
+  });
+
+  it('reads arguments 7 and 8 from the user stack, and signed and unsigned widths', async () => {
+    const r = await withFixture(
+      1,
+      `probe process("${BIN}").function("tapvm_eight") { for (i = 1; i <= 8; i++) printf("%d ", long_arg(i)); printf("%d %d\\n", s64_arg(8), ulong_arg(7)) }
+       probe process("${BIN}").function("tapvm_eight").return { printf("%d\\n", $return) }`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1 2 3 4 5 6 7 8 8 7\n' + `${1 + 2 + 3 + 4 + 5 + 6 + 7000 + 80000}\n`);
+  });
+
+  it('probes every function a wildcard matches, each with its own pp()', async () => {
+    const r = await withFixture(
+      3,
+      `global n; probe process("${BIN}").function("tapvm_t*") { if (pid() == target()) n[pp()]++ }
+       probe end { foreach (p in n+) printf("%s %d\\n", p, n[p]) }`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`process("${BIN}").function("tapvm_target") 3\nprocess("${BIN}").function("tapvm_tick") 3\n`);
+  });
+
+  it('probes a libc function by path, counting the fixture\'s calls exactly', async () => {
+    const r = await withFixture(
+      7,
+      `global n; probe process("${LIBC}").function("getpid") { if (pid() == target()) n++ }
+       probe end { printf("%s %d\\n", pp(), n) }`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('end 7\n');
+  });
+
+  it('probes statement(ADDR) at the address of a symbol', async () => {
+    const addr = readElf(BIN).functions.find((f) => f.name === 'tapvm_target')!.addr;
+    const r = await withFixture(
+      2,
+      `probe process("${BIN}").statement(0x${addr.toString(16)}) { if (pid() == target()) printf("%s %s %d\\n", pp(), probefunc(), int_arg(1)) }`,
+    );
+    expect(r.stderr).toBe('');
+    const pp = `process("${BIN}").statement(0x${addr.toString(16)})`;
+    expect(r.stdout).toBe(`${pp} tapvm_target 1\n${pp} tapvm_target 2\n`);
+  });
+
+  it('process(PID) probes that process only, not another run of the same file', async () => {
+    const a = spawn(BIN, ['5', 'wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((res) => a.on('exit', res));
+    await new Promise<void>((res) => a.stdout!.once('data', () => res()));
+    const run = runTapvm([
+      '-e',
+      `global n; probe process(${a.pid}).function("tapvm_target") { n++ }
+       probe process(${a.pid}).function("tapvm_eight") { printf("%s %d\\n", pp(), n); exit() }`,
+    ]);
+    await run.armed;
+    execFileSync(BIN, ['3']); // unfiltered: must not count
+    a.kill('SIGUSR1');
+    const r = await run.done;
+    await exited;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`process("${BIN}").function("tapvm_eight") 5\n`);
+  });
+
+  it('finds a bare program name through PATH', () => {
+    const r = runTapvmSync(['-p2', '-e', 'probe process("ls").statement(0x0) {}']);
+    // the name resolved to the real file: the error names its executable segments
+    expect(r.stderr).toMatch(/^semantic error: while resolving probe point: identifier 'process'\n/);
+    expect(r.stderr).toContain(`semantic error: no executable segment of ${fs.realpathSync('/usr/bin/ls')} holds address 0x0\n`);
+  });
+
+  it('says which file is missing, and that a symbol has no match, in stap\'s form', () => {
+    const missing = runTapvmSync(['-e', 'probe process("/nonexistent/tapvm").function("main") {}']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      `semantic error: while resolving probe point: identifier 'process'
+        at: <input>:1:7
+     source: probe process("/nonexistent/tapvm").function("main") {}
+                   ^
+semantic error: cannot find executable '/nonexistent/tapvm'
+Pass 2: analysis failed.  [man error::pass2]
+`,
+    );
+    const nosym = runTapvmSync(['-e', `probe process("${BIN}").function("no_such_function*") {}`]);
+    expect(nosym.code).toBe(1);
+    expect(nosym.stderr).toContain("semantic error: while resolving probe point: identifier 'process'\n");
+    expect(nosym.stderr).toContain('\nsemantic error: no match\n');
+    expect(nosym.stderr).not.toMatch(/did you mean/);
+  });
+
+  it('refuses uprobe context functions elsewhere, and unknown registers, at compile time', () => {
+    const r = runTapvmSync(['-e', 'probe syscall.getpid { print(int_arg(1)) }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("semantic error: function 'int_arg' can only be used in uprobe probes");
+    const reg = runTapvmSync(['-e', `probe process("${BIN}").function("main") { print(register("xmm0")) }`]);
+    expect(reg.code).toBe(1);
+    expect(reg.stderr).toContain("semantic error: unknown register 'xmm0'");
+  });
+});
