@@ -51,6 +51,17 @@ d('uprobes', () => {
     expect(r.stdout).toBe('1 2 3 4 5 6 7 8 8 7\n' + `${1 + 2 + 3 + 4 + 5 + 6 + 7000 + 80000}\n`);
   });
 
+  it('links the one uprobe program twice at one address: both probes fire (no EEXIST, no stubs)', async () => {
+    const r = await withFixture(
+      2,
+      `global a, b; probe process("${BIN}").function("tapvm_tick") { if (pid() == target()) a++ }
+       probe process("${BIN}").function("tapvm_tick") { if (pid() == target()) b += 10 }
+       probe end { printf("%d %d\\n", a, b) }`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('2 20\n');
+  });
+
   it('probes every function a wildcard matches, each with its own pp()', async () => {
     const r = await withFixture(
       3,
