@@ -3,9 +3,14 @@
 // the same run; plus the cost per syscall the trigger process sees, and each tracer's peak RSS.
 'use strict';
 const fs = require('fs');
-const { CLI, startTrigger, launch, peakRss, progStats, sleep, have } = require('./lib');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { ROOT, CLI, startTrigger, launch, peakRss, progStats, sleep, have } = require('./lib');
 
 const TP = 'tracepoint:syscalls:sys_enter_getppid';
+/** the uprobe case's target: test/kernel/fixtures/uprobe-target.c, calling tapvm_target N times */
+const UPROBE_SRC = path.join(ROOT, 'test', 'kernel', 'fixtures', 'uprobe-target.c');
+const UPROBE_BIN = '/tmp/tapvm-bench-uprobe-target';
 
 const HANDLERS = [
   { name: 'empty handler', stp: 'probe syscall.getppid { }', bt: `${TP} { }` },
@@ -51,6 +56,13 @@ probe syscall.getppid {
   @b += $v & 7;
 }`,
   },
+  {
+    name: 'empty uprobe handler',
+    uprobe: true,
+    stp: `probe process("${UPROBE_BIN}").function("tapvm_target") { }`,
+    bt: `uprobe:${UPROBE_BIN}:tapvm_target { }`,
+    events: 200_000,
+  },
 ];
 
 /** Polls cond every 20 ms; resolves 0 when it holds, undefined when `ended` settles first. */
@@ -74,6 +86,13 @@ function statsFor(filter) {
   return { runTimeNs, runCnt };
 }
 
+/** Runs the uprobe fixture for `events` calls of tapvm_target; returns its wall time per call in ns. */
+function driveUprobe(events) {
+  const t0 = process.hrtime.bigint();
+  execFileSync(UPROBE_BIN, [String(events)]);
+  return Number(process.hrtime.bigint() - t0) / events;
+}
+
 /** Runs the trigger for `events` getppid calls; returns its wall time per call in ns. */
 async function drive(events) {
   const t = await startTrigger('getppid', String(events));
@@ -86,15 +105,17 @@ async function drive(events) {
 async function measure(tracer, h, events) {
   let run;
   let filter;
+  if (h.uprobe && (!fs.existsSync(UPROBE_BIN) || fs.statSync(UPROBE_BIN).mtimeMs < fs.statSync(UPROBE_SRC).mtimeMs))
+    execFileSync('gcc', ['-O2', '-o', UPROBE_BIN, UPROBE_SRC]);
   if (tracer === 'tapvm') {
     run = launch(process.execPath, [CLI, '-v', '-o', '/dev/null', '-e', h.stp], /probes armed/);
-    filter = (p) => p.name.startsWith('tapvm_tp_stub');
+    filter = h.uprobe ? (p) => p.name === 'tapvm_uprobe' : (p) => p.name.startsWith('tapvm_tp_stub');
   } else {
     // with -o, bpftrace's "Attaching N probes" goes to the file: wait for its program instead
     // bpftool here cannot name a program's owner pid: bpftrace's programs are the new ones
     const existing = new Set(progStats().map((p) => p.id));
     run = launch('bpftrace', ['-o', '/dev/null', '-e', h.bt], /^$/);
-    filter = (p) => !existing.has(p.id) && p.type === 'tracepoint';
+    filter = (p) => !existing.has(p.id) && p.type === (h.uprobe ? 'kprobe' : 'tracepoint');
     run.ready = waitFor(() => progStats().some(filter), run.done);
   }
   const armed = await run.ready;
@@ -104,7 +125,7 @@ async function measure(tracer, h, events) {
   }
   if (tracer === 'bpftrace') await sleep(300); // bpftrace prints "Attaching" before the link exists
   const before = statsFor(filter);
-  const nsPerCall = await drive(events);
+  const nsPerCall = h.uprobe ? driveUprobe(events) : await drive(events);
   const after = statsFor(filter);
   const rss = peakRss(run.proc.pid);
   run.proc.kill(tracer === 'tapvm' ? 'SIGTERM' : 'SIGINT');
