@@ -6,6 +6,7 @@ import { friendlyError } from './errors';
 const SUBCOMMANDS: Record<string, string> = {
   run: './run-module',
   'kernel-facts': './kernel-facts',
+  swap: './swap',
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -54,6 +54,58 @@ function loadFacts(file: string): KernelFacts {
 
 const VERSION = require('../../package.json').version as string;
 
+export interface ScriptText {
+  text: string;
+  file: string;
+  /** $1 .. $N, @1 .. @N as byte strings */
+  args: string[];
+}
+
+/** The script (from -e or the first positional, '-' = stdin) and its arguments; undefined after printing why not. */
+export function readScript(e: string | undefined, positionals: string[]): ScriptText | undefined {
+  const [scriptArg] = positionals;
+  // Script arguments: the positionals after the script file, or all of them with -e
+  const args = (e !== undefined ? positionals : positionals.slice(1)).map((a) => Buffer.from(a, 'utf8').toString('latin1'));
+  // scripts are byte strings (latin1 round-trips every byte), as stap treats them
+  if (e !== undefined) return { text: Buffer.from(e, 'utf8').toString('latin1'), file: '<input>', args };
+  if (!scriptArg) {
+    process.stderr.write('tapvm: no script given: use SCRIPT.stp or -e SCRIPT (see --help)\n');
+    return undefined;
+  }
+  try {
+    return { text: scriptArg === '-' ? fs.readFileSync(0, 'latin1') : fs.readFileSync(scriptArg, 'latin1'), file: scriptArg, args };
+  } catch (err) {
+    process.stderr.write(`tapvm: cannot read script file '${scriptArg}': ${(err as Error).message.replace(/^.*?: /, '').split(',')[0]}\n`);
+    return undefined;
+  }
+}
+
+/** Passes 1 to min(lastPass, 3) against `facts`; undefined after printing the diagnostics. */
+export function compileWithFacts(
+  text: string,
+  file: string,
+  lastPass: number,
+  timer: PassTimer,
+  args: string[],
+  facts: KernelFacts,
+): { compiled: Partial<Compiled>; used: UsedFacts } | undefined {
+  try {
+    const { result, used } = withKernelFacts(facts, () =>
+      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts() }),
+    );
+    return { compiled: result, used };
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      const sources = new Map([[file, text]]);
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d, sources));
+      const stage = e.diagnostics[0]?.severity === 'parse error' ? 1 : 2;
+      process.stderr.write(`Pass ${stage}: analysis failed.  [man error::pass${stage}]\n`);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('tapvm')
     .usage('[options] SCRIPT.stp [ARGS...]  |  tapvm [options] -e SCRIPT [ARGS...]')
@@ -88,28 +140,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatSessions(liveSessions()));
     return 0;
   }
-  const [scriptArg] = program.args;
-  // Script arguments ($1 .. $N, @1 .. @N): the positionals after the script file, or all of
-  // them with -e. Byte strings, like the script text.
-  const scriptArgs = (o.e !== undefined ? program.args : program.args.slice(1)).map((a) => Buffer.from(a, 'utf8').toString('latin1'));
-  let text: string;
-  let file: string;
-  if (o.e !== undefined) {
-    // scripts are byte strings (latin1 round-trips every byte), as stap treats them
-    text = Buffer.from(o.e, 'utf8').toString('latin1');
-    file = '<input>';
-  } else if (scriptArg) {
-    file = scriptArg;
-    try {
-      text = scriptArg === '-' ? fs.readFileSync(0, 'latin1') : fs.readFileSync(scriptArg, 'latin1');
-    } catch (err) {
-      process.stderr.write(`tapvm: cannot read script file '${scriptArg}': ${(err as Error).message.replace(/^.*?: /, '').split(',')[0]}\n`);
-      return 1;
-    }
-  } else {
-    process.stderr.write('tapvm: no script given: use SCRIPT.stp or -e SCRIPT (see --help)\n');
-    return 1;
-  }
+  const script = readScript(o.e, program.args);
+  if (!script) return 1;
+  const { text, file, args: scriptArgs } = script;
   const lastPass = o.p ? Number(o.p) : 5;
   if (!(lastPass >= 1 && lastPass <= 5)) {
     process.stderr.write(`tapvm: invalid pass number '${o.p}': expected 1 to 5\n`);
@@ -128,25 +161,9 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = o.v ?? 0;
   const timer = new PassTimer(verbose > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
 
-  let compiled: Partial<Compiled> = {};
-  let used: UsedFacts;
-  try {
-    ({ result: compiled, used } = withKernelFacts(facts, () =>
-      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), {
-        args: scriptArgs,
-        facts: preprocessorFacts(),
-      }),
-    ));
-  } catch (e) {
-    if (e instanceof DiagnosticError) {
-      const sources = new Map([[file, text]]);
-      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d, sources));
-      const stage = e.diagnostics[0]?.severity === 'parse error' ? 1 : 2;
-      process.stderr.write(`Pass ${stage}: analysis failed.  [man error::pass${stage}]\n`);
-      return 1;
-    }
-    throw e;
-  }
+  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts);
+  if (!c) return 1;
+  const { compiled, used } = c;
   if (lastPass === 1) {
     process.stdout.write(Buffer.from(printScript(compiled.ast!), 'latin1'));
     return 0;

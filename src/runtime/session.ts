@@ -1,24 +1,19 @@
-// One running script: claims a slot in the pinned interpreter, writes code and maps, arms the
-// probes, runs begin/timer/end in the user-space interpreter, formats kernel records, and
-// cleans up on exit(), an error, Ctrl-C or SIGTERM.
-import * as fs from 'fs';
+// One running session: a generation (src/runtime/generation.ts) claims a slot in the pinned
+// interpreter, writes code and maps, arms the probes, runs begin/timer/end in the user-space
+// interpreter and formats kernel records; the session owns the process-level parts: signals,
+// -c/-x/-T, the control socket (swap, attach, stop) and the stop sequence. A hot swap runs a
+// second generation in a second slot and retires the first (swap()).
 import type { ChildProcess } from 'child_process';
-import { addon, BPF_ANY, BPF_MAP_TYPE, type Addon, type Link, type RingBufferReader } from '../native';
-import type { ProgramImage, ProbeInfo } from '../image/image';
-import { LIMITS, REC, ARRAY_CLASSES } from '../isa/opcodes';
+import { Writable } from 'stream';
+import type { ProgramImage } from '../image/image';
 import type { VmEvent } from '../vm/backend';
-import { runHandler, type UserContextValues } from '../vm/interp';
 import { openInterpreter, type Interpreter } from './interpreter';
-import { withLock } from './lock';
-import { KernelBackend, clearMap, createInnerMap, outerKey } from './kernel-backend';
-import {
-  SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
-  encodeCodeBlob, sumCounters, type Counters,
-} from './layout';
-import { decodeRecordAt, REC_HDR_SIZE } from './records';
-import { OutputFormatter, errorMessage } from './output';
-import { readTracepoint } from '../kernel/tracefs';
-import { globalDisplay } from './display';
+import type { Counters } from './layout';
+import { errorMessage } from './output';
+import { Generation } from './generation';
+import { ControlServer, type OutputTap } from './control';
+
+export { procStart, realtimeOffset, slotKeyOf } from './generation';
 
 export interface SessionOptions {
   out: NodeJS.WritableStream;
@@ -36,6 +31,10 @@ export interface SessionOptions {
   targetPid?: number;
   /** -T: end the session after this many ms */
   timeoutMs?: number;
+  /** listen on /run/tapvm/ID.sock for swap/attach/stop (default true) */
+  control?: boolean;
+  /** the flight recorder's buffer, for `tapvm attach` */
+  tap?: OutputTap;
 }
 
 export interface SessionResult {
@@ -43,61 +42,55 @@ export interface SessionResult {
   counters: Counters;
 }
 
-export function procStart(pid: number): bigint {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // field 22 (starttime), counted after the ")" that ends the command name
-    return BigInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-  } catch {
-    return 0n;
+export interface SwapOptions {
+  /** copy the globals whose name and type match (stap has no swap; tapvm's --keep-globals) */
+  keepGlobals?: boolean;
+}
+
+export interface SwapResult {
+  /** request to the new script's probes being live, ms */
+  latencyMs: number;
+  /** request to the old script detached, drained and released, ms */
+  totalMs: number;
+  oldSlot: number;
+  slot: number;
+  kept: string[];
+}
+
+/** Output that is held back until open(): the new script's, until the old one's is out. */
+class HeldOutput extends Writable {
+  private held: Buffer[] | null = [];
+
+  constructor(private target: NodeJS.WritableStream) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void) {
+    if (this.held) this.held.push(chunk);
+    else this.target.write(chunk);
+    cb();
+  }
+
+  open() {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const c of held) this.target.write(c);
   }
 }
 
-/**
- * The ring buffer is also drained on a timer: the kernel submits print records with
- * BPF_RB_NO_WAKEUP until the unread data crosses 64 KiB (vm/tapvm.bpf.c emit()), so this
- * bounds how long a trickle of output waits. EXIT and ERROR records wake us at once.
- */
-const RING_POLL_MS = 20;
-
-/**
- * After a wake-up that brought little (< 64 KiB), the ring is not polled for this long, so
- * that at low rates records gather into one batch instead of costing a kernel wake-up, a
- * batch and a write each (bench/RESULTS.md, wake-up cost). At 2M records/s of ~56 bytes a
- * pause fills ~0.6 MiB of the ring, so it is only used with rings of 2 MiB or more.
- *
- * Not from the start: until V8 has optimized the formatting code a record costs ~10x more,
- * and a burst that meets a cold consumer fills the ring. While we poll eagerly, the kernel's
- * wake-ups slow such a producer down (bench/RESULTS.md); after RING_WARM_RECORDS records
- * the consumer is fast enough to do without that.
- */
-const RING_COALESCE_MS = 5;
-const RING_WARM_RECORDS = 20_000;
-
-export const slotKeyOf = (slot: number) => {
-  const k = Buffer.alloc(4);
-  k.writeUInt32LE(slot);
-  return k;
-};
+let sessionsInProcess = 0;
 
 export class Session {
   readonly vm: Interpreter;
-  slot = -1;
-  private links: Link[] = [];
-  private ring: number = -1;
-  private reader: RingBufferReader | undefined;
-  /** records delivered by the ring, and the count at which coalescing starts */
-  private delivered = 0;
-  private coalesceAt = Infinity;
-  private timers: NodeJS.Timeout[] = [];
-  private backend!: KernelBackend;
-  private output: OutputFormatter;
-  private errors = 0;
+  /** the session's id: the owner's pid (and .N for a second session in one process) */
+  readonly id: string;
+  private gen!: Generation;
   private stopping = false;
+  private swapping: Promise<unknown> | undefined;
   private done!: (r: SessionResult) => void;
   private finished: Promise<SessionResult>;
-  private ncpus = addon().numPossibleCpus();
-  private ctx: UserContextValues;
+  private control: ControlServer | undefined;
+  private timeout: NodeJS.Timeout | undefined;
   /** whether the -c command was let run (a command that never ran is killed at the end) */
   private continued = false;
   private get target(): number {
@@ -109,233 +102,35 @@ export class Session {
     private opts: SessionOptions,
   ) {
     this.vm = openInterpreter();
-    this.output = new OutputFormatter(img, opts.out);
+    this.id = sessionsInProcess++ === 0 ? String(process.pid) : `${process.pid}.${sessionsInProcess - 1}`;
     // a reader that goes away (`tapvm ... | head`) ends the session quietly, as stap does
     opts.out.on('error', (e: NodeJS.ErrnoException) => {
-      this.output.closed = true;
+      if (this.gen) this.gen.output.closed = true;
       if (e.code !== 'EPIPE') opts.err.write(`ERROR: cannot write output: ${e.message}\n`);
       this.requestStop();
     });
     this.finished = new Promise((r) => (this.done = r));
-    this.ctx = {
-      pid: BigInt(process.pid),
-      tid: BigInt(process.pid),
-      ppid: BigInt(process.ppid),
-      uid: BigInt(process.getuid?.() ?? 0),
-      gid: BigInt(process.getgid?.() ?? 0),
-      cpu: 0n,
-      execname: 'tapvm',
-      target: BigInt(this.target),
-    };
   }
 
-  /** Claims a free slot: unused, or owned by a process that no longer exists. */
-  private claimSlot(): number {
-    return withLock(() => {
-      const a = addon();
-      for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
-        const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(slot), SESSION_SIZE);
-        const s = cur ? decodeSession(cur) : undefined;
-        if (s && s.ownerPid !== 0n && procStart(Number(s.ownerPid)) === s.ownerStart && s.ownerStart !== 0n) continue;
-        this.resetCounters(slot);
-        a.mapUpdate(
-          this.vm.maps.sessions,
-          slotKeyOf(slot),
-          encodeSession({
-            active: 0,
-            maxaction: this.opts.maxAction,
-            realtimeOff: realtimeOffset(),
-            ownerPid: BigInt(process.pid),
-            ownerStart: procStart(process.pid),
-            target: BigInt(this.target),
-          }),
-          BPF_ANY,
-        );
-        return slot;
-      }
-      throw new Error(`all ${LIMITS.NSESSIONS} session slots are in use`);
-    });
+  /** The slot the current script runs in. */
+  get slot(): number {
+    return this.gen?.slot ?? -1;
   }
 
-  /**
-   * Resets a slot's counters. Its ring buffer and array maps stay in the outer maps for the
-   * next session of the slot to reuse: replacing or deleting a map-in-map element waits for an
-   * RCU grace period (~8 ms each here), reusing one costs a lookup.
-   */
-  private resetCounters(slot: number) {
-    addon().mapUpdate(this.vm.maps.counters, slotKeyOf(slot), Buffer.alloc(COUNTERS_SIZE * this.ncpus), BPF_ANY);
+  private newGeneration(img: ProgramImage, out: NodeJS.WritableStream): Generation {
+    return new Generation(this.vm, img, { maxAction: this.opts.maxAction, ringBytes: this.opts.ringBytes, target: this.target }, out, (g, ev) => this.onEvent(g, ev));
   }
 
-  /** The map at `key` of a map-in-map, as an fd, when `fits` accepts it. */
-  private reuseInner(outer: number, key: Buffer, fits: (info: ReturnType<Addon['mapInfo']>) => boolean): number | undefined {
-    const a = addon();
-    const id = a.mapLookup(outer, key, 4);
-    if (!id) return undefined;
-    let fd: number;
-    try {
-      fd = a.mapFdById(id.readUInt32LE(0));
-    } catch {
-      return undefined; // freed in between
-    }
-    if (fits(a.mapInfo(fd))) return fd;
-    a.close(fd);
-    return undefined;
-  }
-
-  /** Puts a fresh map at `key`; this is the path that waits for an RCU grace period. */
-  private installInner(outer: number, key: Buffer, fd: number) {
-    const fdv = Buffer.alloc(4);
-    fdv.writeUInt32LE(fd);
-    addon().mapUpdate(outer, key, fdv, BPF_ANY);
-  }
-
-  private setActive(active: number) {
-    const a = addon();
-    const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(this.slot), SESSION_SIZE)!;
-    const s = decodeSession(cur);
-    s.active = active;
-    a.mapUpdate(this.vm.maps.sessions, slotKeyOf(this.slot), encodeSession(s), BPF_ANY);
-  }
-
-  private install() {
-    const a = addon();
-    const key = slotKeyOf(this.slot);
-    a.mapUpdate(this.vm.maps.code, key, encodeCodeBlob(this.img.code, this.img.data), BPF_ANY);
-    const nums = Buffer.alloc(GLOBALS_BLOB_SIZE);
-    const strs = Buffer.alloc(GSTR_BLOB_SIZE);
-    for (const g of this.img.globals) {
-      if (g.init === undefined) continue;
-      if (g.type === 'long') nums.writeBigInt64LE(BigInt.asIntN(64, g.init as bigint), g.slot * 8);
-      else Buffer.from(String(g.init), 'latin1').subarray(0, LIMITS.MAXSTRINGLEN - 1).copy(strs, g.slot * LIMITS.MAXSTRINGLEN);
-    }
-    a.mapUpdate(this.vm.maps.globals, key, nums, BPF_ANY);
-    a.mapUpdate(this.vm.maps.gstrs, key, strs, BPF_ANY);
-
-    const inner = new Map<number, number>();
-    for (const arr of this.img.arrays) {
-      const okey = outerKey(this.slot, arr.id);
-      const cls = ARRAY_CLASSES[arr.cls];
-      let fd = this.reuseInner(
-        this.vm.classMaps[arr.cls],
-        okey,
-        (m) => m.type === BPF_MAP_TYPE.HASH && m.keySize === cls.keySize && m.valueSize === cls.valueSize && m.maxEntries === arr.maxEntries,
-      );
-      if (fd === undefined) {
-        fd = createInnerMap(arr);
-        this.installInner(this.vm.classMaps[arr.cls], okey, fd);
-      } else clearMap(fd, cls.keySize);
-      inner.set(arr.id, fd);
-    }
-    const outer = this.vm.classMaps;
-    this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(ev));
-
-    const ringBytes = this.opts.ringBytes ?? 1 << 22;
-    const reused = this.reuseInner(this.vm.maps.rings, key, (m) => m.type === BPF_MAP_TYPE.RINGBUF && m.maxEntries === ringBytes);
-    this.ring = reused ?? a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, ringBytes, 0, -1);
-    if (reused === undefined) this.installInner(this.vm.maps.rings, key, this.ring);
-    // records a previous owner of the slot left unread are not this session's output
-    const stale = a.ringBuffer(this.ring, () => undefined);
-    stale.consume();
-    stale.close();
-    this.reader = a.ringBuffer(this.ring, (batch) => this.onBatch(batch), { pollMs: RING_POLL_MS });
-    this.coalesceAt = ringBytes >= 1 << 21 ? RING_WARM_RECORDS : Infinity;
-  }
-
-  private cookie(p: ProbeInfo): bigint {
-    return (BigInt(this.slot) << 48n) | (BigInt(p.index) << 32n) | BigInt(p.pc);
-  }
-
-  private attachKernelProbes() {
-    for (const p of this.img.probes) {
-      if (p.attach.family === 'perf') {
-        const { type, config, period, freq } = p.attach;
-        try {
-          this.links.push(addon().attachPerfEvent(this.vm.progs.tapvm_perf, type, config, period, freq, this.cookie(p)));
-        } catch (e) {
-          const errno = (e as { errno?: number }).errno;
-          if (errno === 2 || errno === 95 || errno === 19)
-            throw new Error(`probe ${p.pp}: this machine has no such perf event (no hardware PMU?): ${(e as Error).message}`);
-          throw e;
-        }
-        continue;
-      }
-      if (p.attach.family === 'uprobe') {
-        this.links.push(this.attachUprobe(p, p.attach));
-        continue;
-      }
-      if (p.attach.family !== 'tracepoint') continue;
-      const tp = readTracepoint(p.attach.system, p.attach.event);
-      if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);
-      this.links.push(this.attachThroughStub(tp.id, this.cookie(p), `${p.attach.system}:${p.attach.event}`));
-    }
-  }
-
-  /** A uprobe takes the interpreter directly: each uprobe perf event has its own program list. */
-  private attachUprobe(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>): Link {
-    try {
-      return addon().attachUprobe(this.vm.progs.tapvm_uprobe, { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
-    } catch (e) {
-      const errno = (e as { errno?: number }).errno;
-      if (errno === 3 /* ESRCH */) throw new Error(`probe ${p.pp}: process ${u.pid} is gone`);
-      throw new Error(`probe ${p.pp}: cannot attach a uprobe at offset 0x${u.offset.toString(16)} of ${u.path}: ${(e as Error).message}`);
-    }
-  }
-
-  /** The first stub not yet on this tracepoint takes the link (the kernel answers EEXIST). */
-  private attachThroughStub(tpId: number, cookie: bigint, name: string): Link {
-    for (const stub of this.vm.stubs) {
-      try {
-        return addon().attachTracepoint(stub, tpId, cookie);
-      } catch (e) {
-        if ((e as { errno?: number }).errno !== 17 /* EEXIST */) throw e;
-      }
-    }
-    throw new Error(`tracepoint ${name} already carries ${this.vm.stubs.length} tapvm probes, the most one host can attach`);
-  }
-
-  private runUser(p: ProbeInfo) {
-    runHandler(this.img, p.pc, p.index, this.backend, this.ctx, { maxAction: this.opts.maxAction });
-  }
-
-  /**
-   * A ring batch (src/native.ts RingBatch): PRINT records are formatted straight from the
-   * batch's bytes; EXIT and ERROR records become events, in order with the prints.
-   */
-  private onBatch(batch: Buffer) {
-    const out = this.output;
-    const n = batch.length;
-    let off = 0;
-    let records = 0;
-    try {
-      while (off + 4 <= n) {
-        // u32 LE reads by indexing (this loop runs per record)
-        const len = (batch[off] | (batch[off + 1] << 8) | (batch[off + 2] << 16) | (batch[off + 3] << 24)) >>> 0;
-        off += 4;
-        if (off + len > n) break;
-        const type = batch[off] | (batch[off + 1] << 8) | (batch[off + 2] << 16) | (batch[off + 3] << 24);
-        if (type === REC.PRINT && len >= REC_HDR_SIZE) out.printRecord(batch, off, len);
-        else this.onEvent(decodeRecordAt(this.img, batch, off, len));
-        off += len;
-        records++;
-      }
-    } finally {
-      out.written();
-      this.delivered += records;
-      if (this.delivered >= this.coalesceAt) {
-        this.coalesceAt = Infinity;
-        this.reader?.setCoalesceMs(RING_COALESCE_MS);
-      }
-    }
-  }
-
-  private onEvent(ev: VmEvent) {
-    if (ev.type === 'print') this.output.print(ev);
-    else if (ev.type === 'exit') this.requestStop();
-    else {
-      this.errors++;
-      this.output.flush();
-      this.opts.err.write(errorMessage(this.img, ev) + '\n');
-      if (this.errors > this.opts.maxErrors) this.requestStop();
+  private onEvent(gen: Generation, ev: VmEvent) {
+    if (ev.type === 'print') gen.output.print(ev);
+    else if (ev.type === 'exit') {
+      // the retiring script of a swap ends anyway; its exit() does not end the session
+      if (gen === this.gen) this.requestStop();
+    } else {
+      gen.errors++;
+      gen.output.flush();
+      this.opts.err.write(errorMessage(gen.img, ev) + '\n');
+      if (gen === this.gen && gen.errors > this.opts.maxErrors) this.requestStop();
     }
   }
 
@@ -346,34 +141,33 @@ export class Session {
     setImmediate(() =>
       this.stop().catch((e: Error) => {
         this.opts.err.write(`ERROR: ${e.message}\n`);
-        this.done({ exitCode: 1, counters: { lost: 0n, skipped: 0n, errors: 0n, runs: 0n } });
+        this.finish({ exitCode: 1, counters: { lost: 0n, skipped: 0n, errors: 0n, runs: 0n } });
       }),
     );
+  }
+
+  private finish(r: SessionResult) {
+    this.control?.close(r.exitCode);
+    this.done(r);
   }
 
   async run(): Promise<SessionResult> {
     const v = this.opts.verbose;
     const t0 = process.hrtime.bigint();
-    this.slot = this.claimSlot();
-    this.install();
-    this.attachKernelProbes();
-    v?.(`attached ${this.links.length} kernel probe(s) in slot ${this.slot} in ${ms(t0)}ms`);
+    const gen = (this.gen = this.newGeneration(this.img, this.opts.out));
+    gen.claim();
+    gen.install();
+    gen.attachKernelProbes();
+    v?.(`attached ${gen.linkCount} kernel probe(s) in slot ${gen.slot} in ${ms(t0)}ms`);
 
     const onSignal = () => this.requestStop();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);
 
-    const byOrder = (fam: 'begin' | 'end') =>
-      this.img.probes
-        .filter((p) => p.attach.family === fam)
-        .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
-    for (const p of byOrder('begin')) {
-      if (this.errors > this.opts.maxErrors) break;
-      this.runUser(p);
-    }
+    gen.runBegin(() => gen.errors > this.opts.maxErrors);
     if (!this.stopping) {
-      this.setActive(1);
+      gen.setActive(1);
       v?.(`kernel probes armed ${ms(t0)}ms after start of run`);
       const cmd = this.opts.command;
       if (cmd) {
@@ -383,15 +177,15 @@ export class Session {
         cmd.kill('SIGCONT');
         this.continued = true;
       }
-      if (this.opts.timeoutMs !== undefined) this.timers.push(setTimeout(() => this.requestStop(), this.opts.timeoutMs));
-      for (const p of this.img.probes) {
-        if (p.attach.family !== 'timer') continue;
-        const periodMs = Number(p.attach.periodNs) / 1e6;
-        this.timers.push(setInterval(() => !this.stopping && this.runUser(p), periodMs));
-      }
-      const hasWork = this.img.probes.some((p) => p.attach.family !== 'begin' && p.attach.family !== 'end');
+      if (this.opts.timeoutMs !== undefined) this.timeout = setTimeout(() => this.requestStop(), this.opts.timeoutMs);
+      gen.startTimers();
       // a script of only begin/end probes ends after begin, as stap's does (unless -c / -T)
-      if (!hasWork && !cmd && this.opts.timeoutMs === undefined) this.requestStop();
+      if (!gen.hasWork && !cmd && this.opts.timeoutMs === undefined && !this.opts.tap) this.requestStop();
+      else if (this.opts.control !== false) {
+        this.control = new ControlServer(this.id, { swap: (img, o) => this.swap(img, o), stop: () => this.requestStop(), tap: this.opts.tap });
+        await this.control.listen();
+        v?.(`control socket ${this.control.path}`);
+      }
     }
     const r = await this.finished;
     process.off('SIGINT', onSignal);
@@ -400,55 +194,94 @@ export class Session {
     return r;
   }
 
-  private async stop() {
-    // inactive first: a kernel handler that starts from now on returns at once
-    this.setActive(0);
-    if (this.opts.command && !this.continued) this.opts.command.kill('SIGKILL');
-    for (const t of this.timers) clearInterval(t);
-    this.reader?.consume();
-    const endProbes = this.img.probes
-      .filter((p) => p.attach.family === 'end')
-      .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
-    for (const p of endProbes) this.runUser(p);
-    if (this.opts.globalDisplay !== false) this.output.text(globalDisplay(this.img, this.backend));
-    this.output.flush();
-    // Detaching waits for each tracepoint's grace period (~80 ms for the faultable syscall
-    // tracepoints), so it comes after the output is out. Once it returns, no handler of this
-    // session is running: whatever one that was already running emitted is in the ring now.
-    const links = this.links;
-    this.links = [];
-    await Promise.all(links.map((l) => l.closeAsync()));
-    this.reader?.consume();
-    const counters = this.release();
-    const e = Number(counters.errors) > this.errors ? Number(counters.errors) : this.errors;
-    this.output.flush();
-    if (e || counters.skipped) this.opts.err.write(`WARNING: Number of errors: ${e}, skipped probes: ${counters.skipped}\n`);
-    if (counters.lost) this.opts.err.write(`WARNING: ${counters.lost} output record(s) lost: the ring buffer was full\n`);
-    this.done({ exitCode: e ? 1 : 0, counters });
+  /**
+   * Hot swap: the new script gets a second slot (code, globals, arrays, ring), its probes are
+   * attached and made live, then the old script's are made inactive and detached. Both are
+   * live for the few microseconds between two map updates, so no event goes unseen; the old
+   * script's records are drained and printed before any of the new one's (which are held
+   * until then). Without keepGlobals the old script ends as at exit() (end probes run); with
+   * it, its matching globals are copied into the new script, which carries on with them.
+   */
+  async swap(img: ProgramImage, o: SwapOptions = {}): Promise<SwapResult> {
+    if (this.stopping) throw new Error(`session ${this.id} is ending`);
+    if (this.swapping) throw new Error(`session ${this.id} is already swapping scripts`);
+    let release!: () => void;
+    this.swapping = new Promise<void>((r) => (release = r));
+    try {
+      return await this.swapNow(img, o);
+    } finally {
+      this.swapping = undefined;
+      release();
+    }
   }
 
-  /** Frees the slot: detach the arrays and ring buffer from the shared maps, drop ownership. */
-  private release(): Counters {
-    const a = addon();
-    const key = slotKeyOf(this.slot);
-    const raw = a.mapLookup(this.vm.maps.counters, key, COUNTERS_SIZE * this.ncpus);
-    const counters = raw ? sumCounters(raw, this.ncpus) : { lost: 0n, skipped: 0n, errors: 0n, runs: 0n };
-    this.reader?.close();
-    withLock(() => a.mapUpdate(this.vm.maps.sessions, key, Buffer.alloc(SESSION_SIZE), BPF_ANY));
-    for (const fd of this.backend.inner.values()) a.close(fd);
-    if (this.ring >= 0) a.close(this.ring);
-    return counters;
+  private async swapNow(img: ProgramImage, o: SwapOptions): Promise<SwapResult> {
+    const t0 = process.hrtime.bigint();
+    const v = this.opts.verbose;
+    const old = this.gen;
+    const held = new HeldOutput(this.opts.out);
+    const gen = this.newGeneration(img, held);
+    try {
+      gen.claim();
+      gen.install();
+      gen.attachKernelProbes();
+      gen.runBegin(() => gen.errors > this.opts.maxErrors);
+    } catch (e) {
+      await gen.detach();
+      gen.release();
+      throw e;
+    }
+    const kept = o.keepGlobals ? gen.keepGlobalsOf(old) : [];
+    // new live, then old inactive: an event in between is seen by both scripts, none by neither
+    gen.setActive(1);
+    old.deactivate();
+    const latencyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    this.gen = gen;
+    this.img = img;
+    gen.startTimers();
+    v?.(`swap: new script live in slot ${gen.slot} ${latencyMs.toFixed(2)}ms after the request (old slot ${old.slot} inactive)`);
+
+    old.drain();
+    await old.detach();
+    old.drain();
+    if (!o.keepGlobals) old.runEnd(this.opts.globalDisplay !== false);
+    old.output.flush();
+    const oldSlot = old.slot;
+    const counters = old.release();
+    this.warnings(old, counters);
+    held.open();
+    const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    v?.(`swap: old script detached and drained, slot ${oldSlot} freed, ${totalMs.toFixed(1)}ms after the request${kept.length ? `; kept ${kept.join(', ')}` : ''}`);
+    if (!gen.hasWork && !this.opts.command && this.opts.timeoutMs === undefined && !this.opts.tap) this.requestStop();
+    return { latencyMs, totalMs, oldSlot, slot: gen.slot, kept };
+  }
+
+  private warnings(gen: Generation, counters: Counters): number {
+    const e = Number(counters.errors) > gen.errors ? Number(counters.errors) : gen.errors;
+    if (e || counters.skipped) this.opts.err.write(`WARNING: Number of errors: ${e}, skipped probes: ${counters.skipped}\n`);
+    if (counters.lost) this.opts.err.write(`WARNING: ${counters.lost} output record(s) lost: the ring buffer was full\n`);
+    return e;
+  }
+
+  private async stop() {
+    await this.swapping;
+    const gen = this.gen;
+    clearTimeout(this.timeout);
+    // inactive first: a kernel handler that starts from now on returns at once
+    gen.deactivate();
+    if (this.opts.command && !this.continued) this.opts.command.kill('SIGKILL');
+    gen.drain();
+    gen.runEnd(this.opts.globalDisplay !== false);
+    // Detaching waits for each tracepoint's grace period, so it comes after the output is out.
+    await gen.detach();
+    gen.drain();
+    const counters = gen.release();
+    gen.output.flush();
+    const e = this.warnings(gen, counters);
+    this.finish({ exitCode: e ? 1 : 0, counters });
   }
 }
 
 function ms(t0: bigint): string {
   return (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1);
 }
-
-/** CLOCK_REALTIME - CLOCK_MONOTONIC in ns: the kernel adds it to bpf_ktime_get_ns(). */
-export function realtimeOffset(): bigint {
-  const mono = process.hrtime.bigint();
-  const real = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-  return real - mono;
-}
-

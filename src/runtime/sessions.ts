@@ -1,5 +1,6 @@
 // `tapvm --sessions`: the live sessions of this interpreter build, from the pinned `sessions`
-// map (a slot whose owner is gone is not live, whatever the map still says).
+// map (a slot whose owner is gone is not live, whatever the map still says). A session's id
+// is its owner's pid (src/runtime/session.ts); during a swap it holds two slots.
 import * as fs from 'fs';
 import * as path from 'path';
 import { addon } from '../native';
@@ -45,5 +46,5 @@ export function liveSessions(): LiveSession[] {
 
 export function formatSessions(list: LiveSession[]): string {
   const rows = list.map((s) => `${String(s.slot).padEnd(5)} ${String(s.pid).padEnd(8)} ${(s.active ? 'running' : 'idle').padEnd(8)} ${String(s.target || '-').padEnd(8)} ${s.command}`);
-  return ['SLOT  PID      STATE    TARGET   COMMAND', ...rows].join('\n') + '\n';
+  return ['SLOT  ID       STATE    TARGET   COMMAND', ...rows].join('\n') + '\n';
 }

@@ -271,7 +271,7 @@ d('walking skeleton on the kernel', () => {
     const run = runTapvm(['-e', 'probe syscall.getppid { } probe timer.s(30) { exit() }']);
     await run.armed;
     const listed = runTapvmSync(['--sessions']).stdout;
-    expect(listed.split('\n')[0]).toBe('SLOT  PID      STATE    TARGET   COMMAND');
+    expect(listed.split('\n')[0]).toBe('SLOT  ID       STATE    TARGET   COMMAND');
     expect(listed).toMatch(new RegExp(`\\n\\d+ +${run.proc.pid} +running +- +`));
     run.proc.kill('SIGKILL');
     await run.done;

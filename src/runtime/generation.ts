@@ -1,0 +1,431 @@
+// One script of a session in one slot: its code, globals, arrays, ring buffer, links, timers
+// and output formatter. A session runs one generation, and two for the moment of a swap
+// (src/runtime/session.ts): each generation has its own slot, so neither the interpreter nor
+// the record format needs to know about swaps.
+import * as fs from 'fs';
+import { addon, BPF_ANY, BPF_MAP_TYPE, type Addon, type Link, type RingBufferReader } from '../native';
+import type { ProgramImage, ProbeInfo } from '../image/image';
+import { LIMITS, REC, ARRAY_CLASSES } from '../isa/opcodes';
+import type { VmEvent } from '../vm/backend';
+import { runHandler, type UserContextValues } from '../vm/interp';
+import type { Interpreter } from './interpreter';
+import { withLock } from './lock';
+import { KernelBackend, clearMap, createInnerMap, outerKey } from './kernel-backend';
+import {
+  SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
+  encodeCodeBlob, sumCounters, type Counters,
+} from './layout';
+import { decodeRecordAt, REC_HDR_SIZE } from './records';
+import { OutputFormatter } from './output';
+import { readTracepoint } from '../kernel/tracefs';
+import { globalDisplay } from './display';
+
+/**
+ * The ring buffer is also drained on a timer: the kernel submits print records with
+ * BPF_RB_NO_WAKEUP until the unread data crosses 64 KiB (vm/tapvm.bpf.c emit()), so this
+ * bounds how long a trickle of output waits. EXIT and ERROR records wake us at once.
+ */
+const RING_POLL_MS = 20;
+
+/**
+ * After a wake-up that brought little (< 64 KiB), the ring is not polled for this long, so
+ * that at low rates records gather into one batch instead of costing a kernel wake-up, a
+ * batch and a write each (bench/RESULTS.md, wake-up cost). At 2M records/s of ~56 bytes a
+ * pause fills ~0.6 MiB of the ring, so it is only used with rings of 2 MiB or more.
+ *
+ * Not from the start: until V8 has optimized the formatting code a record costs ~10x more,
+ * and a burst that meets a cold consumer fills the ring. While we poll eagerly, the kernel's
+ * wake-ups slow such a producer down (bench/RESULTS.md); after RING_WARM_RECORDS records
+ * the consumer is fast enough to do without that.
+ */
+const RING_COALESCE_MS = 5;
+const RING_WARM_RECORDS = 20_000;
+
+export const slotKeyOf = (slot: number) => {
+  const k = Buffer.alloc(4);
+  k.writeUInt32LE(slot);
+  return k;
+};
+
+export function procStart(pid: number): bigint {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // field 22 (starttime), counted after the ")" that ends the command name
+    return BigInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return 0n;
+  }
+}
+
+/** CLOCK_REALTIME - CLOCK_MONOTONIC in ns: the kernel adds it to bpf_ktime_get_ns(). */
+export function realtimeOffset(): bigint {
+  const mono = process.hrtime.bigint();
+  const real = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  return real - mono;
+}
+
+export interface GenerationOptions {
+  maxAction: number;
+  ringBytes?: number;
+  target: number;
+}
+
+const NO_COUNTERS: Counters = { lost: 0n, skipped: 0n, errors: 0n, runs: 0n };
+
+export class Generation {
+  slot = -1;
+  readonly output: OutputFormatter;
+  backend!: KernelBackend;
+  /** errors reported by this script (user space and kernel records) */
+  errors = 0;
+  private links: Link[] = [];
+  private ring = -1;
+  private reader: RingBufferReader | undefined;
+  private delivered = 0;
+  private coalesceAt = Infinity;
+  private timers: NodeJS.Timeout[] = [];
+  private ncpus = addon().numPossibleCpus();
+  private ctx: UserContextValues;
+  /** set once the generation stops running handlers (timers cleared, deactivated) */
+  ended = false;
+
+  constructor(
+    private vm: Interpreter,
+    readonly img: ProgramImage,
+    private opts: GenerationOptions,
+    out: NodeJS.WritableStream,
+    private onEvent: (gen: Generation, ev: VmEvent) => void,
+  ) {
+    this.output = new OutputFormatter(img, out);
+    this.ctx = {
+      pid: BigInt(process.pid),
+      tid: BigInt(process.pid),
+      ppid: BigInt(process.ppid),
+      uid: BigInt(process.getuid?.() ?? 0),
+      gid: BigInt(process.getgid?.() ?? 0),
+      cpu: 0n,
+      execname: 'tapvm',
+      target: BigInt(opts.target),
+    };
+  }
+
+  get linkCount(): number {
+    return this.links.length;
+  }
+
+  /** Claims a free slot: unused, or owned by a process that no longer exists. */
+  claim(): number {
+    this.slot = withLock(() => {
+      const a = addon();
+      for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
+        const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(slot), SESSION_SIZE);
+        const s = cur ? decodeSession(cur) : undefined;
+        if (s && s.ownerPid !== 0n && procStart(Number(s.ownerPid)) === s.ownerStart && s.ownerStart !== 0n) continue;
+        this.resetCounters(slot);
+        a.mapUpdate(
+          this.vm.maps.sessions,
+          slotKeyOf(slot),
+          encodeSession({
+            active: 0,
+            maxaction: this.opts.maxAction,
+            realtimeOff: realtimeOffset(),
+            ownerPid: BigInt(process.pid),
+            ownerStart: procStart(process.pid),
+            target: BigInt(this.opts.target),
+          }),
+          BPF_ANY,
+        );
+        return slot;
+      }
+      throw new Error(`all ${LIMITS.NSESSIONS} session slots are in use`);
+    });
+    return this.slot;
+  }
+
+  /**
+   * Resets a slot's counters. Its ring buffer and array maps stay in the outer maps for the
+   * next session of the slot to reuse: replacing or deleting a map-in-map element waits for an
+   * RCU grace period (~8 ms each here), reusing one costs a lookup.
+   */
+  private resetCounters(slot: number) {
+    addon().mapUpdate(this.vm.maps.counters, slotKeyOf(slot), Buffer.alloc(COUNTERS_SIZE * this.ncpus), BPF_ANY);
+  }
+
+  /** The map at `key` of a map-in-map, as an fd, when `fits` accepts it. */
+  private reuseInner(outer: number, key: Buffer, fits: (info: ReturnType<Addon['mapInfo']>) => boolean): number | undefined {
+    const a = addon();
+    const id = a.mapLookup(outer, key, 4);
+    if (!id) return undefined;
+    let fd: number;
+    try {
+      fd = a.mapFdById(id.readUInt32LE(0));
+    } catch {
+      return undefined; // freed in between
+    }
+    if (fits(a.mapInfo(fd))) return fd;
+    a.close(fd);
+    return undefined;
+  }
+
+  /** Puts a fresh map at `key`; this is the path that waits for an RCU grace period. */
+  private installInner(outer: number, key: Buffer, fd: number) {
+    const fdv = Buffer.alloc(4);
+    fdv.writeUInt32LE(fd);
+    addon().mapUpdate(outer, key, fdv, BPF_ANY);
+  }
+
+  setActive(active: number) {
+    const a = addon();
+    const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(this.slot), SESSION_SIZE)!;
+    const s = decodeSession(cur);
+    s.active = active;
+    a.mapUpdate(this.vm.maps.sessions, slotKeyOf(this.slot), encodeSession(s), BPF_ANY);
+  }
+
+  /** Writes code, globals and arrays into the slot and opens its ring buffer. */
+  install() {
+    const a = addon();
+    const key = slotKeyOf(this.slot);
+    a.mapUpdate(this.vm.maps.code, key, encodeCodeBlob(this.img.code, this.img.data), BPF_ANY);
+    const nums = Buffer.alloc(GLOBALS_BLOB_SIZE);
+    const strs = Buffer.alloc(GSTR_BLOB_SIZE);
+    for (const g of this.img.globals) {
+      if (g.init === undefined) continue;
+      if (g.type === 'long') nums.writeBigInt64LE(BigInt.asIntN(64, g.init as bigint), g.slot * 8);
+      else Buffer.from(String(g.init), 'latin1').subarray(0, LIMITS.MAXSTRINGLEN - 1).copy(strs, g.slot * LIMITS.MAXSTRINGLEN);
+    }
+    a.mapUpdate(this.vm.maps.globals, key, nums, BPF_ANY);
+    a.mapUpdate(this.vm.maps.gstrs, key, strs, BPF_ANY);
+
+    const inner = new Map<number, number>();
+    for (const arr of this.img.arrays) {
+      const okey = outerKey(this.slot, arr.id);
+      const cls = ARRAY_CLASSES[arr.cls];
+      let fd = this.reuseInner(
+        this.vm.classMaps[arr.cls],
+        okey,
+        (m) => m.type === BPF_MAP_TYPE.HASH && m.keySize === cls.keySize && m.valueSize === cls.valueSize && m.maxEntries === arr.maxEntries,
+      );
+      if (fd === undefined) {
+        fd = createInnerMap(arr);
+        this.installInner(this.vm.classMaps[arr.cls], okey, fd);
+      } else clearMap(fd, cls.keySize);
+      inner.set(arr.id, fd);
+    }
+    const outer = this.vm.classMaps;
+    this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(this, ev));
+
+    const ringBytes = this.opts.ringBytes ?? 1 << 22;
+    const reused = this.reuseInner(this.vm.maps.rings, key, (m) => m.type === BPF_MAP_TYPE.RINGBUF && m.maxEntries === ringBytes);
+    this.ring = reused ?? a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, ringBytes, 0, -1);
+    if (reused === undefined) this.installInner(this.vm.maps.rings, key, this.ring);
+    // records a previous owner of the slot left unread are not this session's output
+    const stale = a.ringBuffer(this.ring, () => undefined);
+    stale.consume();
+    stale.close();
+    this.reader = a.ringBuffer(this.ring, (batch) => this.onBatch(batch), { pollMs: RING_POLL_MS });
+    this.coalesceAt = ringBytes >= 1 << 21 ? RING_WARM_RECORDS : Infinity;
+  }
+
+  private cookie(p: ProbeInfo): bigint {
+    return (BigInt(this.slot) << 48n) | (BigInt(p.index) << 32n) | BigInt(p.pc);
+  }
+
+  /** Attaches the kernel probes; they return at once until the slot is made active. */
+  attachKernelProbes() {
+    for (const p of this.img.probes) {
+      if (p.attach.family === 'perf') {
+        const { type, config, period, freq } = p.attach;
+        try {
+          this.links.push(addon().attachPerfEvent(this.vm.progs.tapvm_perf, type, config, period, freq, this.cookie(p)));
+        } catch (e) {
+          const errno = (e as { errno?: number }).errno;
+          if (errno === 2 || errno === 95 || errno === 19)
+            throw new Error(`probe ${p.pp}: this machine has no such perf event (no hardware PMU?): ${(e as Error).message}`);
+          throw e;
+        }
+        continue;
+      }
+      if (p.attach.family === 'uprobe') {
+        this.links.push(this.attachUprobe(p, p.attach));
+        continue;
+      }
+      if (p.attach.family !== 'tracepoint') continue;
+      const tp = readTracepoint(p.attach.system, p.attach.event);
+      if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);
+      this.links.push(this.attachThroughStub(tp.id, this.cookie(p), `${p.attach.system}:${p.attach.event}`));
+    }
+  }
+
+  /** A uprobe takes the interpreter directly: each uprobe perf event has its own program list. */
+  private attachUprobe(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>): Link {
+    try {
+      return addon().attachUprobe(this.vm.progs.tapvm_uprobe, { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      if (errno === 3 /* ESRCH */) throw new Error(`probe ${p.pp}: process ${u.pid} is gone`);
+      throw new Error(`probe ${p.pp}: cannot attach a uprobe at offset 0x${u.offset.toString(16)} of ${u.path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** The first stub not yet on this tracepoint takes the link (the kernel answers EEXIST). */
+  private attachThroughStub(tpId: number, cookie: bigint, name: string): Link {
+    for (const stub of this.vm.stubs) {
+      try {
+        return addon().attachTracepoint(stub, tpId, cookie);
+      } catch (e) {
+        if ((e as { errno?: number }).errno !== 17 /* EEXIST */) throw e;
+      }
+    }
+    throw new Error(`tracepoint ${name} already carries ${this.vm.stubs.length} tapvm probes, the most one host can attach`);
+  }
+
+  runUser(p: ProbeInfo) {
+    runHandler(this.img, p.pc, p.index, this.backend, this.ctx, { maxAction: this.opts.maxAction });
+  }
+
+  private byOrder(fam: 'begin' | 'end'): ProbeInfo[] {
+    return this.img.probes
+      .filter((p) => p.attach.family === fam)
+      .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
+  }
+
+  /** Runs the begin probes in order; stops early when `halt` says so (an error past MAXERRORS). */
+  runBegin(halt: () => boolean) {
+    for (const p of this.byOrder('begin')) {
+      if (halt()) break;
+      this.runUser(p);
+    }
+  }
+
+  /** Starts the user-space timer probes. */
+  startTimers() {
+    for (const p of this.img.probes) {
+      if (p.attach.family !== 'timer') continue;
+      const periodMs = Number(p.attach.periodNs) / 1e6;
+      this.timers.push(setInterval(() => !this.ended && this.runUser(p), periodMs));
+    }
+  }
+
+  /** Whether anything but begin/end probes runs: a script of only those ends after begin. */
+  get hasWork(): boolean {
+    return this.img.probes.some((p) => p.attach.family !== 'begin' && p.attach.family !== 'end');
+  }
+
+  /** Inactive (kernel handlers that start from now on return at once), timers cleared. */
+  deactivate() {
+    this.ended = true;
+    this.setActive(0);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Delivers the records in the ring now. */
+  drain() {
+    this.reader?.consume();
+  }
+
+  /** End probes, then the globals written and never read, as stap prints them at exit. */
+  runEnd(display: boolean) {
+    for (const p of this.byOrder('end')) this.runUser(p);
+    if (display) this.output.text(globalDisplay(this.img, this.backend));
+    this.output.flush();
+  }
+
+  /**
+   * Closes the links. Detaching waits for each tracepoint's grace period (~80 ms for the
+   * faultable syscall tracepoints); once it returns no handler of this generation is
+   * running, and whatever one emitted is in the ring.
+   */
+  async detach() {
+    const links = this.links;
+    this.links = [];
+    await Promise.all(links.map((l) => l.closeAsync()));
+  }
+
+  /** Frees the slot (its ring and array maps stay in the outer maps for reuse); returns its counters. */
+  release(): Counters {
+    if (this.slot < 0) return NO_COUNTERS;
+    const a = addon();
+    const key = slotKeyOf(this.slot);
+    const raw = a.mapLookup(this.vm.maps.counters, key, COUNTERS_SIZE * this.ncpus);
+    const counters = raw ? sumCounters(raw, this.ncpus) : NO_COUNTERS;
+    this.reader?.close();
+    this.reader = undefined;
+    withLock(() => a.mapUpdate(this.vm.maps.sessions, key, Buffer.alloc(SESSION_SIZE), BPF_ANY));
+    for (const fd of this.backend?.inner.values() ?? []) a.close(fd);
+    if (this.ring >= 0) a.close(this.ring);
+    this.ring = -1;
+    this.slot = -1;
+    return counters;
+  }
+
+  /**
+   * A ring batch (src/native.ts RingBatch): PRINT records are formatted straight from the
+   * batch's bytes; EXIT and ERROR records become events, in order with the prints.
+   */
+  private onBatch(batch: Buffer) {
+    const out = this.output;
+    const n = batch.length;
+    let off = 0;
+    let records = 0;
+    try {
+      while (off + 4 <= n) {
+        // u32 LE reads by indexing (this loop runs per record)
+        const len = (batch[off] | (batch[off + 1] << 8) | (batch[off + 2] << 16) | (batch[off + 3] << 24)) >>> 0;
+        off += 4;
+        if (off + len > n) break;
+        const type = batch[off] | (batch[off + 1] << 8) | (batch[off + 2] << 16) | (batch[off + 3] << 24);
+        if (type === REC.PRINT && len >= REC_HDR_SIZE) out.printRecord(batch, off, len);
+        else this.onEvent(this, decodeRecordAt(this.img, batch, off, len));
+        off += len;
+        records++;
+      }
+    } finally {
+      out.written();
+      this.delivered += records;
+      if (this.delivered >= this.coalesceAt) {
+        this.coalesceAt = Infinity;
+        this.reader?.setCoalesceMs(RING_COALESCE_MS);
+      }
+    }
+  }
+
+  /**
+   * Copies the globals of `from` whose name and type match into this generation (hot swap
+   * with --keep-globals): scalars by value, arrays element by element when their key layout
+   * is the same. Returns the names kept.
+   */
+  keepGlobalsOf(from: Generation): string[] {
+    const kept: string[] = [];
+    for (const g of this.img.globals) {
+      const o = from.img.globals.find((x) => x.name === g.name && x.type === g.type);
+      if (!o) continue;
+      if (g.type === 'long') this.backend.globalSet(g.slot, from.backend.globalGet(o.slot));
+      else this.backend.gstrSet(g.slot, from.backend.gstrGet(o.slot));
+      kept.push(g.name);
+    }
+    const a = addon();
+    for (const arr of this.img.arrays) {
+      const o = from.img.arrays.find(
+        (x) =>
+          x.name === arr.name &&
+          x.cls === arr.cls &&
+          x.valueType === arr.valueType &&
+          x.keyTypes.join() === arr.keyTypes.join() &&
+          x.keyOffsets.join() === arr.keyOffsets.join() &&
+          x.keyWidths.join() === arr.keyWidths.join(),
+      );
+      if (!o) continue;
+      const { keySize, valueSize } = ARRAY_CLASSES[arr.cls];
+      const src = from.backend.inner.get(o.id)!;
+      const dst = this.backend.inner.get(arr.id)!;
+      for (let k = a.mapNextKey(src, null, keySize); k; k = a.mapNextKey(src, k, keySize)) {
+        const v = a.mapLookup(src, k, valueSize);
+        if (v) a.mapUpdate(dst, k, v, BPF_ANY);
+      }
+      kept.push(arr.name);
+    }
+    return kept;
+  }
+}
