@@ -23,9 +23,14 @@ function generate(isa) {
     hdr.push(`#define ACLASS_${c.name.toUpperCase()}_VAL ${c.valueSize}`);
   });
   hdr.push(`#define NACLASSES ${isa.arrayClasses.length}`);
-  hdr.push('/* X(name, class index, key size, value size) for every array class */');
+  hdr.push('/* X(name, class index, key size, value size) for every array class of plain values */');
   hdr.push('#define FOR_EACH_ACLASS(X) \\');
-  hdr.push(isa.arrayClasses.map((c, i) => `\tX(${c.name}, ${i}, ${c.keySize}, ${c.valueSize})`).join(' \\\n'));
+  const classes = isa.arrayClasses.map((c, i) => ({ ...c, i }));
+  const line = (c) => `\tX(${c.name}, ${c.i}, ${c.keySize}, ${c.valueSize})`;
+  hdr.push(classes.filter((c) => !c.stat).map(line).join(' \\\n'));
+  hdr.push('/* the same for the statistics classes (per-CPU hash maps of struct stat_val) */');
+  hdr.push('#define FOR_EACH_SCLASS(X) \\');
+  hdr.push(classes.filter((c) => c.stat).map(line).join(' \\\n'));
   hdr.push('');
   for (const [k, v] of Object.entries(isa.records)) hdr.push(`#define REC_${k} ${v}`);
   for (const [k, v] of Object.entries(isa.errors)) hdr.push(`#define ERR_${k} ${v}`);

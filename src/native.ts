@@ -158,6 +158,7 @@ export function addon(): Addon {
 export const BPF_MAP_TYPE = {
   HASH: 1,
   ARRAY: 2,
+  PERCPU_HASH: 5,
   PERCPU_ARRAY: 6,
   ARRAY_OF_MAPS: 12,
   HASH_OF_MAPS: 13,

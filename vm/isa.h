@@ -17,6 +17,8 @@
 #define NPROBES 256
 #define MAXMAPENTRIES 2048
 #define NSTUBS 32
+#define STAT_BUCKETS 128
+#define MAXCPUS 64
 
 #define ACLASS_K16_V8 0
 #define ACLASS_K16_V8_KEY 16
@@ -42,8 +44,20 @@
 #define ACLASS_K272_V128 7
 #define ACLASS_K272_V128_KEY 272
 #define ACLASS_K272_V128_VAL 128
-#define NACLASSES 8
-/* X(name, class index, key size, value size) for every array class */
+#define ACLASS_K16_STAT 8
+#define ACLASS_K16_STAT_KEY 16
+#define ACLASS_K16_STAT_VAL 1088
+#define ACLASS_K32_STAT 9
+#define ACLASS_K32_STAT_KEY 32
+#define ACLASS_K32_STAT_VAL 1088
+#define ACLASS_K64_STAT 10
+#define ACLASS_K64_STAT_KEY 64
+#define ACLASS_K64_STAT_VAL 1088
+#define ACLASS_K272_STAT 11
+#define ACLASS_K272_STAT_KEY 272
+#define ACLASS_K272_STAT_VAL 1088
+#define NACLASSES 12
+/* X(name, class index, key size, value size) for every array class of plain values */
 #define FOR_EACH_ACLASS(X) \
 	X(k16_v8, 0, 16, 8) \
 	X(k16_v128, 1, 16, 128) \
@@ -53,10 +67,17 @@
 	X(k64_v128, 5, 64, 128) \
 	X(k272_v8, 6, 272, 8) \
 	X(k272_v128, 7, 272, 128)
+/* the same for the statistics classes (per-CPU hash maps of struct stat_val) */
+#define FOR_EACH_SCLASS(X) \
+	X(k16_stat, 8, 16, 1088) \
+	X(k32_stat, 9, 32, 1088) \
+	X(k64_stat, 10, 64, 1088) \
+	X(k272_stat, 11, 272, 1088)
 
 #define REC_PRINT 1
 #define REC_EXIT 2
 #define REC_ERROR 3
+#define REC_HIST 30
 #define ERR_DIV0 1
 #define ERR_MAXACTION 2
 #define ERR_OVERFLOW 3
@@ -149,7 +170,11 @@ enum tapvm_op {
 	OP_ITNEXT = 62, /* ra, p: user space: advance iterator ra, loading its key into the key buffer; when done pc = imm */
 	OP_KGETI = 63, /* rd, k: rd = key[imm..imm+8] */
 	OP_KGETS = 64, /* sd, k: sd = string at key[imm..] */
-	OP_ITSORT = 65, /* ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order) */
+	OP_ITSORT = 65, /* ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order); a statistics array sorts by aggregate (imm >> 9) & 7 (stap's @count 0, @sum 1, @min 2, @max 3, @avg 4) */
+	OP_STADD = 66, /* ra, A: statistic array[imm][key] <<< ra on this CPU (count, sum, min, max, Welford variance, histogram bucket per the stat descriptor at data[NPROBES*4 + id*16]); created on first use; full array is error OVERFLOW */
+	OP_STGET = 67, /* rd, x, A: rd = aggregate a of statistic array[imm][key] over every CPU; count and sum of an absent or empty element are 0, the others raise USER 'empty aggregate' */
+	OP_STHIST = 68, /* rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range' */
+	OP_STPRINT = 69, /* A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key] */
 	OP_UARG = 120, /* rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM */
 };
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include "tapvm.h"
 #include "uprobe.h"
+#include "stats.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -27,6 +28,7 @@ struct vm_state {
 	char tmp[2 * MAXSTRINGLEN];	/* concatenation buffer: offset + size both bounded by MAXSTRINGLEN */
 	__u8 key[KEYMAX];
 	__u8 out[OUTMAX + MAXSTRINGLEN + 16];
+	__u8 zero_stat[sizeof(struct stat_val)];	/* never written: a new statistic's first copy */
 	struct {
 		__u32 ret_pc;
 		__u16 fp;
@@ -113,6 +115,24 @@ struct {
 
 FOR_EACH_ACLASS(ARRAY_CLASS)
 
+/* Statistics: the same, with per-CPU hash maps of struct stat_val, allocated on first use. */
+#define STAT_CLASS(NAME, IDX, KSZ, VSZ)  					\
+	struct inner_##NAME {						\
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
+		__uint(max_entries, 1);					\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__uint(key_size, KSZ);					\
+		__uint(value_size, VSZ);				\
+	};								\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
+		__uint(max_entries, NSESSIONS * 64);			\
+		__type(key, __u32);					\
+		__array(values, struct inner_##NAME);			\
+	} arrays_##NAME SEC(".maps");
+
+FOR_EACH_SCLASS(STAT_CLASS)
+
 struct loop_ctx {
 	struct vm_state *st;
 	struct code_blob *code;
@@ -133,6 +153,21 @@ static __always_inline void *array_inner(__u32 cls, __u32 okey)
 	FOR_EACH_ACLASS(ARRAY_INNER_CASE)
 	}
 	return NULL;
+}
+
+/* A statistic's per-CPU hash map (classes of their own: their values are struct stat_val). */
+static __always_inline void *stat_inner(__u32 cls, __u32 okey)
+{
+	switch (cls) {
+	FOR_EACH_SCLASS(ARRAY_INNER_CASE)
+	}
+	return NULL;
+}
+
+/* AIN and ADEL serve both kinds of array. */
+static __always_inline void *any_inner(__u32 cls, __u32 okey)
+{
+	return cls >= ACLASS_K16_STAT ? stat_inner(cls, okey) : array_inner(cls, okey);
 }
 
 static __always_inline void count(__u32 slot, int which)
@@ -208,6 +243,86 @@ static __always_inline int str_cmp(const char *x, const char *y)
 		if (!cx)
 			return 0;
 	}
+	return 0;
+}
+
+/* The stat descriptor of array id (struct stat_desc in the data area). */
+static __always_inline struct stat_desc *stat_desc_of(struct loop_ctx *lc, __s32 imm)
+{
+	return (struct stat_desc *)&lc->code->data[STAT_DESC_OFF + ((__u32)imm & 63) * sizeof(struct stat_desc)];
+}
+
+/* Ends the handler with error USER and a message built in tmp (no .rodata map needed). */
+static __always_inline long raise_empty(struct loop_ctx *lc, __u32 pc)
+{
+	__builtin_memcpy(lc->st->tmp, "empty aggregate", 16);
+	return raise(lc, ERR_USER, pc, lc->st->tmp);
+}
+
+/* STADD: this CPU's copy of the element, created zeroed on first use. */
+static __always_inline long stat_add_op(struct loop_ctx *lc, __u32 b, __s32 imm, __s64 val, __u32 pc)
+{
+	__u32 okey = lc->slot * 64 + ((__u32)imm & 63);
+	void *inner = stat_inner(b, okey);
+	struct stat_val *sv;
+
+	if (!inner)
+		return raise(lc, ERR_OVERFLOW, pc, NULL);
+	sv = bpf_map_lookup_elem(inner, lc->st->key);
+	if (!sv) {
+		/* another CPU may insert first: EEXIST is fine, its element has a copy for us */
+		long n = bpf_map_update_elem(inner, lc->st->key, lc->st->zero_stat, BPF_NOEXIST);
+
+		if (n && n != -EEXIST)
+			return raise(lc, ERR_OVERFLOW, pc, NULL);
+		sv = bpf_map_lookup_elem(inner, lc->st->key);
+		if (!sv)
+			return raise(lc, ERR_OVERFLOW, pc, NULL);
+	}
+	stat_add(sv, stat_desc_of(lc, imm), val);
+	return 0;
+}
+
+/* STGET (bucket < 0) and STHIST: an aggregate over every CPU's copy into *out. */
+static __always_inline long stat_get_op(struct loop_ctx *lc, __u32 b, __s32 imm, __u32 agg, __s64 bucket, __s64 *out, __u32 pc)
+{
+	__u32 okey = lc->slot * 64 + ((__u32)imm & 63);
+	void *inner = stat_inner(b, okey);
+	struct stat_desc *dsc = stat_desc_of(lc, imm);
+	struct stat_sum sum, *a = &sum;	/* bpf_loop's context must be on the stack */
+	__s32 nb = dsc->hist == HIST_LOG ? STAT_BUCKETS : dsc->buckets;
+
+	if (bucket >= 0 && bucket >= nb) {
+		__builtin_memcpy(lc->st->tmp, "histogram index out of range", 29);
+		return raise(lc, ERR_USER, pc, lc->st->tmp);
+	}
+	__builtin_memset(a, 0, sizeof(*a));
+	a->inner = inner;
+	a->key = lc->st->key;
+	a->bucket = bucket < 0 ? 0 : (__u32)bucket;
+	a->shift = dsc->shift;
+	if (inner)
+		bpf_loop(MAXCPUS, stat_collect_cpu, a, 0);
+	if (bucket >= 0) {
+		if (!a->count)
+			return raise_empty(lc, pc);
+		*out = a->hist;
+		return 0;
+	}
+	if (agg == AGG_COUNT || agg == AGG_SUM) {
+		*out = agg == AGG_COUNT ? a->count : a->sum;
+		return 0;
+	}
+	if (!a->count)
+		return raise_empty(lc, pc);
+	if (agg == AGG_MIN)
+		*out = a->min;
+	else if (agg == AGG_MAX)
+		*out = a->max;
+	else if (agg == AGG_AVG)
+		*out = sdiv64(a->sum, a->count);
+	else
+		*out = stat_variance(a);
 	return 0;
 }
 
@@ -439,7 +554,7 @@ static long step(__u64 index, void *arg)
 	case OP_AGETS:
 	case OP_AIN:
 		/* class bit 0 = string values: AGET sees only long-valued classes, AGETS string ones */
-		inner = array_inner(op == OP_AGET ? b & ~1U : op == OP_AGETS ? b | 1 : b, okey);
+		inner = op == OP_AIN ? any_inner(b, okey) : array_inner(op == OP_AGET ? b & ~1U : b | 1, okey);
 		vp = inner ? bpf_map_lookup_elem(inner, st->key) : NULL;
 		if (op == OP_AIN)
 			R(d) = vp != NULL;
@@ -476,7 +591,7 @@ static long step(__u64 index, void *arg)
 		R(d) = __sync_fetch_and_add((__s64 *)vp, x) + x;
 		break;
 	case OP_ADEL:
-		inner = array_inner(b, okey);
+		inner = any_inner(b, okey);
 		if (inner)
 			bpf_map_delete_elem(inner, st->key);
 		break;
@@ -610,6 +725,29 @@ static long step(__u64 index, void *arg)
 		if (uprobe_arg(lc->tpctx, R(a), b, &R(d)))
 			return raise(lc, ERR_ARGNUM, pc, NULL);
 		break;
+	case OP_STADD:
+		return stat_add_op(lc, b, imm, R(a), pc);
+	case OP_STGET:
+	case OP_STHIST:
+		/* one call site: the inlined aggregate is verified once per stat class, not twice */
+		x = op == OP_STHIST ? R(a) : -1;
+		if (op == OP_STHIST && x < 0) {
+			__builtin_memcpy(st->tmp, "histogram index out of range", 29);
+			return raise(lc, ERR_USER, pc, st->tmp);
+		}
+		return stat_get_op(lc, b, imm, a, x, &R(d), pc);
+	case OP_STPRINT: {
+		/* the key only: user space adds up the CPUs' copies and formats the histogram */
+		struct rec_hdr *h = (struct rec_hdr *)st->out;
+
+		h->type = REC_HIST;
+		h->id = ((__u32)imm & 63) | b << 8;
+		h->pc = pc;
+		h->len = sizeof(*h) + KEYMAX;
+		bpf_probe_read_kernel(st->out + sizeof(*h), KEYMAX, st->key);
+		emit(lc->slot, st->out, sizeof(*h) + KEYMAX, 0);
+		break;
+	}
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);
 	}

@@ -46,4 +46,28 @@ struct rec_hdr {
 	__u32 pc;	/* instruction that produced it */
 };
 
+/* One CPU's copy of a statistic (an element of a per-CPU hash map; vm/stats.h). */
+struct stat_val {
+	__s64 count, sum, min, max;
+	__s64 avg_s;		/* running mean << shift (Welford) */
+	__s64 m2;		/* sum of squared deviations << 2 * shift */
+	__s64 var_s;		/* m2 / (count - 1), -1 below two values */
+	__s64 pad;
+	__s64 hist[STAT_BUCKETS];
+};
+
+/* How a statistic accumulates: data[NPROBES * 4 + id * 16] of its script's code blob. */
+struct stat_desc {
+	__u8 hist;		/* HIST_NONE, HIST_LOG, HIST_LINEAR */
+	__u8 variance;		/* @variance is used: keep the Welford terms */
+	__u8 shift;		/* @variance(x, shift) */
+	__u8 pad;
+	__s32 start;		/* @hist_linear(x, start, stop, interval) */
+	__s32 interval;
+	__s32 buckets;		/* linear: (stop - start) / interval + 3 (under- and overflow) */
+};
+
+#define STAT_DESC_OFF (NPROBES * 4)
+#define STAT_LOG_BUCKET0 64
+
 #endif /* TAPVM_H */

@@ -10,6 +10,28 @@ import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
 import { keyWidths } from '../resolve/widths';
 import { writtenNotRead } from '../resolve/reads';
 import { parseFormat } from '../output/format';
+import { AGG, HIST, STAT_DESC_SIZE, encodeStatDesc, type StatDesc } from '../vm/stats';
+import type { GlobalSym } from '../resolve/resolve';
+
+/** ITSORT's imm: a statistics array's aggregate, shifted */
+const ITSORT_AGG_SHIFT = 9;
+
+/** How a statistic accumulates, from what its uses asked for (resolve's StatUse). */
+function statDesc(g: GlobalSym): StatDesc {
+  const u = g.stat!;
+  const d: StatDesc = { hist: HIST.NONE, variance: u.variance === true, shift: u.shift ?? 0, start: 0, interval: 0, buckets: 0 };
+  if (u.hist?.op === 'hist_log') {
+    d.hist = HIST.LOG;
+    d.buckets = LIMITS.STAT_BUCKETS;
+  } else if (u.hist?.op === 'hist_linear') {
+    const [start, stop, interval] = u.hist.params;
+    d.hist = HIST.LINEAR;
+    d.start = Number(start);
+    d.interval = Number(interval);
+    d.buckets = Number((stop - start) / interval) + 3;
+  }
+  return d;
+}
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 const FRAME_REGS = 64;
@@ -64,7 +86,32 @@ class CodeGen {
     let ids = 0;
     const widths = keyWidths(prog);
     for (const g of prog.globals.values()) {
-      if (g.keyTypes) {
+      if (g.stat) {
+        // a statistic, scalar or array: an element of a per-CPU hash map (a scalar's key is 0)
+        const keyTypes = (g.keyTypes ?? []) as ScalarType[];
+        const kw = g.keyTypes ? widths.get(g.name)! : [];
+        const keyOffsets: number[] = keyTypes.map(() => 0);
+        let size = 0;
+        for (const kind of ['long', 'string'] as const)
+          keyTypes.forEach((t, i) => {
+            if (t !== kind) return;
+            keyOffsets[i] = size;
+            size += kw[i];
+          });
+        const cls = ARRAY_CLASSES.findIndex((c) => (c as { stat?: boolean }).stat === true && c.keySize >= size);
+        if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
+        this.arrays.set(g.name, {
+          name: g.name,
+          id: ids++,
+          cls: Math.max(cls, 0),
+          keyTypes,
+          keyOffsets,
+          keyWidths: kw,
+          valueType: 'long',
+          maxEntries: g.maxEntries ?? LIMITS.MAXMAPENTRIES,
+          stat: statDesc(g),
+        });
+      } else if (g.keyTypes) {
         const keyTypes = g.keyTypes as ScalarType[];
         // long indices first, then strings: a key offset is one byte (the VMs mask imm & 255),
         // so a long after two strings (offset 256) wrapped onto the first string. This way a
@@ -102,6 +149,13 @@ class CodeGen {
       }
     }
     if (nums > LIMITS.NGLOBALS || strs > LIMITS.NGSTRS || ids > 64) this.error('too many globals for one session', prog.script.loc);
+    // the stat descriptors (struct stat_desc by array id) follow the pp() table, before any string
+    const stats = [...this.arrays.values()].filter((a) => a.stat);
+    if (stats.length) {
+      const table: number[] = Array(64 * STAT_DESC_SIZE).fill(0);
+      for (const a of stats) table.splice((a.id & 63) * STAT_DESC_SIZE, STAT_DESC_SIZE, ...encodeStatDesc(a.stat!));
+      this.dataBytes.push(...table);
+    }
   }
 
   error(msg: string, loc?: A.Loc) {
@@ -386,7 +440,8 @@ class CodeGen {
       this.emit(Op.MOVI, count, 0, 0, 0);
     }
     this.emit(Op.ITBEGIN, it, 0, arr.cls, arr.id);
-    if (s.sort) this.emit(Op.ITSORT, 0, it, 0, s.sort.column | (s.sort.dir === '-' ? ITSORT_DESC : 0));
+    if (s.sort)
+      this.emit(Op.ITSORT, 0, it, 0, s.sort.column | (s.sort.dir === '-' ? ITSORT_DESC : 0) | (AGG[s.sort.aggr ?? 'count'] << ITSORT_AGG_SHIFT));
     const top = this.pc;
     let jlimit = -1;
     if (limit && count !== undefined) {
@@ -426,7 +481,13 @@ class CodeGen {
       this.emit(Op.ADEL, 0, 0, arr.cls, arr.id);
       return;
     }
-    const arr = this.arrays.get(t.name);
+    const arr = this.f.locals.has(t.name) ? undefined : this.arrays.get(t.name);
+    if (arr?.stat && arr.keyTypes.length === 0) {
+      // a scalar statistic is the element with key 0
+      this.buildKey(arr, []);
+      this.emit(Op.ADEL, 0, 0, arr.cls, arr.id);
+      return;
+    }
     if (arr) {
       this.emit(Op.ACLR, 0, 0, arr.cls, arr.id);
       return;
@@ -547,7 +608,31 @@ class CodeGen {
         return this.incdec(e, discard);
       case 'call':
         return this.call(e);
+      case 'statop': {
+        const arr = this.statKey(e.stat);
+        const v = this.temp('long');
+        this.emit(Op.STGET, v.n, AGG[e.op], arr.cls, arr.id);
+        return v;
+      }
+      case 'histindex': {
+        const keys = e.hist.stat.kind === 'index' ? this.evalKeys(e.hist.stat.indices) : [];
+        const i = this.snapshot(this.long(e.index));
+        const arr = this.arrays.get(e.hist.stat.kind === 'index' ? e.hist.stat.array.name : e.hist.stat.name)!;
+        this.buildKey(arr, keys);
+        const v = this.temp('long');
+        this.emit(Op.STHIST, v.n, i.n, arr.cls, arr.id);
+        return v;
+      }
+      case 'histop':
+        throw new Error('@hist_* outside print: the resolver rejects it');
     }
+  }
+
+  /** Evaluates a statistic's indices and builds its key; returns its array. */
+  private statKey(stat: A.Ident | A.IndexExpr): ArrayInfo {
+    const arr = this.arrays.get(stat.kind === 'index' ? stat.array.name : stat.name)!;
+    this.buildKey(arr, stat.kind === 'index' ? this.evalKeys(stat.indices) : []);
+    return arr;
   }
 
   /** A register holding 0, for `x != 0` normalisation. */
@@ -592,6 +677,15 @@ class CodeGen {
   private assign(e: A.AssignExpr): Val {
     const t = e.target;
     const op = e.op;
+    if (op === '<<<') {
+      // indices, then the value (stap's order), then the key
+      const arr = this.arrays.get(t.kind === 'index' ? t.array.name : t.name)!;
+      const keys = t.kind === 'index' ? this.evalKeys(t.indices) : [];
+      const value = this.long(e.value);
+      this.buildKey(arr, keys);
+      this.emit(Op.STADD, 0, value.n, arr.cls, arr.id);
+      return value;
+    }
     if (t.kind === 'index') {
       const arr = this.arrays.get(t.array.name)!;
       const keys = this.evalKeys(t.indices);
@@ -711,6 +805,13 @@ class CodeGen {
   }
 
   private output(e: A.CallExpr): undefined {
+    const h = e.args[0];
+    if (e.name !== 'printf' && e.args.length === 1 && h.kind === 'histop') {
+      // the kernel sends the statistic's key; user space adds up the CPUs and formats it
+      const arr = this.statKey(h.stat);
+      this.emit(Op.STPRINT, 0, 0, arr.cls, arr.id);
+      return undefined;
+    }
     let text: string;
     let args: A.Expr[];
     if (e.name === 'printf') {
@@ -811,6 +912,11 @@ function assigns(e: A.Expr): boolean {
       return e.keys.some(assigns);
     case 'call':
       return e.args.some(assigns);
+    case 'statop':
+    case 'histop':
+      return e.stat.kind === 'index' && e.stat.indices.some(assigns);
+    case 'histindex':
+      return assigns(e.hist) || assigns(e.index);
     default:
       return false;
   }
@@ -839,6 +945,11 @@ function nearOf(e: A.Expr): string {
       return `number '${e.value}'`;
     case 'string':
       return `string '${e.value}'`;
+    case 'statop':
+    case 'histop':
+      return `identifier '@${e.op}'`;
+    case 'histindex':
+      return `identifier '@${e.hist.op}'`;
   }
 }
 

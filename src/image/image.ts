@@ -1,6 +1,7 @@
 // The program image: everything the runtime and both interpreters need, and nothing of the AST.
 // It is what `-p4 -m NAME` will serialize (msgpackr); keep it plain data.
 import type { Loc } from '../parse/ast';
+import type { StatDesc } from '../vm/stats';
 
 export type ScalarType = 'long' | 'string';
 
@@ -30,6 +31,8 @@ export interface ArrayInfo {
   keyWidths: number[];
   valueType: ScalarType;
   maxEntries: number;
+  /** a statistic (a scalar one has no indices): how it accumulates; also in the data area */
+  stat?: StatDesc;
 }
 
 export type ProbeTarget = 'kernel' | 'user';

@@ -67,6 +67,8 @@ export const OPERAND_HELPERS: Record<string, OperandHelper> = {
     if (insn.op === Op.TPSTR) return `+${insn.imm}:${insn.b ? 'chars' : 'loc'}`;
     return `+${insn.imm}:${insn.b & 0xf}${insn.b & 0x80 ? 's' : ''}`;
   },
+  /** statistic aggregate (a): @count ... @variance */
+  x: (_img, insn) => ['@count', '@sum', '@min', '@max', '@avg', '@variance'][insn.a] ?? `agg${insn.a}`,
   /** string compare condition */
   n: (_img, insn) => scmpNames.get(insn.imm) ?? `cond${insn.imm}`,
 };

@@ -14,7 +14,9 @@ export const LIMITS = {
   "OUTMAX": 2048,
   "NPROBES": 256,
   "MAXMAPENTRIES": 2048,
-  "NSTUBS": 32
+  "NSTUBS": 32,
+  "STAT_BUCKETS": 128,
+  "MAXCPUS": 64
 } as const;
 
 export const ARRAY_CLASSES = [
@@ -57,10 +59,34 @@ export const ARRAY_CLASSES = [
     "name": "k272_v128",
     "keySize": 272,
     "valueSize": 128
+  },
+  {
+    "name": "k16_stat",
+    "keySize": 16,
+    "valueSize": 1088,
+    "stat": true
+  },
+  {
+    "name": "k32_stat",
+    "keySize": 32,
+    "valueSize": 1088,
+    "stat": true
+  },
+  {
+    "name": "k64_stat",
+    "keySize": 64,
+    "valueSize": 1088,
+    "stat": true
+  },
+  {
+    "name": "k272_stat",
+    "keySize": 272,
+    "valueSize": 1088,
+    "stat": true
   }
 ] as const;
 
-export const REC = {"PRINT":1,"EXIT":2,"ERROR":3} as const;
+export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"HIST":30} as const;
 export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25} as const;
 export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
@@ -131,7 +157,11 @@ export const enum Op {
   ITNEXT = 62, // ra, p: user space: advance iterator ra, loading its key into the key buffer; when done pc = imm
   KGETI = 63, // rd, k: rd = key[imm..imm+8]
   KGETS = 64, // sd, k: sd = string at key[imm..]
-  ITSORT = 65, // ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order)
+  ITSORT = 65, // ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order); a statistics array sorts by aggregate (imm >> 9) & 7 (stap's @count 0, @sum 1, @min 2, @max 3, @avg 4)
+  STADD = 66, // ra, A: statistic array[imm][key] <<< ra on this CPU (count, sum, min, max, Welford variance, histogram bucket per the stat descriptor at data[NPROBES*4 + id*16]); created on first use; full array is error OVERFLOW
+  STGET = 67, // rd, x, A: rd = aggregate a of statistic array[imm][key] over every CPU; count and sum of an absent or empty element are 0, the others raise USER 'empty aggregate'
+  STHIST = 68, // rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range'
+  STPRINT = 69, // A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key]
   UARG = 120, // rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM
 }
 
@@ -204,5 +234,9 @@ export const OPS: Record<number, OpInfo> = {
   63: { name: 'KGETI', operands: 'rd, k' },
   64: { name: 'KGETS', operands: 'sd, k' },
   65: { name: 'ITSORT', operands: 'ra, i' },
+  66: { name: 'STADD', operands: 'ra, A' },
+  67: { name: 'STGET', operands: 'rd, x, A' },
+  68: { name: 'STHIST', operands: 'rd, ra, A' },
+  69: { name: 'STPRINT', operands: 'A' },
   120: { name: 'UARG', operands: 'rd, ra, t' },
 };

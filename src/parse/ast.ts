@@ -113,6 +113,8 @@ export interface ForeachStmt {
 export interface ForeachSort {
   column: number;
   dir: '+' | '-';
+  /** `in a @sum-`: the aggregate a statistics array is sorted by (stap's default: @count) */
+  aggr?: StatOp;
   loc: Loc;
 }
 export interface NextStmt { kind: 'next'; loc: Loc }
@@ -138,7 +140,10 @@ export type Expr =
   | IncDecExpr
   | TernaryExpr
   | CallExpr
-  | InExpr;
+  | InExpr
+  | StatOpExpr
+  | HistOpExpr
+  | HistIndexExpr;
 
 /** Integer literal; value already wrapped to signed 64 bits. */
 export interface NumberLit { kind: 'number'; value: bigint; loc: Loc }
@@ -161,10 +166,20 @@ export interface UnaryExpr { kind: 'unary'; op: '-' | '+' | '!' | '~'; operand: 
 
 export type AssignOp =
   | '=' | '+=' | '-=' | '*=' | '/=' | '%='
-  | '<<=' | '>>=' | '&=' | '|=' | '^=' | '.=';
+  | '<<=' | '>>=' | '&=' | '|=' | '^=' | '.='
+  /** `x <<< v`: add v to the statistic x */
+  | '<<<';
 export interface AssignExpr { kind: 'assign'; op: AssignOp; target: Ident | IndexExpr; value: Expr; loc: Loc; opLoc?: Loc }
 export interface IncDecExpr { kind: 'incdec'; op: '++' | '--'; prefix: boolean; target: Ident | IndexExpr; loc: Loc }
 export interface TernaryExpr { kind: 'ternary'; cond: Expr; then: Expr; else: Expr; loc: Loc }
 export interface CallExpr { kind: 'call'; name: string; args: Expr[]; loc: Loc }
 /** `k in a`, `[k1, k2] in a` */
 export interface InExpr { kind: 'in'; keys: Expr[]; array: Ident; loc: Loc }
+
+/** The statistic extractors: `@count(x)`, `@avg(a[k])`, `@variance(x, shift)`. */
+export type StatOp = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'variance';
+export interface StatOpExpr { kind: 'statop'; op: StatOp; stat: Ident | IndexExpr; /** @variance's bit shift */ shift?: bigint; loc: Loc }
+/** `@hist_log(x)`, `@hist_linear(x, start, stop, interval)`: only printed or indexed. */
+export interface HistOpExpr { kind: 'histop'; op: 'hist_log' | 'hist_linear'; stat: Ident | IndexExpr; params: bigint[]; loc: Loc }
+/** `@hist_log(x)[i]`: the count of bucket i */
+export interface HistIndexExpr { kind: 'histindex'; hist: HistOpExpr; index: Expr; loc: Loc }

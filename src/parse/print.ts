@@ -98,7 +98,8 @@ function stmt(s: Stmt, ind: string): string {
       const keys = s.keys.length === 1 && !s.value ? names[0] : `[${names.join(', ')}]`;
       const value = s.value ? `${s.value.name} = ` : '';
       const limit = s.limit ? ` limit ${expr(s.limit)}` : '';
-      return `foreach (${value}${keys} in ${s.array.name}${mark(0)}${limit}) ${stmt(s.body, ind)}`;
+      const aggr = s.sort?.column === 0 && s.sort.aggr ? ` @${s.sort.aggr}` : '';
+      return `foreach (${value}${keys} in ${s.array.name}${aggr}${mark(0)}${limit}) ${stmt(s.body, ind)}`;
     }
     case 'next':
       return 'next;';
@@ -149,6 +150,12 @@ export function expr(e: Expr): string {
       return e.keys.length === 1
         ? `${operand(e.keys[0])} in ${e.array.name}`
         : `[${e.keys.map(expr).join(', ')}] in ${e.array.name}`;
+    case 'statop':
+      return `@${e.op}(${expr(e.stat)}${e.shift !== undefined ? `, ${e.shift}` : ''})`;
+    case 'histop':
+      return `@${e.op}(${[expr(e.stat), ...e.params.map(String)].join(', ')})`;
+    case 'histindex':
+      return `${expr(e.hist)}[${expr(e.index)}]`;
   }
 }
 
@@ -160,6 +167,9 @@ function operand(e: Expr): string {
     case 'tvar':
     case 'index':
     case 'call':
+    case 'statop':
+    case 'histop':
+    case 'histindex':
       return expr(e);
     default:
       return `(${expr(e)})`;

@@ -19,7 +19,19 @@ export interface GlobalSym {
   keyTypes?: T[];
   /** `global a[N]`: N, the array's maximum number of elements */
   maxEntries?: number;
+  /** a statistic (`<<<`, @count...): how it accumulates */
+  stat?: StatUse;
 }
+
+/** What a statistic's uses ask it to keep: a histogram, the variance terms. */
+export interface StatUse {
+  hist?: { op: 'hist_log' | 'hist_linear'; params: bigint[]; loc: A.Loc };
+  variance?: boolean;
+  /** @variance(x, shift) */
+  shift?: number;
+}
+
+const STAT_OPS = '@count, @sum, @min, @max, @avg, @variance';
 
 /** Declared an array (`global a[N]`, `global a%`) or used as one. */
 export function isArray(g: GlobalSym): boolean {
@@ -163,6 +175,34 @@ export function resolve(script: A.Script): ResolvedProgram {
     });
   };
 
+  /** The statistic a `<<<`, @op or @hist_op applies to: a global scalar or array element. */
+  const statOf = (target: A.Ident | A.IndexExpr, scope: Scope, loc: A.Loc): GlobalSym | undefined => {
+    let g: GlobalSym | undefined;
+    if (target.kind === 'index') {
+      g = arrayOf(target.array, target.indices.length);
+      if (g) keysOf(g, target.indices, scope);
+    } else {
+      g = scope.locals.has(target.name) ? undefined : globals.get(target.name);
+      if (!g) {
+        err(`aggregate operation on local variable '${target.name}': statistics must be declared global`, target.loc);
+        return undefined;
+      }
+      if (isArray(g) && final) err(`array '${g.name}' used as a scalar`, target.loc);
+    }
+    if (!g) return undefined;
+    if (!g.stat) {
+      g.stat = {};
+      changed = true;
+    }
+    if (g.type && g.type !== 'long') err(`type mismatch for global '${g.name}': ${g.type} vs. stats`, loc);
+    return g;
+  };
+
+  /** A statistic used where a value is: stap's "stats vs. long". */
+  const notStat = (g: GlobalSym | undefined, loc: A.Loc, t: T) => {
+    if (final && g?.stat) err(`type mismatch for global '${g.name}': stats vs. ${t ?? 'long'} (a statistic is read with ${STAT_OPS} or @hist_*)`, loc);
+  };
+
   /** The expression of the statement being checked: a void call is fine there. */
   let voidOk: A.Expr | undefined;
   const isVoid = (name: string) =>
@@ -180,6 +220,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       case 'string':
         return 'string';
       case 'ident': {
+        if (!scope.locals.has(e.name)) notStat(globals.get(e.name), e.loc, want);
         const v = lookupVar(e.name, e.loc, scope);
         if (want) v.set(want);
         return v.get();
@@ -203,6 +244,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       case 'index': {
         const g = arrayOf(e.array, e.indices.length);
         if (!g) return undefined;
+        notStat(g, e.loc, want);
         keysOf(g, e.indices, scope);
         if (want) g.type = setType(g.type, want, e.loc, `array '${g.name}'`);
         return g.type;
@@ -241,6 +283,11 @@ export function resolve(script: A.Script): ResolvedProgram {
         expectType(e.target, scope, 'long');
         return 'long';
       case 'assign': {
+        if (e.op === '<<<') {
+          statOf(e.target, scope, e.loc);
+          expectType(e.value, scope, 'long');
+          return 'long';
+        }
         if (e.op === '.=') {
           expr(e.target, scope, 'string');
           expectType(e.value, scope, 'string');
@@ -272,6 +319,26 @@ export function resolve(script: A.Script): ResolvedProgram {
         if (g) keysOf(g, e.keys, scope);
         return 'long';
       }
+      case 'statop': {
+        const g = statOf(e.stat, scope, e.loc);
+        if (g && e.op === 'variance') {
+          const shift = e.shift === undefined ? 0 : Number(e.shift);
+          if (shift < 0 || shift > 62) err('@variance bit shift must be between 0 and 62', e.loc);
+          if (!g.stat!.variance) changed = true;
+          g.stat!.variance = true;
+          if (g.stat!.shift !== undefined && g.stat!.shift !== shift) err(`multiple @variance bit shifts declared on '${g.name}'`, e.loc);
+          g.stat!.shift = shift;
+        }
+        return 'long';
+      }
+      case 'histop':
+        histOf(e, scope);
+        if (final) err(`@${e.op} can only be printed (print, println) or indexed`, e.loc);
+        return undefined;
+      case 'histindex':
+        histOf(e.hist, scope);
+        expectType(e.index, scope, 'long');
+        return 'long';
       case 'call': {
         const t = call(e, scope, want);
         // a void call is only allowed as a statement: the code generator has no value to use
@@ -281,6 +348,26 @@ export function resolve(script: A.Script): ResolvedProgram {
     }
   }
 
+
+  /** Records the histogram a @hist_* asks its statistic to keep (one kind per statistic). */
+  function histOf(e: A.HistOpExpr, scope: Scope) {
+    const g = statOf(e.stat, scope, e.loc);
+    if (!g) return;
+    if (e.op === 'hist_linear') {
+      const [start, stop, interval] = e.params;
+      const i32 = (v: bigint) => v >= -(1n << 31n) && v < 1n << 31n;
+      if (![start, stop, interval].every(i32) || interval <= 0n) err('histogram: interval must be a positive int', e.loc);
+      else {
+        const buckets = (stop - start) / interval + 3n;
+        if (buckets > 128n || buckets < 3n) err('histogram: Number of buckets must be between 1 and 126', e.loc);
+      }
+    }
+    const h = g.stat!.hist;
+    if (!h) {
+      g.stat!.hist = { op: e.op, params: e.params, loc: e.loc };
+      changed = true;
+    } else if (h.op !== e.op || h.params.join() !== e.params.join()) err(`multiple histogram types declared on '${g.name}'`, e.loc);
+  }
 
   /** e must be of type t: pushes t into e's symbols, and reports a mismatch once settled. */
   function expectType(e: A.Expr, scope: Scope, t: ScalarType) {
@@ -330,7 +417,11 @@ export function resolve(script: A.Script): ResolvedProgram {
           else throw x;
         }
       } else {
-        for (const a of e.args) expr(a, scope);
+        for (const a of e.args) {
+          // print(@hist_log(x)): the one place a histogram is a value
+          if (a.kind === 'histop' && e.args.length === 1 && e.name !== 'printf') histOf(a, scope);
+          else expr(a, scope);
+        }
       }
       return undefined;
     }
@@ -406,6 +497,8 @@ export function resolve(script: A.Script): ResolvedProgram {
             v.set(g.keyTypes![i]);
             g.keyTypes![i] = setType(g.keyTypes![i], v.get(), k.loc, `index ${i + 1} of array '${g.name}'`);
           });
+          if (s.value && g.stat && final) err(`foreach value of statistics array '${g.name}': read its elements with ${STAT_OPS}`, s.value.loc);
+          if (s.sort?.aggr && !g.stat && final) err(`@${s.sort.aggr} sorting of array '${g.name}', which is not a statistic`, s.sort.loc);
           if (s.value) {
             const v = lookupVar(s.value.name, s.value.loc, scope);
             v.set(g.type);
@@ -447,7 +540,14 @@ export function resolve(script: A.Script): ResolvedProgram {
         return;
       case 'delete': {
         const g = s.target.kind === 'ident' ? globals.get(s.target.name) : undefined;
-        if (s.target.kind === 'index') expr(s.target, scope);
+        const tg = s.target.kind === 'index' ? globals.get(s.target.array.name) : g;
+        if (tg?.stat && !(s.target.kind === 'ident' && scope.locals.has(s.target.name))) {
+          // delete of a statistic (an element, a scalar or the whole array): not a value use
+          if (s.target.kind === 'index') {
+            const a = arrayOf(s.target.array, s.target.indices.length);
+            if (a) keysOf(a, s.target.indices, scope);
+          }
+        } else if (s.target.kind === 'index') expr(s.target, scope);
         else if (!g || !isArray(g)) expr(s.target, scope);
         if (final && s.target.kind === 'ident' && globals.get(s.target.name)?.keyTypes && scope.probe?.point.target === 'kernel')
           err('deleting a whole array in a kernel probe is not supported yet', s.loc);
@@ -480,6 +580,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   for (const g of globals.values()) {
     // an unused global is elided by stap with a warning; tapvm keeps it as a long
     if (!g.type) g.type = 'long';
+    // stap's statistics are globals only and never values: a long here only sizes the slot
     g.keyTypes?.forEach((t, i) => {
       if (!t) err(`unresolved type for index ${i + 1} of array '${g.name}'`, g.decl.loc);
     });

@@ -109,6 +109,14 @@ export function keyWidths(prog: ResolvedProgram): KeyWidths {
       case 'call':
         e.args.forEach((x) => expr(x, sc));
         return;
+      case 'statop':
+      case 'histop':
+        expr(e.stat, sc);
+        return;
+      case 'histindex':
+        expr(e.hist, sc);
+        expr(e.index, sc);
+        return;
       default:
         return;
     }

@@ -10,7 +10,7 @@ import type { VmEvent } from '../vm/backend';
 import { runHandler, type UserContextValues } from '../vm/interp';
 import type { Interpreter } from './interpreter';
 import { withLock } from './lock';
-import { KernelBackend, clearMap, createInnerMap, outerKey } from './kernel-backend';
+import { KernelBackend, clearMap, createInnerMap, innerMapKind, outerKey } from './kernel-backend';
 import {
   SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
   encodeCodeBlob, sumCounters, type Counters,
@@ -204,7 +204,7 @@ export class Generation {
       let fd = this.reuseInner(
         this.vm.classMaps[arr.cls],
         okey,
-        (m) => m.type === BPF_MAP_TYPE.HASH && m.keySize === cls.keySize && m.valueSize === cls.valueSize && m.maxEntries === arr.maxEntries,
+        (m) => m.type === innerMapKind(arr.cls).type && m.keySize === cls.keySize && m.valueSize === cls.valueSize && m.maxEntries === arr.maxEntries,
       );
       if (fd === undefined) {
         fd = createInnerMap(arr);

@@ -5,6 +5,7 @@ import type { VmBackend, VmEvent } from '../vm/backend';
 import type { ArrayInfo } from '../image/image';
 import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
 import { GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE } from './layout';
+import { isStatClass, STAT_VAL_SIZE } from '../vm/stats';
 
 /** Outer map index of a session's array: slot * 64 + array id (as in vm/tapvm.bpf.c). */
 export function outerKey(slot: number, id: number): Buffer {
@@ -19,13 +20,23 @@ export function clearMap(fd: number, keySize: number): void {
   for (let k = a.mapNextKey(fd, null, keySize); k; k = a.mapNextKey(fd, null, keySize)) a.mapDelete(fd, k);
 }
 
+/** BPF_F_NO_PREALLOC: a statistic's copies (1 KiB per CPU) exist only for elements in use */
+const BPF_F_NO_PREALLOC = 1;
+
+/** The inner map type and flags of an array class (statistics: per-CPU, allocated on use). */
+export function innerMapKind(cls: number): { type: number; flags: number } {
+  return isStatClass(cls) ? { type: BPF_MAP_TYPE.PERCPU_HASH, flags: BPF_F_NO_PREALLOC } : { type: BPF_MAP_TYPE.HASH, flags: 0 };
+}
+
 export function createInnerMap(arr: ArrayInfo): number {
   const c = ARRAY_CLASSES[arr.cls];
-  return addon().mapCreate(BPF_MAP_TYPE.HASH, `tv_${arr.name}`.slice(0, 15), c.keySize, c.valueSize, arr.maxEntries, 0, -1);
+  const k = innerMapKind(arr.cls);
+  return addon().mapCreate(k.type, `tv_${arr.name}`.slice(0, 15), c.keySize, c.valueSize, arr.maxEntries, k.flags, -1);
 }
 
 export class KernelBackend implements VmBackend {
   private slotKey: Buffer;
+  private ncpus = addon().numPossibleCpus();
 
   constructor(
     private slot: number,
@@ -78,7 +89,24 @@ export class KernelBackend implements VmBackend {
     return this.inner.get(arr.id)!;
   }
 
+  /** every CPU's copy: a per-CPU lookup returns them back to back */
+  statGet(arr: ArrayInfo, key: Uint8Array): Uint8Array[] | null {
+    const all = addon().mapLookup(this.fd(arr), Buffer.from(key), STAT_VAL_SIZE * this.ncpus);
+    if (!all) return null;
+    const copies: Uint8Array[] = [];
+    for (let i = 0; i < this.ncpus; i++) copies.push(all.subarray(i * STAT_VAL_SIZE, (i + 1) * STAT_VAL_SIZE));
+    return copies;
+  }
+
+  /** CPU 0's copy; read-modify-write, not atomic against kernel handlers on CPU 0 (see ARCHITECTURE) */
+  statPut(arr: ArrayInfo, key: Uint8Array, copy: Uint8Array): boolean {
+    const all = addon().mapLookup(this.fd(arr), Buffer.from(key), STAT_VAL_SIZE * this.ncpus) ?? Buffer.alloc(STAT_VAL_SIZE * this.ncpus);
+    Buffer.from(copy).copy(all, 0, 0, STAT_VAL_SIZE);
+    return this.arraySet(arr, key, all);
+  }
+
   arrayGet(arr: ArrayInfo, key: Uint8Array): Uint8Array | null {
+    if (isStatClass(arr.cls)) return this.statGet(arr, key)?.[0] ?? null;
     return addon().mapLookup(this.fd(arr), Buffer.from(key), ARRAY_CLASSES[arr.cls].valueSize);
   }
 

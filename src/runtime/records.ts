@@ -7,6 +7,7 @@
 //          (u16 LE byte count n, then n bytes, no NUL)
 //   ERROR: id = error code, then an optional NUL-terminated message
 //   EXIT:  header only
+//   HIST:  id = statistic array id | class << 8, then the element's key (print(@hist_*(x)))
 // The addon delivers records in batches (src/native.ts RingBatch: u32 length + record, back
 // to back); everything here reads at offsets into that batch without copying.
 import type { ProgramImage } from '../image/image';
@@ -30,6 +31,11 @@ export function decodeRecordAt(img: ProgramImage, buf: Buffer, off: number, len:
   const id = buf.readUInt32LE(off + 4);
   const pc = buf.readUInt32LE(off + 12);
   if (type === REC.EXIT) return { type: 'exit', pc };
+  if (type === REC.HIST) {
+    // id = array id | class << 8, then the element's key (the class's key size)
+    const start = off + REC_HDR_SIZE;
+    return { type: 'hist', id: id & 63, key: Uint8Array.prototype.slice.call(buf, start, end), pc };
+  }
   if (type === REC.ERROR) {
     const start = off + REC_HDR_SIZE;
     let nul = buf.indexOf(0, start);

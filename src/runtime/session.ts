@@ -10,6 +10,7 @@ import type { VmEvent } from '../vm/backend';
 import { openInterpreter, type Interpreter } from './interpreter';
 import type { Counters } from './layout';
 import { errorMessage } from './output';
+import { histogramText } from './display';
 import { Generation } from './generation';
 import { ControlServer, type OutputTap } from './control';
 
@@ -123,7 +124,12 @@ export class Session {
 
   private onEvent(gen: Generation, ev: VmEvent) {
     if (ev.type === 'print') gen.output.print(ev);
-    else if (ev.type === 'exit') {
+    else if (ev.type === 'hist') {
+      // print(@hist_*(x)): the statistic as it is now, added up over the CPUs
+      const h = histogramText(gen.img, gen.backend, ev);
+      if (typeof h === 'string') gen.output.text(h);
+      else this.onEvent(gen, h);
+    } else if (ev.type === 'exit') {
       // the retiring script of a swap ends anyway; its exit() does not end the session
       if (gen === this.gen) this.requestStop();
     } else {

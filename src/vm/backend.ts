@@ -11,6 +11,8 @@ import type { ArrayInfo } from '../image/image';
 export type VmEvent =
   | { type: 'print'; format: number; values: (bigint | string)[]; pc: number }
   | { type: 'exit'; pc: number }
+  /** print(@hist_*(x)): the statistic (array id) and its element's key, formatted by the consumer */
+  | { type: 'hist'; id: number; key: Uint8Array; pc: number }
   | { type: 'error'; code: number; pc: number; message?: string };
 
 export interface VmBackend {
@@ -28,6 +30,10 @@ export interface VmBackend {
   arrayClear(arr: ArrayInfo): void;
   /** every key, each keySize bytes, in the map's iteration order */
   arrayKeys(arr: ArrayInfo): Uint8Array[];
+  /** a statistic's element: every CPU's copy (struct stat_val), or null when absent */
+  statGet(arr: ArrayInfo, key: Uint8Array): Uint8Array[] | null;
+  /** writes user space's copy (CPU 0's) of a statistic's element; false when the array is full */
+  statPut(arr: ArrayInfo, key: Uint8Array, copy: Uint8Array): boolean;
   emit(ev: VmEvent): void;
 }
 

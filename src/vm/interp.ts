@@ -9,6 +9,7 @@ import { ARRAY_CLASSES, CTX, ERR, LIMITS, Op, SCMP } from '../isa/opcodes';
 import type { ArrayInfo, ProgramImage } from '../image/image';
 import type { VmBackend } from './backend';
 import { cstr, readStr, strBytes, toByteString, writeStr } from './strings';
+import { AGG, aggregate, bucketCount, readStatVal, statAdd, statDescAt, writeStatVal, STAT_VAL_SIZE, type StatAgg } from './stats';
 
 const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES } =
   LIMITS;
@@ -208,6 +209,27 @@ function strCmp(x: string, y: string): number {
 
 const b2n = (v: boolean): bigint => (v ? 1n : 0n);
 
+/** ITSORT imm >> 9: the aggregate a statistics array sorts by */
+const ITSORT_AGG_SHIFT = 9;
+
+/** stap's aggregate by STGET's / ITSORT's number */
+function aggField(a: StatAgg, which: number): bigint {
+  switch (which) {
+    case AGG.count: return a.count;
+    case AGG.sum: return a.sum;
+    case AGG.min: return a.min;
+    case AGG.max: return a.max;
+    case AGG.avg: return a.avg;
+    default: return a.variance;
+  }
+}
+
+/** A statistic's element added up over the backend's CPUs (the descriptor from the data area). */
+function statAgg(lc: LoopCtx, arr: ArrayInfo, key: Uint8Array): StatAgg {
+  const copies = lc.backend.statGet(arr, key) ?? [];
+  return aggregate(copies.map(readStatVal), statDescAt(lc.img.data, arr.id));
+}
+
 /** ITSORT imm: bit 8 = descending; bits 0-7 = the column */
 const ITSORT_DESC = 0x100;
 
@@ -222,6 +244,14 @@ function sortIterator(backend: VmBackend, it: KeyIterator, spec: number): boolea
   const column = spec & 0xff;
   const desc = (spec & ITSORT_DESC) !== 0;
   if (column > arr.keyTypes.length) return false;
+  if (arr.stat && column === 0) {
+    // a statistics array sorts by one of its aggregates (stap's default: @count)
+    const which = (spec >> ITSORT_AGG_SHIFT) & 7;
+    const by = it.keys.map((k, i) => ({ k, v: aggField(aggregate((backend.statGet(arr, k) ?? []).map(readStatVal), arr.stat!), which), i }));
+    by.sort((x, y) => (desc ? -1 : 1) * (x.v < y.v ? -1 : x.v > y.v ? 1 : 0) || x.i - y.i);
+    it.keys = by.map((e) => e.k);
+    return true;
+  }
   const type = column === 0 ? arr.valueType : arr.keyTypes[column - 1];
   const off = column === 0 ? 0 : arr.keyOffsets[column - 1];
   const by = it.keys.map((k, i) => {
@@ -568,6 +598,36 @@ function step(lc: LoopCtx): number {
       break;
     case Op.ERROR:
       return raise(lc, ERR.USER, pc, s[sa]);
+    case Op.STADD: {
+      /* user space is CPU 0: its copy of the element, created zeroed on first use */
+      arr = arrayInner(lc, b, okey);
+      if (!arr) return raise(lc, ERR.OVERFLOW, pc);
+      const k = keyOf(st, arr);
+      const copy = backend.statGet(arr, k)?.[0] ?? new Uint8Array(STAT_VAL_SIZE);
+      const sv = readStatVal(copy);
+      statAdd(sv, statDescAt(lc.img.data, okey), r[ra]);
+      if (!backend.statPut(arr, k, writeStatVal(sv))) return raise(lc, ERR.OVERFLOW, pc);
+      break;
+    }
+    case Op.STGET:
+    case Op.STHIST: {
+      arr = arrayInner(lc, b, okey);
+      const desc = statDescAt(lc.img.data, okey);
+      if (op === Op.STHIST && (r[ra] < 0n || r[ra] >= BigInt(bucketCount(desc)))) return raise(lc, ERR.USER, pc, 'histogram index out of range');
+      const agg = arr ? statAgg(lc, arr, keyOf(st, arr)) : aggregate([], desc);
+      if (op === Op.STHIST) {
+        if (agg.count === 0n) return raise(lc, ERR.USER, pc, 'empty aggregate');
+        r[rd] = agg.hist[Number(r[ra])];
+      } else {
+        if (agg.count === 0n && a !== AGG.count && a !== AGG.sum) return raise(lc, ERR.USER, pc, 'empty aggregate');
+        r[rd] = aggField(agg, a);
+      }
+      break;
+    }
+    case Op.STPRINT:
+      arr = arrayInner(lc, b, okey);
+      backend.emit({ type: 'hist', id: okey & 63, key: st.key.slice(0, arr ? ARRAY_CLASSES[arr.cls].keySize : 16), pc });
+      break;
     /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
     case Op.ACLR:
       arr = arrayInner(lc, b, okey);

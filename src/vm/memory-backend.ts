@@ -110,6 +110,16 @@ export class MemoryBackend implements VmBackend {
     return [...(this.arrays.get(arr.id)?.values() ?? [])].map((e) => e.key.slice());
   }
 
+  /** one CPU: the element's value is its only copy */
+  statGet(arr: ArrayInfo, key: Uint8Array): Uint8Array[] | null {
+    const v = this.arrayGet(arr, key);
+    return v ? [v] : null;
+  }
+
+  statPut(arr: ArrayInfo, key: Uint8Array, copy: Uint8Array): boolean {
+    return this.arraySet(arr, key, copy);
+  }
+
   /** every element as [key, value] copies, in iteration order (for tests and dumps) */
   arrayEntries(arr: ArrayInfo): [Uint8Array, Uint8Array][] {
     return [...(this.arrays.get(arr.id)?.values() ?? [])].map((e) => [e.key.slice(), e.value.slice()]);

@@ -793,7 +793,68 @@ const sharedDivColumn: Group = {
 
 // ------------------------------------------------------------------------------------------
 
+// ------------------------------------------------------------------------------------------
+// Statistics: one CPU's copy in the kernel (the trigger makes one call), CPU 0's in user space
+
+const stats: Group = {
+  name: 'statistics',
+  decls: 'global st, sa, sh, sl, sv, sneg, sbig',
+  cases: [
+    {
+      label: 'st',
+      body: String.raw`st <<< 3; st <<< -7; st <<< 11; printf("st: %d %d %d %d %d %d\n", @count(st), @sum(st), @min(st), @max(st), @avg(st), @variance(st))`,
+      expect: 'st: 3 7 -7 11 2 83\n',
+    },
+    {
+      label: 'sa',
+      body: String.raw`for (si = 0; si < 10; si++) sa[si % 3, "k"] <<< si * si; printf("sa: %d %d %d %d %d\n", @count(sa[0, "k"]), @sum(sa[1, "k"]), @min(sa[2, "k"]), @max(sa[2, "k"]), @avg(sa[0, "k"])); printf("sa: %d %d %d\n", [1, "k"] in sa, [3, "k"] in sa, @count(sa[3, "k"]))`,
+      expect: 'sa: 4 66 4 64 31\nsa: 1 0 0\n',
+    },
+    {
+      label: 'sh',
+      body: String.raw`for (si = 0; si < 40; si++) sh <<< si * si * si; printf("sh: %d %d %d\n", @hist_log(sh)[64], @hist_log(sh)[70], @hist_log(sh)[80]); print(@hist_log(sh))`,
+    },
+    {
+      label: 'sl',
+      body: String.raw`for (si = -3; si < 30; si++) sl <<< si; printf("sl: %d %d\n", @hist_linear(sl, 0, 20, 4)[0], @hist_linear(sl, 0, 20, 4)[7]); print(@hist_linear(sl, 0, 20, 4))`,
+    },
+    {
+      label: 'sv',
+      body: String.raw`for (si = 1; si <= 50; si++) sv <<< si * 1000; printf("sv: %d %d\n", @variance(sv, 4), @avg(sv))`,
+    },
+    {
+      label: 'sneg',
+      body: String.raw`sneg <<< -9223372036854775807 - 1; sneg <<< -1; sneg <<< 0; printf("sneg: %d %d %d\n", @hist_log(sneg)[0], @hist_log(sneg)[63], @hist_log(sneg)[64])`,
+      expect: 'sneg: 1 1 1\n',
+    },
+    {
+      label: 'sbig',
+      body: String.raw`sbig <<< 0x7fffffffffffffff; sbig <<< 0x7fffffffffffffff; printf("sbig: %d %d\n", @sum(sbig), @avg(sbig)); delete sbig; printf("sbig: %d\n", @count(sbig))`,
+      expect: 'sbig: -2 -1\nsbig: 0\n',
+    },
+  ],
+};
+
+const statEmpty: Group = {
+  name: 'error: an extractor of an empty statistic',
+  decls: 'global se',
+  expectCode: 1,
+  cases: [{ label: 'se', body: String.raw`printf("se: %d %d\n", @count(se), @sum(se)); printf("se: %d\n", @max(se))`, expect: 'se: 0 0\n' }],
+  expectStderrMatch: /^ERROR: empty aggregate near identifier '@max' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
+};
+
+const statRange: Group = {
+  name: 'error: a histogram bucket out of range',
+  decls: 'global sr',
+  expectCode: 1,
+  cases: [{ label: 'sr', body: String.raw`sr <<< 1; printf("sr: %d\n", @hist_linear(sr, 0, 10, 5)[4]); printf("sr: %d\n", @hist_linear(sr, 0, 10, 5)[5])`, expect: 'sr: 0\n' }],
+  expectStderrMatch: /^ERROR: histogram index out of range near identifier '@hist_linear' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
+};
+
 export const GROUPS: Group[] = [
+  stats,
+  statEmpty,
+  statRange,
   arith,
   strings,
   strcmp,

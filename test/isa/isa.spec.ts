@@ -16,7 +16,7 @@ interface Isa {
 }
 
 /** The kinds vm/isa.json's comment documents ("Operand kinds: r = ..., s = ..."). */
-const KINDS = ['r', 's', 'i', 'p', 'g', 'G', 'A', 'c', 'f', 'o', 'k', 't', 'n'];
+const KINDS = ['r', 's', 'i', 'p', 'g', 'G', 'A', 'c', 'f', 'o', 'k', 't', 'n', 'x'];
 /** r and s name their field (rd, sa, ...); the others are the immediate (A and t use b too). */
 const FIELDS = new Set(['d', 'a', 'b']);
 
@@ -57,12 +57,12 @@ describe('vm/isa.json', () => {
     }
   });
 
-  it('no two operands of an opcode use the same field (A and t use b)', () => {
+  it('no two operands of an opcode use the same field (A and t use b, x uses a)', () => {
     for (const o of isa.opcodes) {
       if (o.operands === '') continue;
       const fields = o.operands
         .split(', ')
-        .map((spec) => (spec === 'A' || spec === 't' ? 'b' : spec.slice(1)))
+        .map((spec) => (spec === 'A' || spec === 't' ? 'b' : spec === 'x' ? 'a' : spec.slice(1)))
         .filter((f) => f !== '');
       expect(new Set(fields).size, o.name).toBe(fields.length);
     }

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Statistics (`x <<< v`, @count ... @variance, @hist_log, @hist_linear) for vm/tapvm.bpf.c.
+ * Each statistic is an element of a per-CPU hash map: a handler updates its own CPU's copy
+ * without atomics, and readers add the copies up, as stap's _stp_stat_add/_stp_stat_get do
+ * (runtime/stat-common.c, runtime/stat.c; the variance is their integer Welford per CPU,
+ * combined across CPUs with the total-variance formula). src/vm/stats.ts is the same in
+ * TypeScript.
+ */
+#ifndef TAPVM_STATS_H
+#define TAPVM_STATS_H
+
+#include "tapvm.h"
+
+enum { HIST_NONE = 0, HIST_LOG = 1, HIST_LINEAR = 2 };
+enum { AGG_COUNT = 0, AGG_SUM = 1, AGG_MIN = 2, AGG_MAX = 3, AGG_AVG = 4, AGG_VARIANCE = 5 };
+
+/* A signed 64-bit division as stap's _stp_div64: 0 for a zero divisor. BPF divides unsigned. */
+static __always_inline __s64 sdiv64(__s64 x, __s64 y)
+{
+	__u64 ux, uy, q;
+
+	if (y == 0)
+		return 0;
+	ux = x < 0 ? -(__u64)x : (__u64)x;
+	uy = y < 0 ? -(__u64)y : (__u64)y;
+	q = ux / uy;
+	return ((x < 0) != (y < 0)) ? -(__s64)q : (__s64)q;
+}
+
+/* stap's _stp_val_to_bucket: 64 + bit length of |v| for v > 0, mirrored below 64 for v < 0. */
+static __always_inline __u32 log_bucket(__s64 v)
+{
+	__u64 u;
+	__u32 n = 0;
+
+	if (v == 0)
+		return STAT_LOG_BUCKET0;
+	u = v < 0 ? -(__u64)v : (__u64)v;
+	if (u >> 32) { n += 32; u >>= 32; }
+	if (u >> 16) { n += 16; u >>= 16; }
+	if (u >> 8) { n += 8; u >>= 8; }
+	if (u >> 4) { n += 4; u >>= 4; }
+	if (u >> 2) { n += 2; u >>= 2; }
+	if (u >> 1) { n += 1; u >>= 1; }
+	n += u;	/* u is 1 here */
+	return v < 0 ? STAT_BUCKETS - (STAT_LOG_BUCKET0 + n) : STAT_LOG_BUCKET0 + n;
+}
+
+/*
+ * __stp_stat_add on one CPU's copy. A global function: the verifier checks it once on its own
+ * rather than along every path of the dispatch switch (inlined, its log2 branches multiplied
+ * the interpreter's processed instructions by four).
+ */
+__noinline long stat_add(struct stat_val *sv, const struct stat_desc *dsc, __s64 val)
+{
+	__u32 shift;
+	__s64 n;
+
+	if (!sv || !dsc)
+		return 0;
+	shift = dsc->shift & 63;
+	if (sv->count == 0) {
+		sv->count = 1;
+		sv->sum = sv->min = sv->max = val;
+		sv->avg_s = (__s64)((__u64)val << shift);
+		sv->m2 = 0;
+	} else {
+		sv->count++;
+		sv->sum += val;
+		if (val > sv->max)
+			sv->max = val;
+		if (val < sv->min)
+			sv->min = val;
+		if (dsc->variance) {
+			/* stap keeps delta in an int: the truncation is part of its results */
+			int delta = (int)((__s64)((__u64)val << shift) - sv->avg_s);
+
+			sv->avg_s += sdiv64(delta, sv->count);
+			sv->m2 += (__s64)delta * ((__s64)((__u64)val << shift) - sv->avg_s);
+			sv->var_s = sv->count < 2 ? -1 : sdiv64(sv->m2, sv->count - 1);
+		}
+	}
+	if (dsc->hist == HIST_LOG) {
+		n = log_bucket(val);
+	} else if (dsc->hist == HIST_LINEAR) {
+		n = val - dsc->start;
+		if (n < 0)
+			n = 0;
+		else
+			n = (__s64)((__u64)n / (__u32)(dsc->interval > 0 ? dsc->interval : 1)) + 1;
+		if (n >= dsc->buckets - 1)
+			n = dsc->buckets - 1;
+	} else {
+		return 0;
+	}
+	sv->hist[n & (STAT_BUCKETS - 1)]++;
+	return 0;
+}
+
+/* Adds up every CPU's copy of the element (key) of a per-CPU hash map: a bpf_loop over the
+ * CPUs, so the verifier checks one iteration (a bounded loop cost ~75k processed insns). */
+struct stat_sum {
+	void *inner;
+	void *key;
+	__u32 bucket;
+	__u32 shift;
+	__s64 count, sum, min, max, hist;
+	__s64 avg_s, s1, s2;	/* the variance pass */
+};
+
+static long stat_collect_cpu(__u64 cpu, void *arg)
+{
+	struct stat_sum *a = arg;
+	struct stat_val *sv = bpf_map_lookup_percpu_elem(a->inner, a->key, (__u32)cpu);
+
+	if (!sv)
+		return 1;
+	if (!sv->count)
+		return 0;
+	if (a->count == 0 || sv->min < a->min)
+		a->min = sv->min;
+	if (a->count == 0 || sv->max > a->max)
+		a->max = sv->max;
+	a->count += sv->count;
+	a->sum += sv->sum;
+	a->hist += sv->hist[a->bucket & (STAT_BUCKETS - 1)];
+	return 0;
+}
+
+/* _stp_stat_get's variance: the per-CPU Welford results combined by the total variance. */
+static long stat_variance_cpu(__u64 cpu, void *arg)
+{
+	struct stat_sum *a = arg;
+	struct stat_val *sv = bpf_map_lookup_percpu_elem(a->inner, a->key, (__u32)cpu);
+	__s64 d;
+
+	if (!sv)
+		return 1;
+	if (!sv->count)
+		return 0;
+	d = sv->avg_s - a->avg_s;
+	a->s1 += sv->count * d * d;
+	a->s2 += (sv->count - 1) * sv->var_s;
+	return 0;
+}
+
+static __always_inline __s64 stat_variance(struct stat_sum *a)
+{
+	a->avg_s = sdiv64((__s64)((__u64)a->sum << (a->shift & 63)), a->count);
+	bpf_loop(MAXCPUS, stat_variance_cpu, a, 0);
+	return sdiv64(a->s1 + a->s2, a->count - 1) >> ((2 * a->shift) & 63);
+}
+
+#endif /* TAPVM_STATS_H */
