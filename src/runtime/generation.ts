@@ -19,6 +19,7 @@ import { decodeRecordAt, REC_HDR_SIZE } from './records';
 import { OutputFormatter } from './output';
 import { readTracepoint } from '../kernel/tracefs';
 import { globalDisplay } from './display';
+import { isStatClass, STAT_VAL_SIZE } from '../vm/stats';
 
 /**
  * The ring buffer is also drained on a timer: the kernel submits print records with
@@ -414,10 +415,13 @@ export class Generation {
           x.valueType === arr.valueType &&
           x.keyTypes.join() === arr.keyTypes.join() &&
           x.keyOffsets.join() === arr.keyOffsets.join() &&
-          x.keyWidths.join() === arr.keyWidths.join(),
+          x.keyWidths.join() === arr.keyWidths.join() &&
+          JSON.stringify(x.stat) === JSON.stringify(arr.stat),
       );
       if (!o) continue;
-      const { keySize, valueSize } = ARRAY_CLASSES[arr.cls];
+      const { keySize } = ARRAY_CLASSES[arr.cls];
+      // a statistic's per-CPU value: every CPU's copy back to back
+      const valueSize = isStatClass(arr.cls) ? STAT_VAL_SIZE * a.numPossibleCpus() : ARRAY_CLASSES[arr.cls].valueSize;
       const src = from.backend.inner.get(o.id)!;
       const dst = this.backend.inner.get(arr.id)!;
       for (let k = a.mapNextKey(src, null, keySize); k; k = a.mapNextKey(src, k, keySize)) {
