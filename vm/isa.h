@@ -19,6 +19,7 @@
 #define NSTUBS 32
 #define STAT_BUCKETS 128
 #define MAXCPUS 64
+#define MAXTRY 8
 
 #define ACLASS_K16_V8 0
 #define ACLASS_K16_V8_KEY 16
@@ -87,6 +88,7 @@
 #define ERR_FAULT 7
 #define ERR_OUTPUT 8
 #define ERR_ARGNUM 25
+#define ERR_SKIPPED 10
 #define CTX_PID 0
 #define CTX_TID 1
 #define CTX_PPID 2
@@ -176,6 +178,9 @@ enum tapvm_op {
 	OP_STHIST = 68, /* rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range' */
 	OP_STPRINT = 69, /* A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key] */
 	OP_UARG = 120, /* rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM */
+	OP_TRY = 130, /* p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING */
+	OP_TRYEND = 131, /* i: pop imm error handlers (the try block ended, or break/continue/return left it) */
+	OP_CATCH = 132, /* sd, o: sd = the caught error's message: error()'s text, else the string whose u32 offset is at data[imm + 4 * code] */
 };
 
 #endif /* TAPVM_ISA_H */

@@ -34,6 +34,14 @@ struct vm_state {
 		__u16 fp;
 		__u16 sfp;
 	} frames[MAXNESTING];
+	struct {
+		__u32 pc;
+		__u16 depth;
+		__u16 fp;
+		__u16 sfp;
+	} handlers[MAXTRY];		/* pending try blocks (vm/trycatch.h) */
+	char errmsg[MAXSTRINGLEN];	/* the caught error()'s message, for CATCH */
+	__u32 ntry, errcode;
 	__u64 busy;
 	__u32 pc, fp, sfp, depth;
 	__u32 status, outlen, probe, slot;
@@ -142,6 +150,8 @@ struct loop_ctx {
 	__u32 slot;
 };
 
+#include "trycatch.h"
+
 #define ARRAY_INNER_CASE(NAME, IDX, KSZ, VSZ)			\
 	case IDX:							\
 		return bpf_map_lookup_elem(&arrays_##NAME, &okey);
@@ -208,6 +218,15 @@ static __always_inline void emit(__u32 slot, void *data, __u64 len, int urgent)
 		count(slot, 0);
 }
 
+/* Counts an uncaught error; past MAXERRORS the session's kernel probes stop at once, as stap's
+ * session state turns to ERROR in the handler's epilogue (user space then runs error probes). */
+static __always_inline void handler_error(struct session *ss, __u32 slot)
+{
+	count(slot, 2);
+	if (__sync_fetch_and_add(&ss->errors, 1) + 1 > ss->maxerrors)
+		ss->active = 0;
+}
+
 /* Ends the handler with an error record: header + optional message (string slot). */
 static __always_inline long raise(struct loop_ctx *lc, __u32 code, __u32 pc, const char *msg)
 {
@@ -215,6 +234,8 @@ static __always_inline long raise(struct loop_ctx *lc, __u32 code, __u32 pc, con
 	struct rec_hdr *h = (struct rec_hdr *)st->out;
 	long n = 1;
 
+	if (try_catch(st, code, msg))
+		return 0;
 	h->type = REC_ERROR;
 	h->id = code;
 	h->pc = pc;
@@ -227,7 +248,7 @@ static __always_inline long raise(struct loop_ctx *lc, __u32 code, __u32 pc, con
 	n &= 2 * MAXSTRINGLEN - 1;
 	h->len = sizeof(*h) + n;
 	emit(lc->slot, st->out, sizeof(*h) + n, 1);
-	count(lc->slot, 2);
+	handler_error(lc->ss, lc->slot);
 	st->status = ST_ERROR;
 	return 1;
 }
@@ -748,10 +769,32 @@ static long step(__u64 index, void *arg)
 		emit(lc->slot, st->out, sizeof(*h) + KEYMAX, 0);
 		break;
 	}
+	case OP_TRY:
+		if (try_push(st, imm))
+			return raise(lc, ERR_NESTING, pc, NULL);
+		break;
+	case OP_TRYEND:
+		try_pop(st, imm);
+		break;
+	case OP_CATCH:
+		catch_message(st, lc->code, S(d), imm);
+		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);
 	}
 	return 0;
+}
+
+/* Past MAXSKIPPED skipped firings the session ends in error, as stap's does (once: the first
+ * CPU to clear `active` reports it). The VM state is busy here: the record is built on the stack. */
+static __always_inline void skipped(struct session *ss, __u32 slot)
+{
+	struct rec_hdr h = { .type = REC_ERROR, .id = ERR_SKIPPED, .len = sizeof(h) };
+
+	if (__sync_fetch_and_add(&ss->skipped, 1) + 1 <= ss->maxskipped)
+		return;
+	if (__sync_val_compare_and_swap(&ss->active, 1, 0) == 1)
+		emit(slot, &h, sizeof(h), 1);
 }
 
 /* Entry shared by every attach family: the cookie is slot << 48 | probe << 32 | handler pc. */
@@ -772,6 +815,7 @@ static __always_inline int run(void *ctx, __u64 cookie)
 	/* a firing that interrupts (or preempts) a handler on this CPU would clobber its state */
 	if (__sync_lock_test_and_set(&st->busy, 1)) {
 		count(slot, 1);
+		skipped(ss, slot);
 		return 0;
 	}
 	lc.code = bpf_map_lookup_elem(&code, &slot);
@@ -787,6 +831,7 @@ static __always_inline int run(void *ctx, __u64 cookie)
 	st->fp = 0;
 	st->sfp = 0;
 	st->depth = 0;
+	st->ntry = 0;
 	st->status = ST_RUNNING;
 	st->outlen = 0;
 	bpf_loop(ss->maxaction, step, &lc, 0);
@@ -794,7 +839,7 @@ static __always_inline int run(void *ctx, __u64 cookie)
 		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
 
 		emit(slot, &h, sizeof(h), 1);
-		count(slot, 2);
+		handler_error(ss, slot);
 	}
 out:
 	st->busy = 0;

@@ -28,6 +28,10 @@ struct session {
 	__u64 owner_pid;
 	__u64 owner_start;	/* owner's start time (jiffies since boot) from /proc/PID/stat */
 	__s64 target;		/* target(): the -c command's or the -x process's pid, else 0 */
+	__u32 maxskipped;	/* -D MAXSKIPPED: more skipped firings end the session */
+	__u32 skipped;		/* skipped firings, all CPUs (the per-CPU counters are for the report) */
+	__u32 maxerrors;	/* -D MAXERRORS: more errors stop the kernel probes at once */
+	__u32 errors;		/* errors of kernel handlers, all CPUs */
 };
 
 /* Per-session, per-CPU counters: element of the `counters` per-CPU array. */

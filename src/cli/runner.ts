@@ -18,7 +18,7 @@ export interface RuntimeFlags {
 }
 
 export function parseDefines(defs: string[]): Record<string, number> {
-  const limits: Record<string, number> = { MAXACTION: 10000, MAXERRORS: 0 };
+  const limits: Record<string, number> = { MAXACTION: 10000, MAXERRORS: 0, MAXSKIPPED: 100 };
   for (const d of defs) {
     const m = /^([A-Z_][A-Z0-9_]*)=(\d+)$/.exec(d);
     if (!m) throw new Error(`invalid -D option '${d}': expected NAME=NUMBER`);
@@ -78,6 +78,7 @@ export async function runImage(img: ProgramImage, o: RuntimeFlags, timer: PassTi
       err: process.stderr,
       maxAction: limits.MAXACTION,
       maxErrors: limits.MAXERRORS,
+      maxSkipped: limits.MAXSKIPPED,
       verbose: verbose > 0 ? (s) => process.stderr.write(`Pass 5: ${s}\n`) : undefined,
       command,
       targetPid,

@@ -32,6 +32,7 @@ function statDesc(g: GlobalSym): StatDesc {
   }
   return d;
 }
+import { ERROR_MESSAGES, ERROR_TABLE_CODES } from '../isa/errors';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 const FRAME_REGS = 64;
@@ -50,9 +51,18 @@ interface Frame {
   nextStr: number;
   maxRegs: number;
   maxStrs: number;
-  loops: { breaks: number[]; continues: number[] }[];
+  loops: Loop[];
+  /** error handlers (TRY) this frame has pending at the current point */
+  tries: number;
   isFunction: boolean;
   retType: ScalarType | 'void';
+}
+
+interface Loop {
+  breaks: number[];
+  continues: number[];
+  /** the frame's pending handlers at the loop: break/continue pop the ones above */
+  tries: number;
 }
 
 const ARITH: Record<string, Op> = {
@@ -77,6 +87,8 @@ class CodeGen {
   functionPcs = new Map<string, number>();
   private callFixups: { pc: number; name: string }[] = [];
   private here: SourceEntry | undefined;
+  /** data offset of CATCH's message table, once a catch (var) needs it */
+  private errorTableOff: number | undefined;
   private f!: Frame;
   private probe: ResolvedProbe | undefined;
 
@@ -227,7 +239,7 @@ class CodeGen {
 
   private newFrame(isFunction: boolean, retType: ScalarType | 'void'): void {
     // r0 / s0 hold a function's return value; handlers keep them free too
-    this.f = { locals: new Map(), nextReg: 1, nextStr: 1, maxRegs: 1, maxStrs: 1, loops: [], isFunction, retType };
+    this.f = { locals: new Map(), nextReg: 1, nextStr: 1, maxRegs: 1, maxStrs: 1, loops: [], tries: 0, isFunction, retType };
   }
 
   private reg(): number {
@@ -387,6 +399,7 @@ class CodeGen {
       case 'break':
       case 'continue': {
         const l = this.f.loops[this.f.loops.length - 1];
+        this.popTries(this.f.tries - l.tries);
         const j = this.emit(Op.JMP);
         (s.kind === 'break' ? l.breaks : l.continues).push(j);
         return;
@@ -397,14 +410,61 @@ class CodeGen {
           this.move({ type: v.type, n: 0 }, v);
         } else if (this.f.retType === 'long') this.emit(Op.MOVI, 0, 0, 0, 0);
         else if (this.f.retType === 'string') this.emit(Op.SCLR, 0);
+        this.popTries(this.f.tries);
         this.emit(Op.RET);
         return;
       }
       case 'delete':
         return this.delete(s);
+      case 'try':
+        return this.tryCatch(s);
       case 'empty':
         return;
     }
+  }
+
+  private popTries(n: number) {
+    if (n > 0) this.emit(Op.TRYEND, 0, 0, 0, n);
+  }
+
+  /**
+   * TRY pushes a handler; an error in the body (or in a function it calls) unwinds to this
+   * frame and jumps to the catch block, with the handler popped. MAXACTION is not caught (stap
+   * charges the catch an action it no longer has).
+   */
+  private tryCatch(s: A.TryStmt) {
+    const push = this.emit(Op.TRY);
+    this.f.tries++;
+    this.stmt(s.body);
+    this.f.tries--;
+    this.at(s.body.loc, 'try', () => this.popTries(1));
+    const jend = this.emit(Op.JMP);
+    this.patch(push, this.pc);
+    if (s.var) {
+      const name = s.var.name;
+      this.at(s.var.loc, `identifier '${name}'`, () => {
+        const local = this.f.locals.get(name);
+        if (local) return void this.emit(Op.CATCH, local.n, 0, 0, this.errorTable());
+        const g = this.globals.get(name)!;
+        const t = this.temp('string');
+        this.emit(Op.CATCH, t.n, 0, 0, this.errorTable());
+        this.storeGlobal(g, t);
+      });
+    }
+    this.stmt(s.handler);
+    this.patch(jend, this.pc);
+  }
+
+  /** CATCH's table: a u32 data offset per error code, of the message stap gives for it. */
+  private errorTable(): number {
+    if (this.errorTableOff !== undefined) return this.errorTableOff;
+    const offs = Array.from({ length: ERROR_TABLE_CODES }, (_, code) => this.stringConst(ERROR_MESSAGES[code] ?? 'run-time error'));
+    while (this.dataBytes.length % 4) this.dataBytes.push(0);
+    const off = this.dataBytes.length;
+    for (const o of offs) this.dataBytes.push(o & 0xff, (o >> 8) & 0xff, (o >> 16) & 0xff, (o >> 24) & 0xff);
+    if (this.dataBytes.length > LIMITS.DATA_BYTES) this.error('too many string constants for one session');
+    this.errorTableOff = off;
+    return off;
   }
 
   private exprStmt(e: A.Expr) {
@@ -415,7 +475,7 @@ class CodeGen {
 
   /** Compiles a loop body; break/continue jumps are returned for the caller to patch. */
   private loopBody(body: A.Stmt) {
-    const l = { breaks: [] as number[], continues: [] as number[] };
+    const l: Loop = { breaks: [], continues: [], tries: this.f.tries };
     this.f.loops.push(l);
     this.stmt(body);
     this.f.loops.pop();
@@ -423,7 +483,7 @@ class CodeGen {
   }
 
   /** Points a loop's continue and break jumps at their targets, once both are known. */
-  private patchLoop(l: { breaks: number[]; continues: number[] }, continueTarget: number, breakTarget: number) {
+  private patchLoop(l: Loop, continueTarget: number, breakTarget: number) {
     for (const c of l.continues) this.patch(c, continueTarget);
     for (const b of l.breaks) this.patch(b, breakTarget);
   }

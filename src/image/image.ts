@@ -41,6 +41,8 @@ export type ProbeTarget = 'kernel' | 'user';
 export type Attach =
   | { family: 'begin'; order: number }
   | { family: 'end'; order: number }
+  /** run instead of `end` when the session ends in error (stapprobes: "error") */
+  | { family: 'error'; order: number }
   | { family: 'timer'; periodNs: bigint }
   | { family: 'tracepoint'; system: string; event: string }
   /** perf_event_open(type, config) on every CPU, sampling every `period` events (or at `period` Hz with freq) */

@@ -16,7 +16,8 @@ export const LIMITS = {
   "MAXMAPENTRIES": 2048,
   "NSTUBS": 32,
   "STAT_BUCKETS": 128,
-  "MAXCPUS": 64
+  "MAXCPUS": 64,
+  "MAXTRY": 8
 } as const;
 
 export const ARRAY_CLASSES = [
@@ -87,7 +88,7 @@ export const ARRAY_CLASSES = [
 ] as const;
 
 export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"HIST":30} as const;
-export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25} as const;
+export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10} as const;
 export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
 
@@ -163,6 +164,9 @@ export const enum Op {
   STHIST = 68, // rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range'
   STPRINT = 69, // A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key]
   UARG = 120, // rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM
+  TRY = 130, // p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING
+  TRYEND = 131, // i: pop imm error handlers (the try block ended, or break/continue/return left it)
+  CATCH = 132, // sd, o: sd = the caught error's message: error()'s text, else the string whose u32 offset is at data[imm + 4 * code]
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -239,4 +243,7 @@ export const OPS: Record<number, OpInfo> = {
   68: { name: 'STHIST', operands: 'rd, ra, A' },
   69: { name: 'STPRINT', operands: 'A' },
   120: { name: 'UARG', operands: 'rd, ra, t' },
+  130: { name: 'TRY', operands: 'p' },
+  131: { name: 'TRYEND', operands: 'i' },
+  132: { name: 'CATCH', operands: 'sd, o' },
 };

@@ -89,6 +89,7 @@ export type Stmt =
   | ContinueStmt
   | ReturnStmt
   | DeleteStmt
+  | TryStmt
   | EmptyStmt;
 
 export interface Block { kind: 'block'; stmts: Stmt[]; loc: Loc }
@@ -123,6 +124,8 @@ export interface ContinueStmt { kind: 'continue'; loc: Loc }
 export interface ReturnStmt { kind: 'return'; value?: Expr; loc: Loc }
 /** `delete a[k]`, `delete a`, `delete x` */
 export interface DeleteStmt { kind: 'delete'; target: Ident | IndexExpr; loc: Loc }
+/** `try { body } catch (var) { handler }`: var, when given, receives the error's message */
+export interface TryStmt { kind: 'try'; body: Block; var?: Ident; handler: Block; loc: Loc }
 export interface EmptyStmt { kind: 'empty'; loc: Loc }
 
 // ---- expressions ----

@@ -111,6 +111,8 @@ function stmt(s: Stmt, ind: string): string {
       return s.value ? `return ${expr(s.value)};` : 'return;';
     case 'delete':
       return `delete ${expr(s.target)};`;
+    case 'try':
+      return `try ${block(s.body, ind)} catch ${s.var ? `(${s.var.name}) ` : ''}${block(s.handler, ind)}`;
     case 'empty':
       return ';';
   }

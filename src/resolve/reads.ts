@@ -40,6 +40,10 @@ export function writtenNotRead(prog: ResolvedProgram): string[] {
           return target(e.target);
         case 'delete':
           return target(e.target);
+        case 'try':
+          if (e.var && isGlobal(e.var.name, locals)) written.add(e.var.name);
+          rvalue(e.body);
+          return rvalue(e.handler);
         case 'foreach':
           read.add(e.array.name);
           for (const k of [...e.keys, ...(e.value ? [e.value] : [])]) if (isGlobal(k.name, locals)) written.add(k.name);

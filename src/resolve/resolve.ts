@@ -553,6 +553,14 @@ export function resolve(script: A.Script): ResolvedProgram {
           err('deleting a whole array in a kernel probe is not supported yet', s.loc);
         return;
       }
+      case 'try':
+        stmt(s.body, scope, inLoop);
+        if (s.var) {
+          const v = lookupVar(s.var.name, s.var.loc, scope);
+          v.set('string');
+        }
+        stmt(s.handler, scope, inLoop);
+        return;
       case 'empty':
         return;
     }

@@ -156,6 +156,11 @@ export function keyWidths(prog: ResolvedProgram): KeyWidths {
       case 'return':
         if (s.value) expr(s.value, sc);
         return;
+      case 'try':
+        if (s.var && sc.locals.has(s.var.name)) sc.locals.set(s.var.name, raise(sc.locals.get(s.var.name)!, MAX));
+        stmt(s.body, sc);
+        stmt(s.handler, sc);
+        return;
       case 'delete':
         if (s.target.kind === 'index') expr(s.target, sc);
         else if (sc.locals.has(s.target.name)) sc.locals.set(s.target.name, raise(sc.locals.get(s.target.name)!, 1));

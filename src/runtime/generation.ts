@@ -67,6 +67,9 @@ export function realtimeOffset(): bigint {
 
 export interface GenerationOptions {
   maxAction: number;
+  /** the kernel stops this script's probes itself past these (struct session) */
+  maxErrors: number;
+  maxSkipped: number;
   ringBytes?: number;
   target: number;
 }
@@ -79,6 +82,10 @@ export class Generation {
   backend!: KernelBackend;
   /** errors reported by this script (user space and kernel records) */
   errors = 0;
+  /** stap's session states: begin and kernel probes run while 'running'; exit() makes it
+   * 'stopping' (end probes run); more than MAXERRORS errors or MAXSKIPPED skipped firings
+   * make it 'error' (end probes are skipped, error probes run instead) */
+  state: 'running' | 'stopping' | 'error' = 'running';
   private links: Link[] = [];
   private ring = -1;
   private reader: RingBufferReader | undefined;
@@ -133,6 +140,10 @@ export class Generation {
             ownerPid: BigInt(process.pid),
             ownerStart: procStart(process.pid),
             target: BigInt(this.opts.target),
+            maxskipped: Math.min(this.opts.maxSkipped, 0xffffffff),
+            skipped: 0,
+            maxerrors: Math.min(this.opts.maxErrors, 0xffffffff),
+            errors: 0,
           }),
           BPF_ANY,
         );
@@ -285,16 +296,16 @@ export class Generation {
     runHandler(this.img, p.pc, p.index, this.backend, this.ctx, { maxAction: this.opts.maxAction });
   }
 
-  private byOrder(fam: 'begin' | 'end'): ProbeInfo[] {
+  private byOrder(fam: 'begin' | 'end' | 'error'): ProbeInfo[] {
     return this.img.probes
       .filter((p) => p.attach.family === fam)
       .sort((x, y) => (x.attach as { order: number }).order - (y.attach as { order: number }).order);
   }
 
-  /** Runs the begin probes in order; stops early when `halt` says so (an error past MAXERRORS). */
-  runBegin(halt: () => boolean) {
+  /** Runs the begin probes in order; exit() or an error past MAXERRORS skips the rest. */
+  runBegin() {
     for (const p of this.byOrder('begin')) {
-      if (halt()) break;
+      if (this.state !== 'running') break;
       this.runUser(p);
     }
   }
@@ -310,7 +321,7 @@ export class Generation {
 
   /** Whether anything but begin/end probes runs: a script of only those ends after begin. */
   get hasWork(): boolean {
-    return this.img.probes.some((p) => p.attach.family !== 'begin' && p.attach.family !== 'end');
+    return this.img.probes.some((p) => !['begin', 'end', 'error'].includes(p.attach.family));
   }
 
   /** Inactive (kernel handlers that start from now on return at once), timers cleared. */
@@ -326,9 +337,18 @@ export class Generation {
     this.reader?.consume();
   }
 
-  /** End probes, then the globals written and never read, as stap prints them at exit. */
+  /**
+   * End probes while the state is 'stopping' (an error past MAXERRORS in one ends them), or
+   * the error probes once it is 'error'; then the globals written and never read, as stap
+   * prints them at exit.
+   */
   runEnd(display: boolean) {
-    for (const p of this.byOrder('end')) this.runUser(p);
+    if (this.state === 'running') this.state = 'stopping';
+    for (const p of this.byOrder('end')) {
+      if (this.state !== 'stopping') break;
+      this.runUser(p);
+    }
+    if (this.state === 'error') for (const p of this.byOrder('error')) this.runUser(p);
     if (display) this.output.text(globalDisplay(this.img, this.backend));
     this.output.flush();
   }

@@ -6,7 +6,7 @@ export const GLOBALS_BLOB_SIZE = LIMITS.NGLOBALS * 8;
 export const GSTR_BLOB_SIZE = LIMITS.NGSTRS * LIMITS.MAXSTRINGLEN;
 
 /** struct session */
-export const SESSION_SIZE = 40;
+export const SESSION_SIZE = 56;
 export interface SessionRecord {
   active: number;
   maxaction: number;
@@ -14,6 +14,10 @@ export interface SessionRecord {
   ownerPid: bigint;
   ownerStart: bigint;
   target: bigint;
+  maxskipped: number;
+  skipped: number;
+  maxerrors: number;
+  errors: number;
 }
 
 export function encodeSession(s: SessionRecord): Buffer {
@@ -24,6 +28,10 @@ export function encodeSession(s: SessionRecord): Buffer {
   b.writeBigUInt64LE(s.ownerPid, 16);
   b.writeBigUInt64LE(s.ownerStart, 24);
   b.writeBigInt64LE(s.target, 32);
+  b.writeUInt32LE(s.maxskipped, 40);
+  b.writeUInt32LE(s.skipped, 44);
+  b.writeUInt32LE(s.maxerrors, 48);
+  b.writeUInt32LE(s.errors, 52);
   return b;
 }
 
@@ -35,6 +43,10 @@ export function decodeSession(b: Buffer): SessionRecord {
     ownerPid: b.readBigUInt64LE(16),
     ownerStart: b.readBigUInt64LE(24),
     target: b.readBigInt64LE(32),
+    maxskipped: b.readUInt32LE(40),
+    skipped: b.readUInt32LE(44),
+    maxerrors: b.readUInt32LE(48),
+    errors: b.readUInt32LE(52),
   };
 }
 

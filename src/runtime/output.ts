@@ -11,6 +11,7 @@
 import type { ProgramImage } from '../image/image';
 import type { VmEvent } from '../vm/backend';
 import { ERR } from '../isa/opcodes';
+import { ERROR_MESSAGES } from '../isa/errors';
 import { parseFormat, formatValues, type ParsedFormat, type Conversion } from '../output/format';
 import { REC_HDR_SIZE } from './layout';
 
@@ -348,21 +349,11 @@ export class OutputFormatter {
   }
 }
 
-const MESSAGES: Record<number, string> = {
-  [ERR.DIV0]: 'division by 0',
-  [ERR.MAXACTION]: 'MAXACTION exceeded',
-  [ERR.OVERFLOW]: 'Array overflow, check MAXMAPENTRIES',
-  [ERR.NESTING]: 'MAXNESTING exceeded',
-  [ERR.OPCODE]: 'operation not supported in this probe context',
-  [ERR.FAULT]: 'user string copy fault',
-  [ERR.OUTPUT]: 'output record too long',
-  [ERR.ARGNUM]: 'function argument number must be 1 or more',
-};
-
 /** stap's form: "ERROR: division by 0 near operator '/' at <input>:1:30" */
 export function errorMessage(img: ProgramImage, ev: Extract<VmEvent, { type: 'error' }>): string {
-  const what = ev.code === ERR.USER ? (ev.message ?? '') : (MESSAGES[ev.code] ?? `error ${ev.code}`);
-  const src = img.sourceMap[ev.pc];
+  const what = ev.code === ERR.USER ? (ev.message ?? '') : (ERROR_MESSAGES[ev.code] ?? `error ${ev.code}`);
+  // MAXSKIPPED is the session's error, not a statement's: stap names no place
+  const src = ev.code === ERR.SKIPPED ? undefined : img.sourceMap[ev.pc];
   const where = src ? ` near ${src.near} at ${src.loc.file}:${src.loc.line}:${src.loc.col}` : '';
   return `ERROR: ${what}${where}`;
 }

@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'child_process';
 import { Writable } from 'stream';
 import type { ProgramImage } from '../image/image';
+import { ERR } from '../isa/opcodes';
 import type { VmEvent } from '../vm/backend';
 import { openInterpreter, type Interpreter } from './interpreter';
 import type { Counters } from './layout';
@@ -21,6 +22,8 @@ export interface SessionOptions {
   err: NodeJS.WritableStream;
   maxAction: number;
   maxErrors: number;
+  /** -D MAXSKIPPED: more skipped kernel firings end the session in error (stap's default 100) */
+  maxSkipped?: number;
   /** -v: called with each phase's description */
   verbose?: (msg: string) => void;
   ringBytes?: number;
@@ -119,7 +122,8 @@ export class Session {
   }
 
   private newGeneration(img: ProgramImage, out: NodeJS.WritableStream): Generation {
-    return new Generation(this.vm, img, { maxAction: this.opts.maxAction, ringBytes: this.opts.ringBytes, target: this.target }, out, (g, ev) => this.onEvent(g, ev));
+    const o = { maxAction: this.opts.maxAction, maxErrors: this.opts.maxErrors, maxSkipped: this.opts.maxSkipped ?? 100 };
+    return new Generation(this.vm, img, { ...o, ringBytes: this.opts.ringBytes, target: this.target }, out, (g, ev) => this.onEvent(g, ev));
   }
 
   private onEvent(gen: Generation, ev: VmEvent) {
@@ -130,17 +134,22 @@ export class Session {
       if (typeof h === 'string') gen.output.text(h);
       else this.onEvent(gen, h);
     } else if (ev.type === 'exit') {
+      if (gen.state === 'running') gen.state = 'stopping';
       // the retiring script of a swap ends anyway; its exit() does not end the session
       if (gen === this.gen) this.requestStop();
     } else {
-      gen.errors++;
+      // too many skipped firings is the session's error, not a handler's: not counted
+      if (ev.code !== ERR.SKIPPED) gen.errors++;
       gen.output.flush();
       this.opts.err.write(errorMessage(gen.img, ev) + '\n');
-      if (gen === this.gen && gen.errors > this.opts.maxErrors) this.requestStop();
+      if (ev.code === ERR.SKIPPED || gen.errors > this.opts.maxErrors) {
+        gen.state = 'error';
+        if (gen === this.gen) this.requestStop();
+      }
     }
   }
 
-  /** Ends the session as exit() would: end probes run, then everything is detached. */
+  /** Ends the session: end probes run (error probes after errors), then everything is detached. */
   requestStop() {
     if (this.stopping) return;
     this.stopping = true;
@@ -171,7 +180,7 @@ export class Session {
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);
 
-    gen.runBegin(() => gen.errors > this.opts.maxErrors);
+    gen.runBegin();
     if (!this.stopping) {
       gen.setActive(1);
       v?.(`kernel probes armed ${ms(t0)}ms after start of run`);
@@ -231,7 +240,7 @@ export class Session {
       gen.claim();
       gen.install();
       gen.attachKernelProbes();
-      gen.runBegin(() => gen.errors > this.opts.maxErrors);
+      gen.runBegin();
     } catch (e) {
       await gen.detach();
       gen.release();
@@ -284,7 +293,7 @@ export class Session {
     const counters = gen.release();
     gen.output.flush();
     const e = this.warnings(gen, counters);
-    this.finish({ exitCode: e ? 1 : 0, counters });
+    this.finish({ exitCode: e || gen.state === 'error' ? 1 : 0, counters });
   }
 }
 

@@ -11,7 +11,7 @@ import type { VmBackend } from './backend';
 import { cstr, readStr, strBytes, toByteString, writeStr } from './strings';
 import { AGG, aggregate, bucketCount, readStatVal, statAdd, statDescAt, writeStatVal, STAT_VAL_SIZE, type StatAgg } from './stats';
 
-const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES } =
+const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES, MAXTRY } =
   LIMITS;
 
 /** What CTX/CTXS answer in user space (realtime comes from the clock, pp() from the image). */
@@ -54,6 +54,14 @@ interface Frame {
   sfp: number;
 }
 
+/** A pending try block (vm/trycatch.h): where to go, and the frame to unwind to. */
+interface Handler {
+  pc: number;
+  depth: number;
+  fp: number;
+  sfp: number;
+}
+
 /** The output record being built: what the kernel writes into st->out. */
 interface OutRecord {
   /** false until the first OBEGIN (the kernel's header is then stale: OEND sends nothing) */
@@ -78,6 +86,10 @@ interface VmState {
   keyView: DataView;
   out: OutRecord;
   frames: Frame[];
+  handlers: Handler[];
+  /** the caught error: its code, and error()'s message */
+  errcode: number;
+  errmsg: string;
   iters: KeyIterator[];
   pc: number;
   fp: number;
@@ -187,8 +199,36 @@ function readI64(buf: Uint8Array): bigint {
   return new DataView(buf.buffer, buf.byteOffset, 8).getBigInt64(0, true);
 }
 
-/** Ends the handler with an error record (message only for ERROR's USER). */
+/** try_catch(): a pending handler takes any error but MAXACTION; the VM goes on there. */
+function tryCatch(st: VmState, code: number, msg?: string): boolean {
+  const h = st.handlers.pop();
+  if (!h) return false;
+  if (code === ERR.MAXACTION) {
+    st.handlers.push(h);
+    return false;
+  }
+  st.pc = h.pc;
+  st.depth = h.depth;
+  st.fp = h.fp;
+  st.sfp = h.sfp;
+  st.errcode = code;
+  st.errmsg = msg ?? '';
+  return true;
+}
+
+/** catch_message(): error()'s own text, else the compiler's message table entry. */
+function catchMessage(lc: LoopCtx, table: number): string {
+  const st = lc.st;
+  if (st.errcode === ERR.USER) return st.errmsg;
+  const data = lc.img.data;
+  const at = (table + 4 * (st.errcode & 63)) & (DATA_BYTES - 4);
+  const off = at + 4 <= data.length ? (data[at] | (data[at + 1] << 8) | (data[at + 2] << 16) | (data[at + 3] << 24)) >>> 0 : 0;
+  return readStr(data, off & (DATA_BYTES - 1));
+}
+
+/** Ends the handler with an error record (message only for ERROR's USER), unless caught. */
 function raise(lc: LoopCtx, code: number, pc: number, msg?: string): number {
+  if (tryCatch(lc.st, code, msg)) return 0;
   if (msg === undefined) lc.backend.emit({ type: 'error', code, pc });
   else lc.backend.emit({ type: 'error', code, pc, message: msg });
   lc.st.status = ST_ERROR;
@@ -628,6 +668,16 @@ function step(lc: LoopCtx): number {
       arr = arrayInner(lc, b, okey);
       backend.emit({ type: 'hist', id: okey & 63, key: st.key.slice(0, arr ? ARRAY_CLASSES[arr.cls].keySize : 16), pc });
       break;
+    case Op.TRY:
+      if (st.handlers.length >= MAXTRY) return raise(lc, ERR.NESTING, pc);
+      st.handlers.push({ pc: imm >>> 0, depth: st.depth, fp: st.fp, sfp: st.sfp });
+      break;
+    case Op.TRYEND:
+      st.handlers.length = imm >= st.handlers.length ? 0 : st.handlers.length - imm;
+      break;
+    case Op.CATCH:
+      s[sd] = catchMessage(lc, imm >>> 0);
+      break;
     /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
     case Op.ACLR:
       arr = arrayInner(lc, b, okey);
@@ -679,6 +729,9 @@ function newState(): VmState {
     keyView: new DataView(key.buffer),
     out: { begun: false, format: 0, pc: 0, values: [] },
     frames,
+    handlers: [],
+    errcode: 0,
+    errmsg: '',
     iters: [],
     pc: 0,
     fp: 0,

@@ -99,7 +99,7 @@ describe('bad command lines: one sentence, exit 1, no stack trace', () => {
     [['/nonexistent/x.stp'], "tapvm: cannot read script file '/nonexistent/x.stp': no such file or directory\n"],
     [['-p', '9', '-e', 'probe begin {}'], "tapvm: invalid pass number '9': expected 1 to 5\n"],
     [['--bogus', '-e', 'probe begin {}'], "error: unknown option '--bogus'\n"],
-    [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS)\n'],
+    [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS, MAXSKIPPED)\n'],
   ])('%j', (argv, stderr) => {
     expect(tapvm(...argv)).toEqual({ code: 1, stdout: '', stderr });
   });

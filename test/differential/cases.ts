@@ -594,7 +594,7 @@ const maxaction2: Group = {
   equalizeMaxAction: true,
   // the end probe shows how far the loop got (same budget, same mg; its value depends on the
   // code generator, so only the differential test checks it)
-  decls: 'global mg probe end { printf("maxaction2 end: mg %d\\n", mg) }',
+  decls: 'global mg probe error { printf("maxaction2 end: mg %d\\n", mg) }',
   expectCode: 1,
   cases: [
     {
@@ -608,7 +608,7 @@ const maxaction2: Group = {
 const nesting: Group = {
   expectStderrMatch: /^ERROR: MAXNESTING exceeded near .* at <input>:1:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
   name: 'error: MAXNESTING by unbounded recursion',
-  decls: 'global rdepth function rec(n) { rdepth = n; return rec(n + 1) + 1 } probe end { printf("nesting: depth %d\\n", rdepth) }',
+  decls: 'global rdepth function rec(n) { rdepth = n; return rec(n + 1) + 1 } probe error { printf("nesting: depth %d\\n", rdepth) }',
   expectCode: 1,
   cases: [{ label: 'nesting', body: String.raw`printf("nesting: before\n"); rec(1); printf("nesting: after\n")`, expect: 'nesting: before\nnesting: depth 15\n' }],
 };
@@ -631,7 +631,7 @@ const overflow: Group = {
   expectStderrMatch: /^ERROR: Array overflow, check MAXMAPENTRIES near .* at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
   name: 'error: array overflow after MAXMAPENTRIES (ASET)',
   maxAction: 100000,
-  decls: 'global ov, ovn probe end { printf("overflow: %d %d %d\\n", ovn, ov[2047], 2048 in ov) }',
+  decls: 'global ov, ovn probe error { printf("overflow: %d %d %d\\n", ovn, ov[2047], 2048 in ov) }',
   expectCode: 1,
   cases: [{ label: 'overflow', body: String.raw`printf("overflow: before\n"); for (vi = 0; vi < 3000; vi++) { ov[vi] = vi; ovn = vi + 1 }`, expect: 'overflow: before\noverflow: 2048 2047 0\n' }],
 };
@@ -640,7 +640,7 @@ const overflowAdd: Group = {
   expectStderrMatch: /^ERROR: Array overflow, check MAXMAPENTRIES near .* at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
   name: 'error: array overflow after MAXMAPENTRIES (AADD, ++)',
   maxAction: 100000,
-  decls: 'global ow, own probe end { printf("overflowadd: %d %d %d\\n", own, ow[2047], 2048 in ow) }',
+  decls: 'global ow, own probe error { printf("overflowadd: %d %d %d\\n", own, ow[2047], 2048 in ow) }',
   expectCode: 1,
   cases: [
     {
@@ -740,7 +740,7 @@ const maxactionFn: Group = {
   name: 'error: MAXACTION inside recursive calls (the stopping pc and frame must match)',
   maxAction: 10007,
   equalizeMaxAction: true,
-  decls: 'global calls function fib(n) { calls++; if (n < 2) return n; return fib(n - 1) + fib(n - 2) } probe end { printf("maxfn: calls %d\\n", calls) }',
+  decls: 'global calls function fib(n) { calls++; if (n < 2) return n; return fib(n - 1) + fib(n - 2) } probe error { printf("maxfn: calls %d\\n", calls) }',
   expectCode: 1,
   expectStderrMatch: /^ERROR: MAXACTION exceeded near .* at <input>:1:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
   cases: [{ label: 'maxfn', body: String.raw`printf("maxfn: before\n"); printf("maxfn: %d\n", fib(14))` }],
@@ -764,7 +764,7 @@ const emptyError: Group = {
 const fullArray: Group = {
   name: 'a full array: existing elements still update, a deleted slot is reusable, a new key overflows',
   maxAction: 100000,
-  decls: 'global fa probe end { printf("fullarr: end %d %d %d %d %d\\n", fa[5], fa[6], fa[7], fa[3000], 0 in fa) }',
+  decls: 'global fa probe error { printf("fullarr: end %d %d %d %d %d\\n", fa[5], fa[6], fa[7], fa[3000], 0 in fa) }',
   expectCode: 1,
   expectStderrMatch: /^ERROR: Array overflow, check MAXMAPENTRIES near .* at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
   cases: [
@@ -776,6 +776,67 @@ const fullArray: Group = {
   ],
 };
 
+
+// ------------------------------------------------------------------------------------------
+// try/catch (stap's testsuite/buildok/fortyone.stp, and the message each error gives)
+
+const tryCatch: Group = {
+  name: 'try/catch: caught errors, messages, nesting, loops, errors in called functions',
+  maxAction: 100000,
+  decls: [
+    'global gm',
+    'function foo() { try { error("foo") printf("tc1: KO 1\\n") } catch { printf("tc1: OK 1\\n") error("bar") } }',
+    'function koo() { try { printf("%d\\n", 1 / (0 * foo())) printf("tc1: KO 2\\n") } catch (er) { printf("tc1: OK 2 %s\\n", er) error("baz") } }',
+    'function deep(n) { if (n == 0) error("bottom"); return deep(n - 1) + 1 }',
+    'function nest(n) { try { if (n > 0) nest(n - 1); else error("x") } catch (m) { error(m . digit(n)) } }',
+    'function digit(n) { if (n == 0) return "0"; if (n == 1) return "1"; if (n == 2) return "2"; return "3" }',
+    'function ret_in_try(n) { try { if (n) return 7; error("r") } catch { return 8 } return 9 }',
+  ].join(' '),
+  cases: [
+    {
+      label: 'tc1',
+      body: String.raw`try { koo() printf("tc1: KO 3\n") } catch { printf("tc1: OK 3\n") } try { } catch { printf("tc1: KO 4\n") } try { printf("tc1: OK 4\n") } catch { }`,
+      expect: 'tc1: OK 1\ntc1: OK 2 bar\ntc1: OK 3\ntc1: OK 4\n',
+    },
+    {
+      label: 'tcmsg',
+      body: String.raw`tz = 0; try { tq = 1 / tz } catch (tm) { printf("tcmsg: [%s]\n", tm) } try { tq = 1 % tz } catch (tm) { printf("tcmsg: [%s]\n", tm) } try { error("custom " . "text") } catch (tm) { printf("tcmsg: [%s]\n", tm) } try { error("") } catch (tm) { printf("tcmsg: [%s]\n", tm) }`,
+      expect: 'tcmsg: [division by 0]\ntcmsg: [division by 0]\ntcmsg: [custom text]\ntcmsg: []\n',
+    },
+    {
+      label: 'tcloop',
+      body: String.raw`for (ti = 0; ti < 5; ti++) try { error("me") } catch { break } printf("tcloop: %d\n", ti); for (tj = 0; tj < 5; tj++) { for (ti = 0; ti < 5; ti++) try { break } catch { continue } } printf("tcloop: %d %d\n", ti, tj); for (ti = 0; ti < 5; ti++) try { error("me") } catch { continue } printf("tcloop: %d\n", ti); for (tj = 0; tj < 5; tj++) { for (ti = 0; ti < 5; ti++) try { continue } catch { break } } printf("tcloop: %d %d\n", ti, tj); for (ti = 0; ti < 20; ti++) try { if (ti == 19) error("late") } catch (tl) { printf("tcloop: caught %s at %d\n", tl, ti) }`,
+      expect: 'tcloop: 0\ntcloop: 0 5\ntcloop: 5\ntcloop: 5 5\ntcloop: caught late at 19\n',
+    },
+    {
+      label: 'tcdeep',
+      body: String.raw`try { td = deep(6) } catch (tdm) { printf("tcdeep: %s\n", tdm) } printf("tcdeep: %d\n", ret_in_try(1) + ret_in_try(0) * 10); try { nest(3) } catch (tnm) { printf("tcdeep: %s\n", tnm) } try { try { error("inner") } catch (m1) { error(m1 . "!") } } catch (m2) { printf("tcdeep: %s\n", m2) }`,
+      expect: 'tcdeep: bottom\ntcdeep: 87\ntcdeep: x0123\ntcdeep: inner!\n',
+    },
+    {
+      label: 'tcglob',
+      body: String.raw`try { error("into a global") } catch (gm) { } printf("tcglob: %s\n", gm)`,
+      expect: 'tcglob: into a global\n',
+    },
+  ],
+};
+
+const uncaughtInCatch: Group = {
+  name: 'try/catch: an error in the catch block is not caught by it; error probes run, end probes do not',
+  decls: 'probe end { printf("tcerr: end\\n") } probe error { printf("tcerr: error probe\\n") }',
+  expectCode: 1,
+  expectStderr: "ERROR: again near identifier 'error' at <input>:3:53\n" + WARN1,
+  cases: [{ label: 'tcerr', body: String.raw`try { error("once") } catch { printf("tcerr: c\n"); error("again") } printf("tcerr: KO\n")`, expect: 'tcerr: c\ntcerr: error probe\n' }],
+};
+
+const maxactionUncaught: Group = {
+  name: 'try/catch: MAXACTION is not caught',
+  maxAction: 1000,
+  equalizeMaxAction: true,
+  expectCode: 1,
+  expectStderrMatch: /^ERROR: MAXACTION exceeded near .* at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
+  cases: [{ label: 'tcmax', body: String.raw`printf("tcmax: before\n"); try { while (1) {} } catch { printf("tcmax: KO\n") }`, expect: 'tcmax: before\n' }],
+};
 
 // ------------------------------------------------------------------------------------------
 // Same in both interpreters, but not what stap prints: shared compiler bugs, kept in their own
@@ -882,4 +943,7 @@ export const GROUPS: Group[] = [
   emptyError,
   fullArray,
   sharedDivColumn,
+  tryCatch,
+  uncaughtInCatch,
+  maxactionUncaught,
 ];

@@ -199,6 +199,22 @@ probe /* c1 */ begin // c2
 // ---------------------------------------------------------------- statements
 
 describe('statements', () => {
+  it('parses try/catch with and without an error variable', () => {
+    expect(stmts('try { x = 1 } catch { y = 2 }')).toEqual([
+      { kind: 'try', body: { kind: 'block', stmts: [es(asg('=', id('x'), num(1)))] }, handler: { kind: 'block', stmts: [es(asg('=', id('y'), num(2)))] } },
+    ]);
+    expect(stmts('try {} catch (msg) { println(msg) } ;')).toEqual([
+      { kind: 'try', body: { kind: 'block', stmts: [] }, var: id('msg'), handler: { kind: 'block', stmts: [es(call('println', id('msg')))] } },
+      empty,
+    ]);
+    expect(fail('probe begin { try x = 1 catch {} }')).toEqual({ message: "expected '{'", line: 1, col: 19, file: FILE });
+    expect(fail('probe begin { try {} }')).toEqual({ message: "expected 'catch'", line: 1, col: 22, file: FILE });
+    expect(fail('probe begin { try {} catch (1) {} }')).toEqual({ message: 'expected identifier', line: 1, col: 29, file: FILE });
+    expect(printScript(parse('probe begin { try { error("x") } catch (m) { println(m) } }'))).toBe(
+      ['probe begin {', '  try {', '    error("x");', '  } catch (m) {', '    println(m);', '  }', '}', ''].join('\n'),
+    );
+  });
+
   it('treats ; as optional terminator and as empty statement', () => {
     expect(stmts('n++')).toEqual([es(post('++', id('n')))]);
     expect(stmts('x = 1 y = 2')).toEqual([es(asg('=', id('x'), num(1))), es(asg('=', id('y'), num(2)))]);
@@ -543,6 +559,7 @@ const CORPUS = [
   'probe kernel.trace("sched:sched_process_exec") { printf("%s\\n", execname()); exit() }',
   '',
   'probe begin {}',
+  'function f() { try { return 1 } catch (e) { println(e) } try {} catch { try { error("x") } catch {} } }',
   'global a, b = "s" "t", c = -1, d = 0xffffffffffffffff, e = -9223372036854775808',
   'probe begin, end, syscall.openat.return?, kernel.function("*@fs/*.c"), process(-1).end { ; }',
   'function f(a, b) { if (a) return a + b else return; } probe begin { print(f(1, 2)) }',
