@@ -99,6 +99,8 @@
 #define CTX_EXECNAME 7
 #define CTX_PP 8
 #define CTX_TARGET 9
+#define CTX_EXE_INO 40
+#define CTX_EXE_DEV 41
 #define SCMP_EQ 0
 #define SCMP_NE 1
 #define SCMP_LT 2

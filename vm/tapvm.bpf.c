@@ -13,6 +13,7 @@
 #include "tapvm.h"
 #include "uprobe.h"
 #include "stats.h"
+#include "process.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -644,6 +645,10 @@ static long step(__u64 index, void *arg)
 			break;
 		case CTX_TARGET:
 			R(d) = lc->ss->target;
+			break;
+		case CTX_EXE_INO:
+		case CTX_EXE_DEV:
+			R(d) = current_exe(imm == CTX_EXE_DEV);
 			break;
 		default:
 			return raise(lc, ERR_OPCODE, pc, NULL);

@@ -33,6 +33,7 @@ function statDesc(g: GlobalSym): StatDesc {
   return d;
 }
 import { ERROR_MESSAGES, ERROR_TABLE_CODES } from '../isa/errors';
+import type { Guard } from '../probes/provider';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 const FRAME_REGS = 64;
@@ -312,10 +313,26 @@ class CodeGen {
     const entry = this.pc;
     this.at(p.decl.loc, `probe ${p.point.pp}`, () => {
       this.declareLocals(p.locals, []);
+      const fails = (p.point.guards ?? []).map((g) => this.guard(g));
       this.stmt(p.decl.body);
-      this.emit(Op.HALT);
+      const end = this.emit(Op.HALT);
+      for (const f of fails) this.patch(f, end);
     });
     return entry;
+  }
+
+  /** A probe point's guard: the value must equal the constant; returns the JZ to patch. */
+  private guard(g: Guard): number {
+    const m = this.mark();
+    const v = this.reg();
+    if ('ctx' in g) this.emit(Op.CTX, v, 0, 0, g.ctx);
+    else this.emit(Op.TPLD, v, 0, g.field.size | (g.field.signed ? 0x80 : 0), g.field.offset);
+    const c = this.reg();
+    this.loadConst(c, g.equals);
+    this.emit(Op.EQ, v, v, c);
+    const jz = this.emit(Op.JZ, 0, v, 0, 0);
+    this.release(m);
+    return jz;
   }
 
   compileFunction(fn: FunctionSym) {

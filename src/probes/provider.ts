@@ -13,7 +13,12 @@ export interface ResolvedPoint {
   contextVars: Map<string, TracepointField>;
   /** the probed function, for probefunc() and ppfunc() (user-space probes) */
   func?: string;
+  /** conditions the handler checks first, returning at once when one fails (process("PATH").end) */
+  guards?: Guard[];
 }
+
+/** A context value (CTX id) or a tracepoint field that must equal a constant. */
+export type Guard = { ctx: number; equals: bigint } | { field: TracepointField; equals: bigint };
 
 /** A provider that recognises the point but cannot offer it says why, in one sentence. */
 export interface Mismatch {

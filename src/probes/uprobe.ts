@@ -1,9 +1,14 @@
 // process("PATH").function("SYM")[.return], process("PATH").statement(ADDR) and
 // process(PID).function(...): uprobes at file offsets found in the ELF symbol tables, run in
 // the kernel by the uprobe entry program. A wildcard SYM gives one probe point per symbol.
+// process[("PATH")|(PID)].begin/.end: the sched exec/exit tracepoints, guarded by the
+// executable's inode and device (or the pid).
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ProbeProvider, ResolvedPoint, Mismatch } from './provider';
+import type { ProbeProvider, ResolvedPoint, Mismatch, Guard } from './provider';
+import { pointText } from './provider';
+import { resolveTracepoint } from './tracepoint';
+import { CTX } from '../isa/opcodes';
 import type { TracepointField } from '../kernel/tracefs';
 import { readElf, fileOffset, globMatcher, ElfError, type ElfFile } from '../kernel/elf';
 
@@ -55,7 +60,7 @@ export const uprobeProvider: ProbeProvider = {
     const [proc, what, ret, ...more] = point.components;
     if (!what || more.length || (ret && (ret.name !== 'return' || ret.arg || what.name !== 'function')))
       return { error: 'expected process("PATH").function("SYM")[.return], process("PATH").statement(ADDR) or process(PID).function("SYM")' };
-    if (what.name === 'begin' || what.name === 'end') return { error: `process${proc.arg ? '(...)' : ''}.${what.name} is not supported yet` };
+    if (what.name === 'begin' || what.name === 'end') return lifecycle(point, proc, what.name, ret !== undefined || what.arg !== undefined);
 
     let file: string | undefined;
     let pid: number | undefined;
@@ -111,3 +116,42 @@ export const uprobeProvider: ProbeProvider = {
     return points.length === 1 ? points[0] : points;
   },
 };
+
+/** The kernel's dev_t (major << 20 | minor) of a stat() st_dev (glibc's encoding). */
+export function kernelDev(dev: number): bigint {
+  const d = BigInt(dev);
+  const major = (d >> 8n) & 0xfffn;
+  const minor = (d & 0xffn) | ((d >> 12n) & 0xfff00n);
+  return (major << 20n) | minor;
+}
+
+/**
+ * process.begin: a program starts (sched_process_exec, in the new program); process.end: a
+ * process ends (sched_process_exit of its last thread, group_dead). With PATH, only tasks
+ * running that file (same inode and device); with PID, only that process (.end only).
+ */
+function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Parameters<ProbeProvider['resolve']>[0]['components'][0], which: 'begin' | 'end', extra: boolean): ResolvedPoint | Mismatch {
+  if (extra || point.components.length > 2) return { error: `expected process.${which}, process("PATH").${which} or process(PID).${which}` };
+  const guards: Guard[] = [];
+  let pp = pointText(point);
+  if (proc.arg?.kind === 'string') {
+    const file = resolveExecutable(proc.arg.value);
+    if (!file) return noMatch(`cannot find executable '${proc.arg.value}'`);
+    const st = fs.statSync(file);
+    guards.push({ ctx: CTX.EXE_INO, equals: BigInt(st.ino) }, { ctx: CTX.EXE_DEV, equals: kernelDev(st.dev) });
+    pp = `process(${JSON.stringify(file)}).${which}`;
+  } else if (proc.arg?.kind === 'number') {
+    if (which === 'begin') return { error: `process(PID).begin is not supported: the process has begun already (use process("PATH").begin)` };
+    guards.push({ ctx: CTX.PID, equals: proc.arg.value });
+  }
+  const r = resolveTracepoint('sched', which === 'begin' ? 'sched_process_exec' : 'sched_process_exit', pp);
+  if ('error' in r) return r;
+  if (which === 'end') {
+    const groupDead = r.contextVars.get('group_dead');
+    if (!groupDead) return { error: `${pp} needs the group_dead field of sched:sched_process_exit (Linux 6.16 or later)` };
+    guards.push({ field: groupDead, equals: 1n });
+  }
+  r.contextVars = new Map();
+  r.guards = guards;
+  return r;
+}

@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { kernelTestsPossible, runTapvm, runTapvmSync } from './helpers';
+import { kernelTestsPossible, runTapvm, runTapvmSync, startTrigger } from './helpers';
 import { readElf } from '../../src/kernel/elf';
 
 const can = kernelTestsPossible();
@@ -66,7 +66,7 @@ d('uprobes', () => {
     const r = await withFixture(
       3,
       `global n; probe process("${BIN}").function("tapvm_t*") { if (pid() == target()) n[pp()]++ }
-       probe end { foreach (p in n+) printf("%s %d\\n", p, n[p]) }`,
+       probe end { foreach (p+ in n) printf("%s %d\\n", p, n[p]) }`,
     );
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`process("${BIN}").function("tapvm_target") 3\nprocess("${BIN}").function("tapvm_tick") 3\n`);
@@ -144,5 +144,32 @@ Pass 2: analysis failed.  [man error::pass2]
     const reg = runTapvmSync(['-e', `probe process("${BIN}").function("main") { print(register("xmm0")) }`]);
     expect(reg.code).toBe(1);
     expect(reg.stderr).toContain("semantic error: unknown register 'xmm0'");
+  });
+
+  it('process("PATH").begin and .end fire in a process that runs that file, and only there', async () => {
+    const t = await startTrigger('exec'); // the trigger execs /bin/true on SIGUSR1
+    const run = runTapvm([
+      '-e',
+      `probe process("/bin/true").begin { if (pid() == ${t.pid}) printf("%s %s\\n", pp(), execname()) }
+       probe process("${BIN}").begin, process("${BIN}").end { if (pid() == ${t.pid}) printf("wrong file: %s\\n", pp()) }
+       probe process.begin { if (pid() == ${t.pid}) printf("%s %s\\n", pp(), execname()) }
+       probe process(${t.pid}).end { printf("%s %s\\n", pp(), execname()) }
+       probe process("true").end { if (pid() == ${t.pid}) { printf("%s %s\\n", pp(), execname()); exit() } }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    // begin probes run in the new program; both begins before both ends
+    expect(lines.slice(0, 2).sort()).toEqual(['process("/usr/bin/true").begin true', 'process.begin true'].sort());
+    expect(lines.slice(2).sort()).toEqual([`process(${t.pid}).end true`, 'process("/usr/bin/true").end true'].sort());
+  });
+
+  it('process.end waits for the last thread of the process (sched_process_exit group_dead)', () => {
+    const r = runTapvmSync(['-p3', '-e', 'probe process.end { }']);
+    expect(r.code).toBe(0);
+    // the guard reads group_dead (offset 32, 1 byte) and skips the handler unless it is 1
+    expect(r.stdout).toMatch(/TPLD +r\d+, \+32:1\n.*MOVI +r\d+, 1\n.*EQ/s);
   });
 });
