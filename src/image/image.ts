@@ -47,8 +47,9 @@ export type Attach =
   | { family: 'tracepoint'; system: string; event: string }
   /** perf_event_open(type, config) on every CPU, sampling every `period` events (or at `period` Hz with freq) */
   | { family: 'perf'; type: number; config: number; period: number; freq: boolean }
-  /** a uprobe (uretprobe) at a file offset of path, in every process or only in pid */
-  | { family: 'uprobe'; path: string; offset: number; retprobe: boolean; pid?: number };
+  /** a uprobe (uretprobe) at a file offset of path, in every process or only in pid; buildId:
+   * the file's at compile time, checked before attaching (a module may run elsewhere) */
+  | { family: 'uprobe'; path: string; offset: number; retprobe: boolean; pid?: number; buildId?: string };
 
 export interface ProbeInfo {
   /** index used in the cookie and in the pp() table */

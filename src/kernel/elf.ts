@@ -5,6 +5,8 @@ import * as fs from 'fs';
 
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
+const SHT_NOTE = 7;
+const NT_GNU_BUILD_ID = 3;
 const STT_FUNC = 2;
 const SHN_UNDEF = 0;
 const PT_LOAD = 1;
@@ -30,6 +32,8 @@ export interface ElfFile {
   segments: ElfSegment[];
   /** defined functions (STT_FUNC) of .symtab and .dynsym, deduplicated by name and address, sorted by address */
   functions: ElfSymbol[];
+  /** the GNU build-id note, hex, when the file has one */
+  buildId?: string;
 }
 
 export class ElfError extends Error {}
@@ -79,6 +83,21 @@ export function readElf(path: string): ElfFile {
     });
   }
 
+  let buildId: string | undefined;
+  for (const sec of sections) {
+    if (sec.type !== SHT_NOTE || !inFile(sec.offset, sec.size)) continue;
+    // notes: namesz, descsz, type, name (4-aligned), desc (4-aligned)
+    for (let off = sec.offset; off + 12 <= sec.offset + sec.size; ) {
+      const namesz = buf.readUInt32LE(off);
+      const descsz = buf.readUInt32LE(off + 4);
+      const type = buf.readUInt32LE(off + 8);
+      const desc = off + 12 + ((namesz + 3) & ~3);
+      if (desc + descsz > sec.offset + sec.size) break;
+      if (type === NT_GNU_BUILD_ID && buf.toString('latin1', off + 12, off + 12 + namesz) === 'GNU\0') buildId = buf.toString('hex', desc, desc + descsz);
+      off = desc + ((descsz + 3) & ~3);
+    }
+  }
+
   const seen = new Set<string>();
   const functions: ElfSymbol[] = [];
   for (const sec of sections) {
@@ -102,7 +121,7 @@ export function readElf(path: string): ElfFile {
     }
   }
   functions.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.name < b.name ? -1 : 1));
-  return { type, segments, functions };
+  return { type, segments, functions, ...(buildId ? { buildId } : {}) };
 }
 
 /** File offset of virtual address `addr`, through the executable PT_LOAD segment holding it. */

@@ -43,12 +43,13 @@ function elfOf(file: string): ElfFile {
 }
 
 function pointFor(file: string, pid: number | undefined, rest: string, offset: bigint, retprobe: boolean, func: string | undefined): ResolvedPoint {
+  const buildId = elfCache.get(file)?.buildId;
   const contextVars = new Map<string, TracepointField>();
   if (retprobe) contextVars.set('return', RETURN_VAR);
   return {
     pp: `process(${JSON.stringify(file)}).${rest}`,
     target: 'kernel',
-    attach: { family: 'uprobe', path: file, offset: Number(offset), retprobe, ...(pid !== undefined ? { pid } : {}) },
+    attach: { family: 'uprobe', path: file, offset: Number(offset), retprobe, ...(pid !== undefined ? { pid } : {}), ...(buildId ? { buildId } : {}) },
     contextVars,
     ...(func !== undefined ? { func } : {}),
   };

@@ -20,6 +20,7 @@ import { OutputFormatter } from './output';
 import { readTracepoint } from '../kernel/tracefs';
 import { globalDisplay } from './display';
 import { isStatClass, STAT_VAL_SIZE } from '../vm/stats';
+import { readElf } from '../kernel/elf';
 
 /**
  * The ring buffer is also drained on a timer: the kernel submits print records with
@@ -87,6 +88,8 @@ export class Generation {
    * make it 'error' (end probes are skipped, error probes run instead) */
   state: 'running' | 'stopping' | 'error' = 'running';
   private links: Link[] = [];
+  /** build-ids of the files uprobes attach to, read once */
+  private buildIds = new Map<string, string | undefined>();
   private ring = -1;
   private reader: RingBufferReader | undefined;
   private delivered = 0;
@@ -271,6 +274,17 @@ export class Generation {
 
   /** A uprobe takes the interpreter directly: each uprobe perf event has its own program list. */
   private attachUprobe(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>): Link {
+    if (u.buildId) {
+      let now: string | undefined;
+      try {
+        now = this.buildIds.get(u.path) ?? readElf(u.path).buildId;
+      } catch (e) {
+        throw new Error(`probe ${p.pp}: ${(e as Error).message}`);
+      }
+      this.buildIds.set(u.path, now);
+      if (now !== u.buildId)
+        throw new Error(`probe ${p.pp}: ${u.path} is not the file the script was compiled against (build-id ${now ?? 'none'}, expected ${u.buildId})`);
+    }
     try {
       return addon().attachUprobe(this.vm.progs.tapvm_uprobe, { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
     } catch (e) {

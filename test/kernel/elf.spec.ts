@@ -82,6 +82,13 @@ describe('readElf', () => {
     expect(elf.functions.some((x) => x.name === '_dl_catch_exception' && x.addr === 0n)).toBe(false);
   });
 
+  it('reads the GNU build-id note, as readelf -n shows it', () => {
+    for (const f of [LIBC, '/bin/true', PIE]) {
+      const m = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', f], { encoding: 'utf8' }));
+      expect(readElf(f).buildId).toBe(m![1]);
+    }
+  });
+
   it('reads a stripped executable: segments, but no defined function symbols', () => {
     const elf = readElf('/bin/true');
     expect(elf.segments.some((s) => s.executable)).toBe(true);

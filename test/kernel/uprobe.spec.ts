@@ -172,4 +172,27 @@ Pass 2: analysis failed.  [man error::pass2]
     // the guard reads group_dead (offset 32, 1 byte) and skips the handler unless it is 1
     expect(r.stdout).toMatch(/TPLD +r\d+, \+32:1\n.*MOVI +r\d+, 1\n.*EQ/s);
   });
+
+  it('a module refuses to attach a uprobe to a file rebuilt since it was compiled (build-id)', async () => {
+    const bin = '/tmp/tapvm-test-uprobe-module-target';
+    const mod = `/tmp/tapvm_test_uprobe_${process.pid}`;
+    execFileSync('gcc', ['-O2', '-o', bin, SRC]);
+    const made = runTapvmSync(['-p4', '-m', mod, '-e', `probe process("${bin}").function("tapvm_target") { if (pid() == target()) printf("%d\\n", int_arg(1)) }`]);
+    expect(made.stderr).toBe('');
+    try {
+      const ok = await runTapvm(['run', `${mod}.tvm`, '-c', `${bin} 2`], { verbose: false }).done;
+      expect(ok.stderr).toBe('');
+      expect(ok.stdout).toBe('1\n2\n');
+      execFileSync('gcc', ['-O1', '-o', bin, SRC]);
+      const now = readElf(bin).buildId;
+      const bad = await runTapvm(['run', `${mod}.tvm`, '-c', `${bin} 2`], { verbose: false }).done;
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toBe('');
+      expect(bad.stderr).toMatch(
+        new RegExp(`^ERROR: probe process\\("${bin}"\\)\\.function\\("tapvm_target"\\): ${bin} is not the file the script was compiled against \\(build-id ${now}, expected [0-9a-f]+\\)\\n$`),
+      );
+    } finally {
+      fs.rmSync(`${mod}.tvm`, { force: true });
+    }
+  });
 });
