@@ -17,6 +17,14 @@ const HANDLERS = [
   { name: 'n++', stp: 'global n; probe syscall.getppid { n++ }', bt: `${TP} { @n++ }` },
   { name: 'c[execname()]++', stp: 'global c; probe syscall.getppid { c[execname()]++ }', bt: `${TP} { @c[comm]++ }` },
   {
+    // statistics keyed like issue 7's `c[pid(), execname()] <<< $count`: a syscall with a
+    // numeric argument (openat's flags), driven by the trigger's openat loop
+    name: 'c[pid(), execname()] <<< $flags',
+    stp: 'global c; probe syscall.openat { c[pid(), execname()] <<< $flags }',
+    bt: 'tracepoint:syscalls:sys_enter_openat { @c[pid, comm] = stats(args->flags) }',
+    open: true,
+  },
+  {
     name: 'printf 2 ints + string',
     stp: 'probe syscall.getppid { printf("%d %d %s\\n", pid(), tid(), execname()) }',
     bt: `${TP} { printf("%d %d %s\\n", pid, tid, comm) }`,
@@ -57,6 +65,14 @@ probe syscall.getppid {
 }`,
   },
   {
+    // latency: entry/return pair; ns per event averages the entry and the return handler
+    name: '@hist_log of a latency (entry/return)',
+    stp: `global s, h
+probe syscall.getppid { s[tid()] = gettimeofday_ns() }
+probe syscall.getppid.return { h <<< gettimeofday_ns() - s[tid()] }`,
+    bt: `${TP} { @s[tid] = nsecs } tracepoint:syscalls:sys_exit_getppid { @h = hist(nsecs - @s[tid]) }`,
+  },
+  {
     name: 'empty uprobe handler',
     uprobe: true,
     stp: `probe process("${UPROBE_BIN}").function("tapvm_target") { }`,
@@ -93,9 +109,9 @@ function driveUprobe(events) {
   return Number(process.hrtime.bigint() - t0) / events;
 }
 
-/** Runs the trigger for `events` getppid calls; returns its wall time per call in ns. */
-async function drive(events) {
-  const t = await startTrigger('getppid', String(events));
+/** Runs the trigger for `events` getppid (or openat of /dev/null) calls; returns its wall time per call in ns. */
+async function drive(events, open = false) {
+  const t = open ? await startTrigger('open', '/dev/null', String(events)) : await startTrigger('getppid', String(events));
   const t0 = process.hrtime.bigint();
   t.go();
   await t.exited;
@@ -125,7 +141,7 @@ async function measure(tracer, h, events) {
   }
   if (tracer === 'bpftrace') await sleep(300); // bpftrace prints "Attaching" before the link exists
   const before = statsFor(filter);
-  const nsPerCall = h.uprobe ? driveUprobe(events) : await drive(events);
+  const nsPerCall = h.uprobe ? driveUprobe(events) : await drive(events, h.open === true);
   const after = statsFor(filter);
   const rss = peakRss(run.proc.pid);
   run.proc.kill(tracer === 'tapvm' ? 'SIGTERM' : 'SIGINT');
