@@ -3,15 +3,21 @@
 // `tapvm run MODULE` never loads the compiler front-end.
 import { friendlyError } from './errors';
 
-const SUBCOMMANDS: Record<string, string> = {
-  run: './run-module',
-  'kernel-facts': './kernel-facts',
-  swap: './swap',
+type Command = (argv: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, () => Command> = {
+  run: () => require('./run-module').main,
+  'kernel-facts': () => require('./kernel-facts').main,
+  swap: () => require('./swap').main,
+  attach: () => require('./attach').attach,
+  stop: () => require('./attach').stop,
+  // the detached child of -F (src/cli/flight.ts)
+  __flight: () => require('./flight').main,
 };
 
 async function main(argv: string[]): Promise<number> {
   const sub = SUBCOMMANDS[argv[2]];
-  if (sub) return (require(sub) as { main(argv: string[]): Promise<number> }).main(argv.slice(3));
+  if (sub) return sub()(argv.slice(3));
   return (require('./stap') as { main(argv: string[]): Promise<number> }).main(argv);
 }
 

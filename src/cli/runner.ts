@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import { Session } from '../runtime/session';
 import { startStopped } from '../runtime/target';
 import { missingPrivilege } from '../runtime/privilege';
+import { RotatingFile, parseSizeOption } from '../runtime/recorder';
 import type { ProgramImage } from '../image/image';
 import type { PassTimer } from './passes';
 
@@ -15,6 +16,8 @@ export interface RuntimeFlags {
   x?: string;
   T?: string;
   G: string[];
+  /** -S SIZE[,COUNT] with -o: rotating output files */
+  S?: string;
 }
 
 export function parseDefines(defs: string[]): Record<string, number> {
@@ -69,7 +72,8 @@ export async function runImage(img: ProgramImage, o: RuntimeFlags, timer: PassTi
     return 1;
   }
   const command = o.c !== undefined && lastPass === 5 ? await startStopped(o.c) : undefined;
-  const out = o.o ? fs.createWriteStream(o.o) : process.stdout;
+  const size = o.S !== undefined && o.o ? parseSizeOption(o.S) : undefined;
+  const out = o.o ? (size ? new RotatingFile(o.o, size.bytes, size.count) : fs.createWriteStream(o.o)) : process.stdout;
   const verbose = o.v ?? 0;
   let session: Session;
   try {
@@ -96,6 +100,6 @@ export async function runImage(img: ProgramImage, o: RuntimeFlags, timer: PassTi
     throw e;
   });
   timer.runDone();
-  if (out !== process.stdout) await new Promise<void>((res) => (out as fs.WriteStream).end(res));
+  if (out !== process.stdout) await new Promise<void>((res) => (out as NodeJS.WritableStream).end(res));
   return r.exitCode;
 }

@@ -9,10 +9,14 @@ import { normalizeMachine, SYSTEMTAP_COMPAT_VERSION, TAPVM_RUNTIME, type Facts }
 import { disassembleAll } from '../isa/disasm';
 import { liveSessions, formatSessions } from '../runtime/sessions';
 import { kernelFacts, withKernelFacts, hostKernelFacts, factsFromSnapshot, type KernelFacts, type UsedFacts } from '../kernel/facts';
-import { writeModule, moduleFileName, validModuleName, isaHash } from '../module/module';
+import { writeModule, encodeModule, moduleFileName, validModuleName, isaHash } from '../module/module';
 import { printResolved } from './p2';
 import { PassTimer } from './passes';
-import { runImage, parseDefines, type RuntimeFlags } from './runner';
+import { runImage, parseDefines, setGlobals, type RuntimeFlags } from './runner';
+import { startFlight } from './flight';
+import { parseSizeOption } from '../runtime/recorder';
+import { missingPrivilege } from '../runtime/privilege';
+import type { ProgramImage } from '../image/image';
 
 interface Options extends RuntimeFlags {
   e?: string;
@@ -20,6 +24,7 @@ interface Options extends RuntimeFlags {
   w?: boolean;
   m?: string;
   r?: string;
+  F?: boolean;
   sessions?: boolean;
 }
 
@@ -53,6 +58,31 @@ function loadFacts(file: string): KernelFacts {
 }
 
 const VERSION = require('../../package.json').version as string;
+
+/** -F: hands the compiled script to a detached child and says how to reach it. */
+async function startFlightRecorder(img: ProgramImage, o: Options, facts: KernelFacts, used: UsedFacts, file: string): Promise<number> {
+  if (o.c !== undefined) {
+    process.stderr.write('tapvm: -F runs the session in the background and cannot run a -c command\n');
+    return 1;
+  }
+  const setErr = setGlobals(img, o.G);
+  if (setErr) {
+    process.stderr.write(`tapvm: ${setErr}\n`);
+    return 1;
+  }
+  const size = o.S !== undefined ? parseSizeOption(o.S) : { bytes: 1 << 20, count: 0 };
+  const priv = missingPrivilege();
+  if (priv) {
+    process.stderr.write(`tapvm: ${priv}\n`);
+    return 1;
+  }
+  const module = encodeModule({ name: 'flight', isa: isaHash(), factsOrigin: facts.origin, facts: used, image: img });
+  const pid = await startFlight(module, { o: o.o, bytes: size.bytes, count: size.count, D: o.D, T: o.T, x: o.x, v: o.v }, file);
+  // stap's wording: the pid alone in file mode, how to reconnect in memory mode
+  if (o.o) process.stdout.write(`${pid}\n`);
+  else process.stdout.write(`Disconnecting from tapvm session ${pid}.\nTo reconnect, type "tapvm attach ${pid}"; to end it, "tapvm stop ${pid}".\n`);
+  return 0;
+}
 
 export interface ScriptText {
   text: string;
@@ -121,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('-x <pid>', 'set target() to PID')
     .option('-T <seconds>', 'stop after SECONDS seconds')
     .option('-G <name=value>', 'set global NAME to VALUE before the begin probes', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-F', 'flight recorder: run in the background, keeping the newest output in memory (or in -o files); tapvm attach ID')
+    .option('-S <size[,count]>', 'with -F: the memory buffer in MB (default 1); with -o: switch to FILE.N after SIZE MB, keep the newest COUNT files')
     .option('-m <name>', 'with -p4: write the compiled module NAME.tvm (run it with tapvm run NAME.tvm)')
     .option('-r <facts>', 'compile for the kernel described by FACTS (made there with tapvm kernel-facts)')
     .version(VERSION, '-V, --version')
@@ -149,6 +181,11 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   parseDefines(o.D);
+  if (o.S !== undefined) parseSizeOption(o.S);
+  if (o.S !== undefined && !o.F && !o.o) {
+    process.stderr.write('tapvm: -S needs -F (the memory buffer) or -o FILE (rotating files)\n');
+    return 1;
+  }
   if (o.m !== undefined && !validModuleName(o.m)) {
     process.stderr.write(`tapvm: invalid module name '${o.m}': use letters, digits and '_' (stap's rule for -m)\n`);
     return 1;
@@ -184,5 +221,6 @@ export async function main(argv: string[]): Promise<number> {
     else if (lastPass === 4) process.stdout.write(`${out}\n`);
     if (lastPass === 4) return 0;
   }
+  if (o.F && lastPass === 5) return startFlightRecorder(compiled.image!, o, facts, used, file);
   return runImage(compiled.image!, o, timer, lastPass);
 }

@@ -39,6 +39,8 @@ export interface SessionOptions {
   control?: boolean;
   /** the flight recorder's buffer, for `tapvm attach` */
   tap?: OutputTap;
+  /** called once the probes are live and the control socket listens */
+  onReady?: (id: string) => void;
 }
 
 export interface SessionResult {
@@ -195,12 +197,13 @@ export class Session {
       if (this.opts.timeoutMs !== undefined) this.timeout = setTimeout(() => this.requestStop(), this.opts.timeoutMs);
       gen.startTimers();
       // a script of only begin/end probes ends after begin, as stap's does (unless -c / -T)
-      if (!gen.hasWork && !cmd && this.opts.timeoutMs === undefined && !this.opts.tap) this.requestStop();
+      if (!gen.hasWork && !cmd && this.opts.timeoutMs === undefined) this.requestStop();
       else if (this.opts.control !== false) {
         this.control = new ControlServer(this.id, { swap: (img, o) => this.swap(img, o), stop: () => this.requestStop(), tap: this.opts.tap });
         await this.control.listen();
         v?.(`control socket ${this.control.path}`);
       }
+      this.opts.onReady?.(this.id);
     }
     const r = await this.finished;
     process.off('SIGINT', onSignal);
@@ -267,7 +270,7 @@ export class Session {
     held.open();
     const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
     v?.(`swap: old script detached and drained, slot ${oldSlot} freed, ${totalMs.toFixed(1)}ms after the request${kept.length ? `; kept ${kept.join(', ')}` : ''}`);
-    if (!gen.hasWork && !this.opts.command && this.opts.timeoutMs === undefined && !this.opts.tap) this.requestStop();
+    if (!gen.hasWork && !this.opts.command && this.opts.timeoutMs === undefined) this.requestStop();
     return { latencyMs, totalMs, oldSlot, slot: gen.slot, kept };
   }
 

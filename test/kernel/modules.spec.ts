@@ -23,7 +23,7 @@ const COUNT = (pid: number) => `global n, want = 0
 probe syscall.getppid { if (pid() == ${pid}) n++ }
 probe kernel.trace("sched:sched_process_exit") { if (pid() == ${pid}) { printf("%d %d\\n", n, want); exit() } }`;
 
-d('modules', () => {
+d('modules', { timeout: 30_000 }, () => {
   beforeAll(() => {
     buildTrigger();
   });

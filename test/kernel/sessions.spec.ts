@@ -35,7 +35,7 @@ function swap(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-d('sessions', () => {
+d('sessions', { timeout: 30_000 }, () => {
   beforeAll(() => {
     buildTrigger();
   });
