@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: runs the suites and writes bench/RESULTS.md and bench/results.json.
-// Options: --quick (fewer repetitions), --only=startup|handlers|output (the other sections of
+// Options: --quick (fewer repetitions), --only=startup|handlers|output|swap (the other sections of
 // results.json are kept from the run that measured them, with their date).
 'use strict';
 const fs = require('fs');
@@ -10,6 +10,7 @@ const { execFileSync } = require('child_process');
 const { buildTrigger, summary, have } = require('./lib');
 const { runHandlers } = require('./handlers');
 const { runStartup } = require('./startup');
+const { runSwap } = require('./swap');
 const { runOutput, runWakeup, WAKE_THRESHOLD } = require('./output');
 
 const args = process.argv.slice(2);
@@ -40,13 +41,13 @@ async function main() {
     tapvm: require('../package.json').version,
     vmObject: require('../dist/runtime/interpreter').vmHash(),
   };
-  if (only && !['startup', 'handlers', 'output'].includes(only)) throw new Error(`unknown suite '${only}'`);
+  if (only && !['startup', 'handlers', 'output', 'swap'].includes(only)) throw new Error(`unknown suite '${only}'`);
   const out = { machine, dates: {} };
   if (only) {
     // keep what this run does not measure
     try {
       const prev = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'));
-      for (const k of ['startup', 'handlers', 'output', 'wakeup']) {
+      for (const k of ['startup', 'swap', 'handlers', 'output', 'wakeup']) {
         if (prev[k] === undefined) continue;
         out[k] = prev[k];
         out.dates[k] = prev.dates?.[k] ?? prev.machine?.date;
@@ -60,6 +61,11 @@ async function main() {
     console.error('start-up...');
     out.startup = await runStartup({ reps: quick ? 3 : 7 });
     measured('startup');
+  }
+  if (!only || only === 'swap') {
+    console.error('hot swap...');
+    out.swap = await runSwap({ reps: quick ? 3 : 7 });
+    measured('swap');
   }
   if (!only || only === 'handlers') {
     console.error('handlers...');
@@ -100,6 +106,26 @@ function report(r) {
       const wa = summary(row.tapvmWarm.map((x) => x.armedMs));
       const ba = summary(row.bpftrace.map((x) => x.armedMs));
       lines.push(`| ${row.name} | ${fmt(c)} [${fmt(ca)}] | ${fmt(w)} [${fmt(wa)}] | ${fmt(b)} [${fmt(ba)}] | ${(w.median / b.median).toFixed(2)} |`);
+    }
+    lines.push('');
+  }
+  if (r.swap) {
+    lines.push('## Hot swap (wall ms from the command to the new script\'s first event delivered)', '', ...from('swap'));
+    lines.push(
+      '`tapvm swap ID -e \'probe syscall.getppid { if (pid() == P) { printf("new\\n"); exit() } }\'` against a running session counting the same calls, while the trigger P',
+      'calls getppid() steadily; "warm start" runs the same script as a new session, bpftrace the equivalent tracepoint one-liner, in the same run',
+      '(`node bench/run.js --only=swap`). "probes live" is the swap inside the owner (request received to new slot active, from `tapvm swap -v`); "old freed" adds',
+      'detaching, draining and freeing the old slot. The rest of the wall time is the swap command\'s own Node start-up and compile.',
+      '',
+      '| script | tapvm swap | probes live | old freed | tapvm warm start | bpftrace | swap / bpftrace |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const row of r.swap) {
+      const s = summary(row.swap.map((x) => x.firstEventMs));
+      const b = summary(row.bpftrace.map((x) => x.firstEventMs));
+      lines.push(
+        `| ${row.name}${row.loadavg ? ` (1-min load average up to ${row.loadavg.toFixed(1)})` : ''} | ${fmt(s)} | ${fmt(summary(row.swap.map((x) => x.liveMs)), 2)} | ${fmt(summary(row.swap.map((x) => x.oldFreedMs)), 1)} | ${fmt(summary(row.tapvmWarm.map((x) => x.firstEventMs)))} | ${fmt(b)} | ${(s.median / b.median).toFixed(2)} |`,
+      );
     }
     lines.push('');
   }
