@@ -63,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
       err: sink,
       maxAction: limits.MAXACTION,
       maxErrors: limits.MAXERRORS,
+      maxSkipped: limits.MAXSKIPPED,
       verbose: (cfg.v ?? 0) > 0 ? (s) => sink.write(`Pass 5: ${s}\n`) : undefined,
       targetPid: cfg.x === undefined ? undefined : Number(cfg.x),
       timeoutMs: cfg.T === undefined ? undefined : Number(cfg.T) * 1000,
