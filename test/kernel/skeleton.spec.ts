@@ -181,7 +181,7 @@ d('walking skeleton on the kernel', () => {
     expect(r.stderr).toBe('tapvm: running a script needs root or the CAP_BPF and CAP_PERFMON capabilities, and this process lacks CAP_BPF and CAP_PERFMON\n');
   });
 
-  it('a new session in a reused slot starts with empty arrays and sees none of the old output', async () => {
+  it('a new session in a reused slot starts with empty arrays and sees none of the old output', { timeout: 20_000 }, async () => {
     const script = 'global a, s; probe begin { a[1]++; s["k"] = s["k"] . "x"; printf("%d %s %d\\n", a[1], s["k"], 2 in a); a[2] = 1; exit() }';
     for (let i = 0; i < 3; i++) expect(runTapvmSync(['-e', script]).stdout).toBe('1 x 0\n');
     // a session killed in the middle of its output leaves records in its slot's ring buffer
