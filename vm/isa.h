@@ -89,6 +89,7 @@
 #define ERR_OUTPUT 8
 #define ERR_ARGNUM 25
 #define ERR_SKIPPED 10
+#define ERR_POSITION 40
 #define CTX_PID 0
 #define CTX_TID 1
 #define CTX_PPID 2
@@ -179,6 +180,15 @@ enum tapvm_op {
 	OP_STGET = 67, /* rd, x, A: rd = aggregate a of statistic array[imm][key] over every CPU; count and sum of an absent or empty element are 0, the others raise USER 'empty aggregate' */
 	OP_STHIST = 68, /* rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range' */
 	OP_STPRINT = 69, /* A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key] */
+	OP_STRLEN = 80, /* rd, sa: rd = strlen(sa) */
+	OP_SUBSTR = 81, /* sd, sa, rb: sd = substr(sa, start rb, length rb+1) as stap: "" unless 0 <= start < strlen; at most length bytes */
+	OP_STRAT = 82, /* rd, sa, rb: rd = byte rb of sa, sign-extended (stringat); rb outside [0, strlen) is error POSITION */
+	OP_STRPOS = 83, /* rd, sa, sb: rd = offset of the first sb in sa, -1 when absent (strpos; isinstr is >= 0) */
+	OP_STRREPL = 84, /* sd, sa, sb: sd = sa with every sb replaced by string slot b+1, truncated to MAXSTRINGLEN-1 (str_replace); empty sb: sa */
+	OP_TOKEN = 85, /* sd, sa, sb: sd = next token of the tokenize state (sa non-empty: restart it with sa), delimiters = bytes of sb; "" when none is left */
+	OP_TEXTSTR = 86, /* sd, sa, rb: sd = _stp_text_str(sa): escapes as text_strn(sa, len rb, quoted rb+1) */
+	OP_STRTOL = 87, /* rd, sa, rb: rd = simple_strtol(sa, base rb) (the Linux kernel's: '-' sign, 0x with base 16 or 0, no spaces) */
+	OP_ISDIGIT = 88, /* rd, sa: rd = first byte of sa is '0'..'9' */
 	OP_UARG = 120, /* rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM */
 	OP_TRY = 130, /* p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING */
 	OP_TRYEND = 131, /* i: pop imm error handlers (the try block ended, or break/continue/return left it) */

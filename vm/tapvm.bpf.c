@@ -30,6 +30,14 @@ struct vm_state {
 	__u8 key[KEYMAX];
 	__u8 out[OUTMAX + MAXSTRINGLEN + 16];
 	__u8 zero_stat[sizeof(struct stat_val)];	/* never written: a new statistic's first copy */
+	char res[2 * MAXSTRINGLEN];	/* string function results (vm/strings.h) */
+	char tok[MAXSTRINGLEN];		/* tokenize's state: the string, where strsep goes on */
+	__u32 tokpos, toklen, tokon;
+	struct {	/* string loops' state: in the map value, so the verifier does not track it */
+		__u32 i, o, f;
+		__s32 inlen, outlen, c;
+		__u64 v;
+	} sx;
 	struct {
 		__u32 ret_pc;
 		__u16 fp;
@@ -49,6 +57,8 @@ struct vm_state {
 };
 
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
+
+#include "strings.h"
 
 /* ---- maps shared by every session (pinned with the programs) ---- */
 
@@ -783,6 +793,37 @@ static long step(__u64 index, void *arg)
 		break;
 	case OP_CATCH:
 		catch_message(st, lc->code, S(d), imm);
+		break;
+	/* ---- string tapset (vm/strings.h) ---- */
+	case OP_STRLEN:
+		R(d) = s_len(st, sfp + a);
+		break;
+	case OP_SUBSTR:
+		s_substr(st, sfp + d, sfp + a, R(b), R(b + 1));
+		break;
+	case OP_STRAT:
+		x = R(b);
+		if (x < 0 || x >= s_len(st, sfp + a))
+			return raise(lc, ERR_POSITION, pc, NULL);
+		R(d) = (__s8)S(a)[x & (MAXSTRINGLEN - 1)];
+		break;
+	case OP_STRPOS:
+		R(d) = s_find(st, sfp + a, sfp + b);
+		break;
+	case OP_STRREPL:
+		s_replace(st, sfp + d, sfp + a, sfp + b);
+		break;
+	case OP_TOKEN:
+		s_tokenize(st, sfp + d, sfp + a, sfp + b);
+		break;
+	case OP_TEXTSTR:
+		s_text(st, sfp + d, sfp + a, R(b), R(b + 1));
+		break;
+	case OP_STRTOL:
+		R(d) = s_strtol(st, sfp + a, R(b));
+		break;
+	case OP_ISDIGIT:
+		R(d) = S(a)[0] >= '0' && S(a)[0] <= '9';
 		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);

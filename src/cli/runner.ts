@@ -25,6 +25,11 @@ export function parseDefines(defs: string[]): Record<string, number> {
   for (const d of defs) {
     const m = /^([A-Z_][A-Z0-9_]*)=(\d+)$/.exec(d);
     if (!m) throw new Error(`invalid -D option '${d}': expected NAME=NUMBER`);
+    // string slots, keys and records are laid out for 128 bytes in the pre-verified interpreter
+    if (m[1] === 'MAXSTRINGLEN') {
+      if (Number(m[2]) !== 128) throw new Error(`MAXSTRINGLEN is fixed at 128 in this build of tapvm (-D MAXSTRINGLEN=${m[2]})`);
+      continue;
+    }
     if (!(m[1] in limits)) throw new Error(`-D ${m[1]} is not supported yet (supported: ${Object.keys(limits).join(', ')})`);
     limits[m[1]] = Number(m[2]);
   }

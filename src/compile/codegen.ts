@@ -857,9 +857,15 @@ class CodeGen {
     if (e.name === 'printf' || e.name === 'print' || e.name === 'println') return this.output(e);
     const b = findBuiltin(e.name, e.args.length);
     if (b) {
+      const m = this.mark();
       const args = e.args.map((a) => this.expr(a)!.n);
       const r = b.emit(this.builtinEmitter(), args, e.args);
-      return b.ret === 'void' ? undefined : { type: b.ret, n: r };
+      if (b.ret === 'void') return undefined;
+      // the arguments' temporaries are dead: keep only the result, at the first of them
+      this.release(m);
+      const v = this.temp(b.ret);
+      this.move(v, { type: b.ret, n: r });
+      return v;
     }
     const fn = this.prog.functions.get(e.name)!;
     // the callee's frame starts at the first free register/slot: r0/s0 there is the result
@@ -965,6 +971,21 @@ class CodeGen {
         const v = this.str();
         this.emit(Op.SCONST, v, 0, 0, this.stringConst(func ?? ''));
         return v;
+      },
+      reg: () => this.reg(),
+      str: () => this.str(),
+      op: (op, d = 0, a = 0, b = 0, imm = 0) => void this.emit(op, d, a, b, imm),
+      consecutive: (type, from) => {
+        const first = type === 'long' ? this.reg() : this.str();
+        for (let i = 1; i < from.length; i++) if (type === 'long') this.reg();
+        else this.str();
+        from.forEach((n, i) => this.move({ type, n: first + i }, { type, n }));
+        return first;
+      },
+      constant: (v) => {
+        const r = this.reg();
+        this.loadConst(r, BigInt(v));
+        return r;
       },
     };
   }

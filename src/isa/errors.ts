@@ -11,6 +11,7 @@ export const ERROR_MESSAGES: Record<number, string> = {
   [ERR.FAULT]: 'user string copy fault',
   [ERR.OUTPUT]: 'output record too long',
   [ERR.ARGNUM]: 'function argument number must be 1 or more',
+  [ERR.POSITION]: 'Position out of bounds',
   [ERR.SKIPPED]: 'Skipped too many probes, check MAXSKIPPED or try again with stap -t for more details.',
 };
 

@@ -88,7 +88,7 @@ export const ARRAY_CLASSES = [
 ] as const;
 
 export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"HIST":30} as const;
-export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10} as const;
+export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10,"POSITION":40} as const;
 export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9,"EXE_INO":40,"EXE_DEV":41} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
 
@@ -163,6 +163,15 @@ export const enum Op {
   STGET = 67, // rd, x, A: rd = aggregate a of statistic array[imm][key] over every CPU; count and sum of an absent or empty element are 0, the others raise USER 'empty aggregate'
   STHIST = 68, // rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range'
   STPRINT = 69, // A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key]
+  STRLEN = 80, // rd, sa: rd = strlen(sa)
+  SUBSTR = 81, // sd, sa, rb: sd = substr(sa, start rb, length rb+1) as stap: "" unless 0 <= start < strlen; at most length bytes
+  STRAT = 82, // rd, sa, rb: rd = byte rb of sa, sign-extended (stringat); rb outside [0, strlen) is error POSITION
+  STRPOS = 83, // rd, sa, sb: rd = offset of the first sb in sa, -1 when absent (strpos; isinstr is >= 0)
+  STRREPL = 84, // sd, sa, sb: sd = sa with every sb replaced by string slot b+1, truncated to MAXSTRINGLEN-1 (str_replace); empty sb: sa
+  TOKEN = 85, // sd, sa, sb: sd = next token of the tokenize state (sa non-empty: restart it with sa), delimiters = bytes of sb; "" when none is left
+  TEXTSTR = 86, // sd, sa, rb: sd = _stp_text_str(sa): escapes as text_strn(sa, len rb, quoted rb+1)
+  STRTOL = 87, // rd, sa, rb: rd = simple_strtol(sa, base rb) (the Linux kernel's: '-' sign, 0x with base 16 or 0, no spaces)
+  ISDIGIT = 88, // rd, sa: rd = first byte of sa is '0'..'9'
   UARG = 120, // rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM
   TRY = 130, // p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING
   TRYEND = 131, // i: pop imm error handlers (the try block ended, or break/continue/return left it)
@@ -242,6 +251,15 @@ export const OPS: Record<number, OpInfo> = {
   67: { name: 'STGET', operands: 'rd, x, A' },
   68: { name: 'STHIST', operands: 'rd, ra, A' },
   69: { name: 'STPRINT', operands: 'A' },
+  80: { name: 'STRLEN', operands: 'rd, sa' },
+  81: { name: 'SUBSTR', operands: 'sd, sa, rb' },
+  82: { name: 'STRAT', operands: 'rd, sa, rb' },
+  83: { name: 'STRPOS', operands: 'rd, sa, sb' },
+  84: { name: 'STRREPL', operands: 'sd, sa, sb' },
+  85: { name: 'TOKEN', operands: 'sd, sa, sb' },
+  86: { name: 'TEXTSTR', operands: 'sd, sa, rb' },
+  87: { name: 'STRTOL', operands: 'rd, sa, rb' },
+  88: { name: 'ISDIGIT', operands: 'rd, sa' },
   120: { name: 'UARG', operands: 'rd, ra, t' },
   130: { name: 'TRY', operands: 'p' },
   131: { name: 'TRYEND', operands: 'i' },

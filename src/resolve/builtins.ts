@@ -1,6 +1,6 @@
 // Built-in functions: signature for the type checker and lowering for the code generator, in
 // one object per function (ply's `struct func`).
-import { CTX } from '../isa/opcodes';
+import { CTX, Op } from '../isa/opcodes';
 import type { ScalarType, ProbeTarget } from '../image/image';
 import type * as A from '../parse/ast';
 import { UPROBE_BUILTINS } from './uprobe-builtins';
@@ -24,6 +24,15 @@ export interface BuiltinEmitter {
   regLoad(offset: number, wb: number): number;
   /** the probed function's name (a constant of the probe being compiled) into a string slot */
   probeFunc(): number;
+  /** a fresh integer register / string slot */
+  reg(): number;
+  str(): number;
+  /** one instruction, at the call's source location */
+  op(op: Op, d?: number, a?: number, b?: number, imm?: number): void;
+  /** copies values into fresh consecutive registers (or string slots): the first one */
+  consecutive(type: ScalarType, from: number[]): number;
+  /** a fresh register holding v */
+  constant(v: number): number;
 }
 
 export interface Builtin {
@@ -49,7 +58,51 @@ const timeOf = (name: string, div: bigint): Builtin => ({
   emit: (e) => (div === 1n ? e.ctx(CTX.REALTIME_NS) : e.divConst(e.ctx(CTX.REALTIME_NS), div)),
 });
 
+/** One opcode: result (type ret) in d, operands a and b (an operand pair: b and b+1). */
+function strOp(name: string, params: ScalarType[], ret: ScalarType, op: Op, lower: (e: BuiltinEmitter, args: number[]) => [number, number]): Builtin {
+  return {
+    name,
+    params,
+    ret,
+    emit: (e, args) => {
+      const [a, b] = lower(e, args);
+      const d = ret === 'long' ? e.reg() : e.str();
+      e.op(op, d, a, b);
+      return d;
+    },
+  };
+}
+
+// stap's string tapset (tapset/string.stp, tokenize.stp): src/vm/strfuncs.ts, vm/strings.h
+const STRING_FUNCTIONS: Builtin[] = [
+  strOp('strlen', ['string'], 'long', Op.STRLEN, (_e, [s]) => [s, 0]),
+  strOp('substr', ['string', 'long', 'long'], 'string', Op.SUBSTR, (e, [s, st, n]) => [s, e.consecutive('long', [st, n])]),
+  strOp('stringat', ['string', 'long'], 'long', Op.STRAT, (_e, [s, p]) => [s, p]),
+  strOp('strpos', ['string', 'string'], 'long', Op.STRPOS, (_e, [h, n]) => [h, n]),
+  {
+    name: 'isinstr',
+    params: ['string', 'string'],
+    ret: 'long',
+    emit: (e, [h, n]) => {
+      const p = e.reg();
+      e.op(Op.STRPOS, p, h, n);
+      const z = e.constant(0);
+      const d = e.reg();
+      e.op(Op.GE, d, p, z);
+      return d;
+    },
+  },
+  strOp('str_replace', ['string', 'string', 'string'], 'string', Op.STRREPL, (e, [s, f, r]) => [s, e.consecutive('string', [f, r])]),
+  strOp('tokenize', ['string', 'string'], 'string', Op.TOKEN, (_e, [s, d]) => [s, d]),
+  strOp('text_str', ['string'], 'string', Op.TEXTSTR, (e, [s]) => [s, e.consecutive('long', [e.constant(0), e.constant(0)])]),
+  strOp('text_strn', ['string', 'long', 'long'], 'string', Op.TEXTSTR, (e, [s, n, q]) => [s, e.consecutive('long', [n, q])]),
+  strOp('string_quoted', ['string'], 'string', Op.TEXTSTR, (e, [s]) => [s, e.consecutive('long', [e.constant(0), e.constant(1)])]),
+  strOp('strtol', ['string', 'long'], 'long', Op.STRTOL, (_e, [s, b]) => [s, b]),
+  strOp('isdigit', ['string'], 'long', Op.ISDIGIT, (_e, [s]) => [s, 0]),
+];
+
 const ALL: Builtin[] = [
+    ...STRING_FUNCTIONS,
     ctxLong('pid', CTX.PID),
     ctxLong('tid', CTX.TID),
     ctxLong('ppid', CTX.PPID),

@@ -10,6 +10,7 @@ import type { ArrayInfo, ProgramImage } from '../image/image';
 import type { VmBackend } from './backend';
 import { cstr, readStr, strBytes, toByteString, writeStr } from './strings';
 import { AGG, aggregate, bucketCount, readStatVal, statAdd, statDescAt, writeStatVal, STAT_VAL_SIZE, type StatAgg } from './stats';
+import * as SF from './strfuncs';
 
 const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES, MAXTRY } =
   LIMITS;
@@ -143,6 +144,14 @@ function decodeImage(img: ProgramImage): Decoded {
   for (const arr of img.arrays) if (!dec.arrays.has(arr.id & 0xffff)) dec.arrays.set(arr.id & 0xffff, arr);
   decodedCache.set(img, dec);
   return dec;
+}
+
+/** tokenize's state lives with the backend (one per session): the kernel keeps it per CPU. */
+const tokenizeStates = new WeakMap<VmBackend, SF.TokenizeState>();
+function tokenizeState(backend: VmBackend): SF.TokenizeState {
+  let t = tokenizeStates.get(backend);
+  if (!t) tokenizeStates.set(backend, (t = SF.newTokenizeState()));
+  return t;
 }
 
 /** struct loop_ctx */
@@ -677,6 +686,37 @@ function step(lc: LoopCtx): number {
       break;
     case Op.CATCH:
       s[sd] = catchMessage(lc, imm >>> 0);
+      break;
+    /* ---- string tapset (./strfuncs) ---- */
+    case Op.STRLEN:
+      r[rd] = BigInt(s[sa].length);
+      break;
+    case Op.SUBSTR:
+      s[sd] = SF.substr(s[sa], r[rb], r[(rb + 1) & (NREGS - 1)]);
+      break;
+    case Op.STRAT: {
+      const c = SF.stringAt(s[sa], r[rb]);
+      if (c === null) return raise(lc, ERR.POSITION, pc);
+      r[rd] = c;
+      break;
+    }
+    case Op.STRPOS:
+      r[rd] = SF.strpos(s[sa], s[sb]);
+      break;
+    case Op.STRREPL:
+      s[sd] = SF.strReplace(s[sa], s[sb], s[(sb + 1) & (NSTRS - 1)]);
+      break;
+    case Op.TOKEN:
+      s[sd] = SF.tokenize(tokenizeState(backend), s[sa], s[sb]);
+      break;
+    case Op.TEXTSTR:
+      s[sd] = SF.textStr(s[sa], r[rb], r[(rb + 1) & (NREGS - 1)]);
+      break;
+    case Op.STRTOL:
+      r[rd] = SF.strtol(s[sa], r[rb]);
+      break;
+    case Op.ISDIGIT:
+      r[rd] = SF.isDigit(s[sa]);
       break;
     /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
     case Op.ACLR:

@@ -93,6 +93,12 @@ describe('tapvm -p1 with script arguments', () => {
   });
 });
 
+describe('-D MAXSTRINGLEN', () => {
+  it('accepts the value it has (128)', () => {
+    expect(tapvm('-D', 'MAXSTRINGLEN=128', '-e', 'probe begin { printf("%d\\n", strlen("ab")); exit() }')).toEqual({ code: 0, stdout: '2\n', stderr: '' });
+  });
+});
+
 describe('bad command lines: one sentence, exit 1, no stack trace', () => {
   it.each([
     [[] as string[], 'tapvm: no script given: use SCRIPT.stp or -e SCRIPT (see --help)\n'],
@@ -100,6 +106,7 @@ describe('bad command lines: one sentence, exit 1, no stack trace', () => {
     [['-p', '9', '-e', 'probe begin {}'], "tapvm: invalid pass number '9': expected 1 to 5\n"],
     [['--bogus', '-e', 'probe begin {}'], "error: unknown option '--bogus'\n"],
     [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS, MAXSKIPPED)\n'],
+    [['-D', 'MAXSTRINGLEN=512', '-e', 'probe begin {}'], 'ERROR: MAXSTRINGLEN is fixed at 128 in this build of tapvm (-D MAXSTRINGLEN=512)\n'],
   ])('%j', (argv, stderr) => {
     expect(tapvm(...argv)).toEqual({ code: 1, stdout: '', stderr });
   });

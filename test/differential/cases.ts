@@ -853,6 +853,114 @@ const sharedDivColumn: Group = {
 
 
 // ------------------------------------------------------------------------------------------
+// The string tapset (src/vm/strfuncs.ts, vm/strings.h): expectations are what stap's C gives.
+
+const hi = 'h\\351llo';
+const strfuncs: Group = {
+  name: 'string tapset: strlen substr stringat isinstr strpos str_replace isdigit strtol',
+  cases: [
+    {
+      label: 'strlen',
+      body: String.raw`sl = "hello, world"; printf("strlen: %d %d %d %d\n", strlen(sl), strlen(""), strlen(sl . sl), strlen("` + hi + String.raw`"))`,
+      expect: 'strlen: 12 0 24 5\n',
+    },
+    {
+      label: 'substr',
+      body: String.raw`printf("substr: [%s] [%s] [%s] [%s] [%s] [%s] [%s] [%s]\n", substr(sl, 7, 5), substr(sl, 20, 2), substr(sl, 0, 100), substr(sl, -1, 3), substr(sl, 11, 9), substr(sl, 12, 1), substr(sl, 3, 0), substr(sl, 2, -5))`,
+      expect: 'substr: [world] [] [hello, world] [] [d] [] [] []\n',
+    },
+    {
+      label: 'substr2',
+      body: String.raw`printf("substr2: [%s] [%s] [%s]\n", substr(sl, 1, 9223372036854775807), substr(sl, 0, 1), substr(sl . sl . sl . sl . sl . sl . sl . sl . sl . sl . sl, 120, 50))`,
+      expect: 'substr2: [] [h] [hello, ]\n',
+    },
+    {
+      label: 'stringat',
+      body: String.raw`printf("stringat: %d %d %d\n", stringat(sl, 0), stringat(sl, 11), stringat("` + hi + String.raw`", 1))`,
+      expect: 'stringat: 104 100 -23\n',
+    },
+    {
+      label: 'isinstr',
+      body: String.raw`printf("isinstr: %d %d %d %d %d\n", isinstr(sl, "wor"), isinstr(sl, "xyz"), isinstr(sl, ""), isinstr("", ""), isinstr("ab", "abc"))`,
+      expect: 'isinstr: 1 0 1 1 0\n',
+    },
+    {
+      label: 'strpos',
+      body: String.raw`printf("strpos: %d %d %d %d %d %d\n", strpos(sl, "o"), strpos(sl, "zz"), strpos(sl, "hello"), strpos(sl, "world"), strpos(sl, ""), strpos("aab", "ab"))`,
+      expect: 'strpos: 4 -1 0 7 0 1\n',
+    },
+    {
+      label: 'replace',
+      body: String.raw`printf("replace: %s|%s|%s|%s|%s\n", str_replace(sl, "o", "0"), str_replace(sl, "", "x"), str_replace("aaa", "a", "bb"), str_replace("aaaa", "aa", "a"), str_replace(sl, "world", ""))`,
+      expect: 'replace: hell0, w0rld|hello, world|bbbbbb|aa|hello, \n',
+    },
+    {
+      label: 'replace2',
+      body: String.raw`rp = str_replace("` + 'x'.repeat(60) + String.raw`", "x", "yz"); printf("replace2: %d %s\n", strlen(rp), substr(rp, 120, 10))`,
+      expect: 'replace2: 120 \n',
+    },
+    {
+      label: 'replace3',
+      body: String.raw`rq = str_replace("` + 'x'.repeat(100) + String.raw`", "x", "yz"); printf("replace3: %d %s\n", strlen(rq), substr(rq, 120, 10))`,
+      expect: 'replace3: 127 yzyzyzy\n',
+    },
+    {
+      label: 'isdigit',
+      body: String.raw`printf("isdigit: %d %d %d %d\n", isdigit("7a"), isdigit("a7"), isdigit(""), isdigit("0"))`,
+      expect: 'isdigit: 1 0 0 1\n',
+    },
+    {
+      label: 'strtol',
+      body: String.raw`printf("strtol: %d %d %d %d %d %d %d %d %d\n", strtol("123", 10), strtol("-0x1f", 16), strtol("0x1f", 0), strtol("017", 0), strtol("zz", 36), strtol(" 5", 10), strtol("12ab", 10), strtol("ff", 16), strtol("0x", 0))`,
+      expect: 'strtol: 123 -31 31 15 0 0 12 255 0\n',
+    },
+    {
+      label: 'strtol2',
+      body: String.raw`printf("strtol2: %d %d %d %d\n", strtol("18446744073709551615", 10), strtol("99999999999999999999", 10), strtol("101", 2), strtol("-", 10))`,
+      expect: 'strtol2: -1 7766279631452241919 5 0\n',
+    },
+  ],
+};
+
+const textfuncs: Group = {
+  name: 'string tapset: text_str text_strn string_quoted tokenize',
+  cases: [
+    {
+      label: 'textstr',
+      body: String.raw`printf("textstr: %s|%s|%s\n", text_str("a\tb\"c\\\001\377"), text_str("` + 'caf\\303\\251 \\342\\202\\254 \\360\\237\\230\\200' + String.raw`"), text_str("\300\200 \355\240\200"))`,
+      expect: 'textstr: a\\tb\\"c\\\\\\001\\377|caf\\u00e9 \\u20ac \\U0001f600|\\300\\200 \\355\\240\\200\n',
+    },
+    {
+      label: 'textstrn',
+      body: String.raw`printf("textstrn: %s|%s|%s|%s|%s\n", text_strn("abcdefghij", 5, 1), text_strn("abcdefghij", 8, 1), text_strn("abcdefghij", 4, 0), text_strn("ab", 8, 1), text_strn("a\nbcdef", 6, 1))`,
+      expect: 'textstrn: ""...|"abc"...|abcd|"ab"|"a"...\n',
+    },
+    {
+      label: 'quoted',
+      body: String.raw`printf("quoted: %s|%s|%s\n", string_quoted("x\ny"), string_quoted(""), string_quoted("` + 'q'.repeat(127) + String.raw`"))`,
+      expect: `quoted: "x\\ny"|""|"${'q'.repeat(122)}"...\n`,
+    },
+    {
+      label: 'tokenize',
+      body: String.raw`printf("tokenize: %s|", tokenize("a,b,,c;d", ",;")); printf("%s|", tokenize("", ",")); printf("%s|", tokenize("", ",;")); printf("%s|", tokenize("", ";")); printf("%s|", tokenize("", ",")); printf("%s\n", tokenize("", ","))`,
+      expect: 'tokenize: a|b|c|d||\n',
+    },
+    {
+      label: 'tokenize2',
+      body: String.raw`printf("tokenize2: %s|", tokenize(",,x y,", ", ")); printf("%s|", tokenize("", ", ")); printf("%s|", tokenize("whole", "")); printf("%s|", tokenize("", "")); printf("%s\n", tokenize("", "q"))`,
+      expect: 'tokenize2: x|y|whole||\n',
+    },
+  ],
+};
+
+const stringatError: Group = {
+  name: 'error: stringat out of range is "Position out of bounds"',
+  expectCode: 1,
+  cases: [{ label: 'strat', body: String.raw`printf("strat: before\n"); sa3 = "abc"; printf("strat: %d\n", stringat(sa3, 3))`, expect: 'strat: before\n' }],
+  expectStderr: "ERROR: Position out of bounds near identifier 'stringat' at <input>:3:63\n" + WARN1,
+};
+
+// ------------------------------------------------------------------------------------------
 
 // ------------------------------------------------------------------------------------------
 // Statistics: one CPU's copy in the kernel (the trigger makes one call), CPU 0's in user space
@@ -946,4 +1054,7 @@ export const GROUPS: Group[] = [
   tryCatch,
   uncaughtInCatch,
   maxactionUncaught,
+  strfuncs,
+  textfuncs,
+  stringatError,
 ];
