@@ -1048,6 +1048,8 @@ function nearOf(e: A.Expr): string {
       return `identifier '@${e.op}'`;
     case 'histindex':
       return `identifier '@${e.hist.op}'`;
+    case 'at':
+      return `operator '@${e.op}'`;
   }
 }
 

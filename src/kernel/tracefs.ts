@@ -87,3 +87,12 @@ export function listEvents(system: string): string[] {
     return [];
   }
 }
+
+/** All tracepoint systems (the directories of tracefs events/). */
+export function listSystems(): string[] {
+  try {
+    return fs.readdirSync(`${tracefsRoot()}/events`, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}

@@ -14,7 +14,14 @@ export interface Script {
   loc: Loc;
 }
 
-export type TopLevel = ProbeDecl | GlobalDecl | FunctionDecl;
+export type TopLevel = ProbeDecl | AliasDecl | GlobalDecl | FunctionDecl | EmbeddedC;
+
+/** `%{ C code %}` at top level, or a function's body: parsed, rejected by the resolver. */
+export interface EmbeddedC {
+  kind: 'embedded';
+  code: string;
+  loc: Loc;
+}
 
 /** One component of a probe point: `kernel`, `trace("sched:x")`, `ms(500)`, `return`. */
 export interface ProbeComponent {
@@ -23,15 +30,32 @@ export interface ProbeComponent {
   loc: Loc;
 }
 
+/** Brace alternatives (`syscall.{open,close}`) are expanded by the parser into one point each. */
 export interface ProbePoint {
   kind: 'point';
+  /** names may hold `*` (one component's characters) and `**` (across components) */
   components: ProbeComponent[];
-  optional: boolean; // trailing '?'
+  optional: boolean; // trailing '?' (or '!')
+  /** trailing '!': optional, and when it resolves the points after it in the list are skipped */
+  sufficient?: boolean;
+  /** `P if (cond)`: the handler (alias bodies included) runs only when cond is true */
+  condition?: Expr;
   loc: Loc;
 }
 
 export interface ProbeDecl {
   kind: 'probe';
+  points: ProbePoint[];
+  body: Block;
+  loc: Loc;
+}
+
+/** `probe name = point, ... { prologue }` or `probe name += point, ... { epilogue }` */
+export interface AliasDecl {
+  kind: 'alias';
+  names: ProbePoint[];
+  /** `+=`: the body runs after the using probe's body */
+  epilogue: boolean;
   points: ProbePoint[];
   body: Block;
   loc: Loc;
@@ -72,6 +96,8 @@ export interface FunctionDecl {
   /** `private function f()` */
   private?: boolean;
   body: Block;
+  /** `function f() %{ C %}`: the body is then empty */
+  embedded?: EmbeddedC;
   loc: Loc;
 }
 
@@ -146,15 +172,39 @@ export type Expr =
   | InExpr
   | StatOpExpr
   | HistOpExpr
-  | HistIndexExpr;
+  | HistIndexExpr
+  | AtExpr;
 
 /** Integer literal; value already wrapped to signed 64 bits. */
 export interface NumberLit { kind: 'number'; value: bigint; loc: Loc }
 /** String literal with escapes already decoded. */
 export interface StringLit { kind: 'string'; value: string; loc: Loc }
 export interface Ident { kind: 'ident'; name: string; loc: Loc }
-/** `$name` (without the `$` in `name`). */
-export interface TargetVar { kind: 'tvar'; name: string; loc: Loc }
+/** `$name` (without the `$` in `name`); `$$vars` has name '$vars'. */
+export interface TargetVar {
+  kind: 'tvar';
+  name: string;
+  /** `->field` and `[index]` after the variable */
+  path?: TargetPathStep[];
+  /** `$var$` ('$') / `$var$$` ('$$'): the pretty-printed string form */
+  pretty?: '$' | '$$';
+  /** `&$var` */
+  addressOf?: boolean;
+  loc: Loc;
+}
+export type TargetPathStep = { kind: 'member'; name: string; loc: Loc } | { kind: 'index'; index: Expr; loc: Loc };
+
+/**
+ * The @-operators with expression operands: `@defined(e)`, `@choose_defined(a, b)`,
+ * `@entry(e)`, `@cast(p, "type"[, "module"])`, `@var("name"[, "module"])`; `path` as in TargetVar.
+ */
+export interface AtExpr {
+  kind: 'at';
+  op: 'defined' | 'choose_defined' | 'entry' | 'cast' | 'var';
+  args: Expr[];
+  path?: TargetPathStep[];
+  loc: Loc;
+}
 export interface IndexExpr { kind: 'index'; array: Ident; indices: Expr[]; loc: Loc }
 
 export type BinaryOp =

@@ -4,6 +4,7 @@
 // Simple statements always get their ';' terminator; block-like statements never do, so a
 // following EmptyStmt (';') cannot be swallowed as a terminator on re-parse.
 import type {
+  AliasDecl,
   Block,
   Expr,
   FunctionDecl,
@@ -14,6 +15,7 @@ import type {
   Script,
   Stmt,
   StringLit,
+  TargetPathStep,
   TopLevel,
 } from './ast';
 
@@ -27,6 +29,10 @@ function topLevel(t: TopLevel): string {
   switch (t.kind) {
     case 'probe':
       return probe(t);
+    case 'alias':
+      return alias(t);
+    case 'embedded':
+      return `%{${t.code}%}`;
     case 'global':
       return global(t);
     case 'function':
@@ -38,9 +44,14 @@ function probe(p: ProbeDecl): string {
   return `probe ${p.points.map(point).join(', ')} ${block(p.body, '')}`;
 }
 
+function alias(a: AliasDecl): string {
+  return `probe ${a.names.map(point).join(', ')} ${a.epilogue ? '+=' : '='} ${a.points.map(point).join(', ')} ${block(a.body, '')}`;
+}
+
 function point(p: ProbePoint): string {
   const comps = p.components.map((c) => (c.arg ? `${c.name}(${literal(c.arg)})` : c.name));
-  return comps.join('.') + (p.optional ? '?' : '');
+  const mark = p.sufficient ? '!' : p.optional ? '?' : '';
+  return comps.join('.') + mark + (p.condition ? ` if (${expr(p.condition)})` : '');
 }
 
 function global(g: GlobalDecl): string {
@@ -53,7 +64,7 @@ function func(f: FunctionDecl): string {
   const params = f.params.map((p) => (p.type ? `${p.name}:${p.type}` : p.name)).join(', ');
   const priority = f.priority !== undefined ? ` :${f.priority}` : '';
   const head = `${f.private ? 'private ' : ''}function ${f.name}${f.type ? `:${f.type}` : ''}`;
-  return `${head}(${params})${priority} ${block(f.body, '')}`;
+  return `${head}(${params})${priority} ${f.embedded ? `%{${f.embedded.code}%}` : block(f.body, '')}`;
 }
 
 /** A literal in a probe point argument or global initialiser: sign allowed. */
@@ -132,7 +143,9 @@ export function expr(e: Expr): string {
     case 'ident':
       return e.name;
     case 'tvar':
-      return '$' + e.name;
+      return `${e.addressOf ? '&' : ''}$${e.name}${e.pretty ?? ''}${path(e.path)}`;
+    case 'at':
+      return `@${e.op}(${e.args.map(expr).join(', ')})${path(e.path)}`;
     case 'index':
       return `${e.array.name}[${e.indices.map(expr).join(', ')}]`;
     case 'call':
@@ -161,12 +174,17 @@ export function expr(e: Expr): string {
   }
 }
 
+function path(steps: TargetPathStep[] | undefined): string {
+  return (steps ?? []).map((s) => (s.kind === 'member' ? `->${s.name}` : `[${expr(s.index)}]`)).join('');
+}
+
 function operand(e: Expr): string {
   switch (e.kind) {
     case 'number':
     case 'string':
     case 'ident':
     case 'tvar':
+    case 'at':
     case 'index':
     case 'call':
     case 'statop':

@@ -18,12 +18,42 @@ export function resolvePoint(point: ProbePoint): ResolvedPoint | ResolvedPoint[]
   if (first === 'timer' && point.components[1]?.name === 'profile') return perfProvider.resolve(point);
   const provider = BY_NAME.get(first);
   if (!provider) {
-    const known = [...BY_NAME.keys()];
-    const close = known.filter((k) => editDistance(k, first) <= 2);
-    const hint = close.length ? ` (did you mean: ${close.join(', ')}?)` : '';
-    return { error: `probe point mismatch: unknown probe family '${first}'${hint}` };
+    return { error: `probe point mismatch: unknown probe family '${first}'` };
   }
   return provider.resolve(point);
+}
+
+/** The provider that owns a point's first component, if any. */
+export function providerOf(first: string): ProbeProvider | undefined {
+  return BY_NAME.get(first);
+}
+
+/** The probe families' first components (`begin`, `kernel`, `syscall`, ...). */
+export function familyNames(): string[] {
+  return [...new Set([...BY_NAME.keys()].map((k) => k.split('.')[0]))];
+}
+
+const listed = new Map<ProbeProvider, string[]>();
+
+/** Every concrete point of the family `first` (cached: tracefs is read once per run). */
+export function listPoints(first: string): string[] {
+  const p = BY_NAME.get(first);
+  if (!p?.list) return [];
+  let l = listed.get(p);
+  if (!l) listed.set(p, (l = p.list()));
+  return l;
+}
+
+/** Up to `max` names within edit distance 2 (or 1 for short names) of `name`, closest first. */
+export function similar(name: string, names: Iterable<string>, max = 5): string[] {
+  const limit = name.length <= 3 ? 1 : 2;
+  const scored: [number, string][] = [];
+  for (const n of names) {
+    if (Math.abs(n.length - name.length) > limit || n === name) continue;
+    const d = editDistance(n, name);
+    if (d <= limit) scored.push([d, n]);
+  }
+  return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, max).map((x) => x[1]);
 }
 
 export function editDistance(a: string, b: string): number {
@@ -35,4 +65,4 @@ export function editDistance(a: string, b: string): number {
   return dp[a.length][b.length];
 }
 
-export type { ResolvedPoint, Mismatch } from './provider';
+export type { ResolvedPoint, Mismatch, ProbeProvider } from './provider';

@@ -15,6 +15,8 @@ export interface ResolvedPoint {
   func?: string;
   /** conditions the handler checks first, returning at once when one fails (process("PATH").end) */
   guards?: Guard[];
+  /** `never`: type-checked like any probe, never compiled or armed */
+  never?: boolean;
 }
 
 /** A context value (CTX id) or a tracepoint field that must equal a constant. */
@@ -32,6 +34,13 @@ export interface ProbeProvider {
   names: string[];
   /** a wildcard may resolve to several points, each with its own pp() */
   resolve(point: ProbePoint): ResolvedPoint | ResolvedPoint[] | Mismatch;
+  /**
+   * Every concrete point the provider offers, as pointText() spells it (`syscall.openat`,
+   * `kernel.trace("sched:sched_switch")`). Wildcards (`*`, `**`) are matched against this list
+   * and misspelt points get suggestions from it; a provider without it may still resolve
+   * its own wildcards (resolve() returning several points).
+   */
+  list?(): string[];
 }
 
 export function pointText(point: ProbePoint): string {

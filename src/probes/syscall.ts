@@ -2,6 +2,7 @@
 import type { ProbeProvider } from './provider';
 import { pointText } from './provider';
 import { resolveTracepoint } from './tracepoint';
+import { kernelFacts } from '../kernel/facts';
 
 export const syscallProvider: ProbeProvider = {
   names: ['syscall'],
@@ -19,5 +20,11 @@ export const syscallProvider: ProbeProvider = {
       r.contextVars.set('return', retField);
     }
     return r;
+  },
+  list() {
+    const events = kernelFacts().events('syscalls');
+    const names = events.filter((e) => e.startsWith('sys_enter_')).map((e) => `syscall.${e.slice(10)}`);
+    const rets = events.filter((e) => e.startsWith('sys_exit_')).map((e) => `syscall.${e.slice(9)}.return`);
+    return [...names, ...rets];
   },
 };

@@ -4,8 +4,8 @@
 import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
-import { resolvePoint, editDistance, type ResolvedPoint } from '../probes';
-import { isMismatch } from '../probes/provider';
+import { similar, type ResolvedPoint } from '../probes';
+import { expandProbes } from './expand';
 import { BUILTINS, OUTPUT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
 
@@ -55,10 +55,13 @@ export interface FunctionSym {
 }
 
 export interface ResolvedProbe {
+  /** after alias expansion: the body is the alias prologues/epilogues around the user's */
   decl: A.ProbeDecl;
   pointNode: A.ProbePoint;
   point: ResolvedPoint;
   locals: Map<string, LocalSym>;
+  /** the points it was derived through, the written one first (for -p2) */
+  derivation: string[];
 }
 
 export interface ResolvedProgram {
@@ -74,6 +77,9 @@ interface Scope {
   probe?: ResolvedProbe;
   fn?: FunctionSym;
 }
+
+/** One sentence: why `%{ %}` cannot run here (`-g` changes nothing). */
+export const EMBEDDED_C = 'embedded C code is not supported: tapvm runs scripts on its bytecode interpreter and has no kernel-module runtime to compile C into (-g changes nothing)';
 
 export function resolve(script: A.Script): ResolvedProgram {
   const diags: Diagnostic[] = [];
@@ -102,20 +108,15 @@ export function resolve(script: A.Script): ResolvedProgram {
     }
   }
   for (const item of script.items) {
-    if (item.kind !== 'probe') continue;
-    for (const pointNode of item.points) {
-      const r = resolvePoint(pointNode);
-      if (isMismatch(r)) {
-        if (pointNode.optional) continue;
-        if (r.resolving) {
-          err(`while resolving probe point: identifier '${pointNode.components[0].name}'`, pointNode.loc);
-          diags.push(diagnostic('semantic error', r.error));
-        } else err(r.error, pointNode.loc);
-        continue;
-      }
-      for (const point of Array.isArray(r) ? r : [r]) probes.push({ decl: item, pointNode, point, locals: new Map() });
-    }
+    if (item.kind === 'embedded') err(EMBEDDED_C, item.loc);
+    else if (item.kind === 'function' && item.embedded) err(EMBEDDED_C, item.embedded.loc);
   }
+  for (const x of expandProbes(script.items, err)) {
+    foldDefined(x.decl.body, x.point);
+    probes.push({ ...x, locals: new Map() });
+  }
+  for (const f of functions.values()) foldDefined(f.decl.body, undefined);
+  checkConditions(script.items, globals, err);
   if (diags.length) throw new DiagnosticError(diags);
 
   let changed = true;
@@ -225,7 +226,16 @@ export function resolve(script: A.Script): ResolvedProgram {
         if (want) v.set(want);
         return v.get();
       }
+      case 'at':
+        for (const a of e.args) expr(a, scope);
+        err(AT_UNSUPPORTED[e.op], e.loc);
+        return undefined;
       case 'tvar': {
+        const unsupported = tvarUnsupported(e);
+        if (unsupported) {
+          err(unsupported, e.loc);
+          return undefined;
+        }
         const f = scope.probe?.point.contextVars.get(e.name);
         if (!f) {
           if (!scope.probe) err(`context variable '$${e.name}' used outside a probe`, e.loc);
@@ -443,8 +453,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     }
     const f = functions.get(e.name);
     if (!f) {
-      const names = [...functions.keys(), ...BUILTINS.keys(), ...OUTPUT_BUILTINS];
-      const close = names.filter((n) => editDistance(n, e.name) <= 2).slice(0, 5);
+      const close = similar(e.name, [...functions.keys(), ...BUILTINS.keys(), ...OUTPUT_BUILTINS]);
       err(`unresolved function '${e.name}'${close.length ? ` (similar: ${close.join(', ')})` : ''}`, e.loc);
       return undefined;
     }
@@ -593,8 +602,76 @@ export function resolve(script: A.Script): ResolvedProgram {
       if (!t) err(`unresolved type for index ${i + 1} of array '${g.name}'`, g.decl.loc);
     });
   }
+  // `never` probes are checked like the others and then dropped
+  for (let i = probes.length - 1; i >= 0; i--) if (probes[i].point.never) probes.splice(i, 1);
   if (diags.length) throw new DiagnosticError(diags.sort((a, b) => (a.loc?.offset ?? 0) - (b.loc?.offset ?? 0)));
   return { script, globals, functions, probes };
+}
+
+const AT_UNSUPPORTED: Record<A.AtExpr['op'], string> = {
+  defined: '@defined is folded before type checking', // never reached
+  choose_defined: '@choose_defined is folded before type checking',
+  entry: '@entry is not supported yet: tapvm does not save values at the entry of a .return probe',
+  cast: '@cast is not supported: tapvm has no kernel type information (DWARF or BTF) for scripts yet',
+  var: '@var is not supported: tapvm has no debug information to find variables by name',
+};
+
+/** Why tapvm cannot evaluate a context variable of this form, or undefined when it can. */
+function tvarUnsupported(e: A.TargetVar): string | undefined {
+  const text = `${e.addressOf ? '&' : ''}$${e.name}${e.pretty ?? ''}`;
+  if (e.name.startsWith('$')) return `'${text}' is not supported yet: tapvm has no pretty-printer for all context variables`;
+  if (e.pretty) return `'${text}' is not supported yet: tapvm has no pretty-printer for context variables`;
+  if (e.addressOf) return `'${text}': tapvm cannot take the address of a context variable`;
+  if (e.path) return `'${text}${e.path[0].kind === 'member' ? '->' + e.path[0].name : '[...]'}': tapvm has no type information to follow fields, pointers or arrays of context variables`;
+  return undefined;
+}
+
+/** Whether every context variable in e exists at `point` in a form tapvm can read. */
+function isDefined(e: unknown, point: ResolvedPoint | undefined): boolean {
+  if (!e || typeof e !== 'object') return true;
+  if (Array.isArray(e)) return e.every((x) => isDefined(x, point));
+  const n = e as A.Expr;
+  if (n.kind === 'tvar') return !!point && !tvarUnsupported(n) && point.contextVars.has(n.name);
+  if (n.kind === 'at' && (n.op === 'cast' || n.op === 'var' || n.op === 'entry')) return false;
+  return Object.entries(n).every(([k, v]) => k === 'loc' || k === 'opLoc' || isDefined(v, point));
+}
+
+/**
+ * `@defined(e)` becomes 1 or 0 and `@choose_defined(a, b)` becomes a or b, in place, for the
+ * probe point the body belongs to (each derived probe has its own copy of the body).
+ */
+function foldDefined(n: unknown, point: ResolvedPoint | undefined): void {
+  if (!n || typeof n !== 'object') return;
+  if (Array.isArray(n)) return n.forEach((x) => foldDefined(x, point));
+  const node = n as Record<string, unknown>;
+  if (node.kind === 'at') {
+    const at = node as unknown as A.AtExpr;
+    let repl: A.Expr | undefined;
+    if (at.op === 'defined') repl = { kind: 'number', value: isDefined(at.args[0], point) ? 1n : 0n, loc: at.loc };
+    else if (at.op === 'choose_defined') repl = isDefined(at.args[0], point) ? at.args[0] : at.args[1];
+    if (repl) {
+      for (const k of Object.keys(node)) delete node[k];
+      Object.assign(node, repl);
+      return foldDefined(node, point);
+    }
+  }
+  for (const [k, v] of Object.entries(node)) if (k !== 'loc' && k !== 'opLoc') foldDefined(v, point);
+}
+
+/** stap: arming conditions may only read global variables. */
+function checkConditions(items: A.TopLevel[], globals: Map<string, GlobalSym>, err: (msg: string, loc?: A.Loc) => void) {
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const e = n as A.Expr;
+    if (e.kind === 'ident' && !globals.has(e.name)) err(`probe condition must only reference global variables: '${e.name}' is not a global`, e.loc);
+    if (e.kind === 'tvar') err('probe condition must only reference global variables: context variables cannot be used', e.loc);
+    for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+  };
+  for (const item of items) {
+    const points = item.kind === 'probe' ? item.points : item.kind === 'alias' ? item.points : [];
+    for (const p of points) if (p.condition) visit(p.condition);
+  }
 }
 
 /** What a statement tree calls, and its first construct that only user space can run. */

@@ -497,7 +497,8 @@ describe('@define macros', () => {
   });
 
   it('leaves unknown @words for the parser', () => {
-    expect(fail('probe begin { x = @cast(p, "task_struct")->pid }')).toMatchObject({ line: 1, col: 19 });
+    expect(fail('probe begin { x = @nosuch(p)->pid }')).toMatchObject({ line: 1, col: 19 });
+    expect(printScript(parseScript('probe begin { x = @cast(p, "task_struct")->pid }', 'x.stp'))).toContain('@cast(p, "task_struct")->pid');
   });
 });
 

@@ -1,0 +1,203 @@
+// Expands probe declarations into ordinary probes, as stap's derive_probes does: aliases
+// (`=` prologue, `+=` epilogue, with suffixes), wildcards `*`/`**` against the aliases and the
+// providers' listings, optional `?`, sufficient `!` and `if (cond)` arming conditions. Every
+// result is one resolved point with its own copy of the body, so codegen sees plain probes.
+import type * as A from '../parse/ast';
+import { resolvePoint, listPoints, providerOf, familyNames, similar, type ResolvedPoint } from '../probes';
+import { isMismatch, pointText } from '../probes/provider';
+
+/** One probe after expansion: the point the handler attaches to, and the body it runs. */
+export interface ExpandedProbe {
+  /** a synthesized declaration: the alias bodies wrapped around the user's, conditions first */
+  decl: A.ProbeDecl;
+  /** the point as written in the probe (for locations and -p2) */
+  pointNode: A.ProbePoint;
+  point: ResolvedPoint;
+  /** the points it came through, outermost first: `syscall.getppid <- myalias` */
+  derivation: string[];
+}
+
+/** Aliases nest at most this deep (a cycle stops here with an error). */
+const MAX_DEPTH = 32;
+/** Wildcard expansion of one point gives at most this many probes. */
+const MAX_MATCHES = 4096;
+
+interface Frame {
+  /** alias bodies from the outermost (the user's probe) inwards */
+  wrap: { alias: A.AliasDecl }[];
+  conditions: A.Expr[];
+  optional: boolean;
+  derivation: string[];
+}
+
+export function expandProbes(
+  items: A.TopLevel[],
+  err: (msg: string, loc?: A.Loc) => void,
+): ExpandedProbe[] {
+  const aliases = items.filter((i): i is A.AliasDecl => i.kind === 'alias');
+  const aliasNames = aliases.flatMap((a) => a.names.map((n) => ({ text: pointText(n), name: n, alias: a })));
+  const out: ExpandedProbe[] = [];
+
+  /** Resolves the list `points` (a probe's or an alias's); false when a mandatory point failed. */
+  const expandList = (points: A.ProbePoint[], frame: Frame, depth: number, user: A.ProbeDecl, userPoint: A.ProbePoint | undefined): number => {
+    let total = 0;
+    for (const p of points) {
+      const n = expandPoint(p, frame, depth, user, userPoint ?? p);
+      total += n;
+      if (p.sufficient && n > 0) break; // `!`: resolved, so the alternatives after it are not needed
+    }
+    return total;
+  };
+
+  /** Expands one point; the number of probes it produced. */
+  const expandPoint = (p: A.ProbePoint, outer: Frame, depth: number, user: A.ProbeDecl, userPoint: A.ProbePoint): number => {
+    const frame: Frame = {
+      ...outer,
+      optional: outer.optional || p.optional,
+      conditions: p.condition ? [...outer.conditions, p.condition] : outer.conditions,
+    };
+    const fail = (msg: string) => {
+      if (!frame.optional) err(msg, p.loc);
+      return 0;
+    };
+    if (depth > MAX_DEPTH) return fail(`probe alias expansion is nested more than ${MAX_DEPTH} deep (a recursive alias?): ${pointText(p)}`);
+
+    if (hasWildcard(p)) {
+      const re = wildcardRegExp(p);
+      const matches: A.ProbePoint[] = [];
+      const seen = new Set<string>();
+      const add = (text: string, comps: A.ProbeComponent[]) => {
+        if (!seen.has(text) && re.test(text) && matches.length < MAX_MATCHES) {
+          seen.add(text);
+          matches.push({ ...p, components: comps, optional: false, sufficient: false, condition: undefined });
+        }
+      };
+      for (const a of aliasNames) add(a.text, a.name.components.map((c) => ({ ...c, loc: p.loc })));
+      const first = p.components[0].name;
+      // `*` in the first component: every family that can begin the match (`sys**open`, `*.getppid`)
+      const lead = first.slice(0, first.indexOf('*'));
+      const families = first.includes('*') ? familyNames().filter((f) => f.startsWith(lead) || globRegExp(first).test(f)) : [first];
+      for (const f of families) for (const text of listPoints(f)) add(text, parsePointText(text, p.loc));
+      if (matches.length === 0) {
+        // a provider without a listing may still understand its own patterns
+        if (providerOf(first)) return resolveAt(p, frame, user, userPoint);
+        return fail(`probe point mismatch: no match for wildcard probe point ${pointText(p)}`);
+      }
+      let n = 0;
+      for (const m of matches) n += expandPoint(m, { ...frame, optional: true }, depth + 1, user, userPoint);
+      return n || fail(`probe point mismatch: no match for wildcard probe point ${pointText(p)}`);
+    }
+
+    // aliases whose name is this point, or a prefix of it (the rest is a suffix for its points)
+    const text = pointText(p);
+    let n = 0;
+    let matched = false;
+    for (const a of aliasNames) {
+      const k = a.name.components.length;
+      if (k > p.components.length) continue;
+      if (pointText({ ...p, components: p.components.slice(0, k) }) !== a.text) continue;
+      matched = true;
+      const suffix = p.components.slice(k);
+      const inner: Frame = { ...frame, wrap: [...frame.wrap, { alias: a.alias }], derivation: [...frame.derivation, text] };
+      const points = a.alias.points.map((ap) => (suffix.length ? { ...ap, components: [...ap.components, ...suffix] } : ap));
+      n += expandList(points, inner, depth + 1, user, userPoint);
+    }
+    // an alias whose points are all optional may resolve to nothing; its failures were reported
+    if (matched) return n;
+    return resolveAt(p, frame, user, userPoint);
+  };
+
+  const resolveAt = (p: A.ProbePoint, frame: Frame, user: A.ProbeDecl, userPoint: A.ProbePoint): number => {
+    const r = resolvePoint(p);
+    if (isMismatch(r)) {
+      if (frame.optional) return 0;
+      if (r.resolving) {
+        // stap's two-part form: where, then what
+        err(`while resolving probe point: identifier '${p.components[0].name}'`, p.loc);
+        err(r.error);
+      } else err(r.error + suggestions(p, aliasNames.map((a) => a.text)), p.loc);
+      return 0;
+    }
+    const points = Array.isArray(r) ? r : [r];
+    for (const point of points) out.push({ decl: buildDecl(user, frame), pointNode: userPoint, point, derivation: [...frame.derivation, point.pp] });
+    return points.length;
+  };
+
+  for (const item of items) {
+    if (item.kind !== 'probe') continue;
+    expandList(item.points, { wrap: [], conditions: [], optional: false, derivation: [] }, 0, item, undefined);
+  }
+  return out;
+}
+
+/** The body a derived probe runs: `if (!(c)) next` for each condition, then the alias bodies around the user's. */
+function buildDecl(user: A.ProbeDecl, frame: Frame): A.ProbeDecl {
+  let body: A.Block = structuredClone(user.body);
+  // the innermost alias (the one resolved last) is the outermost wrapper: its prologue runs first
+  for (const { alias } of frame.wrap) {
+    const ab = structuredClone(alias.body);
+    body = { kind: 'block', stmts: alias.epilogue ? [body, ab] : [ab, body], loc: body.loc };
+  }
+  const checks: A.Stmt[] = frame.conditions.map((c) => ({
+    kind: 'if',
+    cond: { kind: 'unary', op: '!', operand: structuredClone(c), loc: c.loc },
+    then: { kind: 'next', loc: c.loc },
+    loc: c.loc,
+  }));
+  if (checks.length) body = { kind: 'block', stmts: [...checks, body], loc: body.loc };
+  return { kind: 'probe', points: user.points, body, loc: user.loc };
+}
+
+function hasWildcard(p: A.ProbePoint): boolean {
+  return p.components.some((c) => c.name.includes('*') || (c.arg?.kind === 'string' && c.arg.value.includes('*')));
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A component glob: `*` within one component, `**` across components. */
+function globRegExp(name: string): RegExp {
+  return new RegExp('^' + globSource(name, '[^.(]*') + '$');
+}
+
+function globSource(s: string, star: string): string {
+  return s
+    .split('**')
+    .map((part) => part.split('*').map(escape).join(star))
+    .join('.*');
+}
+
+/** Matches pointText() spellings: names glob per component, string arguments glob within the quotes. */
+function wildcardRegExp(p: A.ProbePoint): RegExp {
+  const parts = p.components.map((c) => {
+    const name = globSource(c.name, '[^.(]*');
+    if (!c.arg) return name;
+    if (c.arg.kind === 'number') return `${name}\\(${c.arg.value}\\)`;
+    const quoted = JSON.stringify(c.arg.value);
+    return `${name}\\(${globSource(quoted, '[^"]*')}\\)`;
+  });
+  return new RegExp('^' + parts.join('\\.') + '$');
+}
+
+/** pointText() back into components (for listed points): `a.b("x:y").c(3)`. */
+export function parsePointText(text: string, loc: A.Loc): A.ProbeComponent[] {
+  const comps: A.ProbeComponent[] = [];
+  const re = /([^.("]+)(?:\(("(?:[^"\\]|\\.)*"|-?\d+)\))?(?:\.|$)/y;
+  for (let m; re.lastIndex < text.length && (m = re.exec(text)); ) {
+    const c: A.ProbeComponent = { name: m[1], loc };
+    if (m[2] !== undefined)
+      c.arg = m[2].startsWith('"') ? { kind: 'string', value: JSON.parse(m[2]) as string, loc } : { kind: 'number', value: BigInt(m[2]), loc };
+    comps.push(c);
+  }
+  return comps;
+}
+
+/** ` (similar: a, b)` from the alias names and the family's listing, as stap suggests. */
+function suggestions(p: A.ProbePoint, aliasTexts: string[]): string {
+  const text = pointText(p);
+  const first = p.components[0].name;
+  const pool = new Set<string>(aliasTexts);
+  for (const t of listPoints(first)) pool.add(t);
+  let close = similar(text, pool, 5);
+  if (close.length === 0 && !providerOf(first)) close = similar(first, new Set([...familyNames(), ...aliasTexts.map((t) => t.split('.')[0])]), 5);
+  return close.length ? ` (similar: ${close.join(', ')})` : '';
+}

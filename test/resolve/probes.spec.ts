@@ -1,0 +1,145 @@
+// Probe declarations after expansion (src/resolve/expand.ts): aliases with prologues, epilogues
+// and suffixes, brace alternatives, wildcards, `?`, `!`, `if (cond)`, never and init; each
+// success runs the handlers, each failure checks the message and its position.
+import { describe, expect, it } from 'vitest';
+import { compileSource } from '../../src/compile/index';
+import { DiagnosticError } from '../../src/diag/diagnostic';
+import { parseScript, printScript } from '../../src/parse/index';
+import { runScript } from '../compile/helpers';
+
+const FILE = 'p.stp';
+
+/** The derived probes: `pp <- derivation` */
+function probes(src: string): string[] {
+  const r = compileSource(src, FILE, 2).resolved!;
+  return r.probes.map((p) => `${p.point.pp}${p.derivation.length > 1 ? ' <- ' + p.derivation.slice(0, -1).join(' <- ') : ''}`);
+}
+
+function diags(src: string): string[] {
+  try {
+    compileSource(src, FILE, 3);
+    return [];
+  } catch (e) {
+    if (!(e instanceof DiagnosticError)) throw e;
+    return e.diagnostics.map((d) => `${d.severity} ${d.loc?.line}:${d.loc?.col} ${d.message}`);
+  }
+}
+
+/** What the begin probes print, run in their begin(N) order. */
+function output(src: string): string {
+  return runScript(src, FILE).out;
+}
+
+describe('probe aliases', () => {
+  it('runs a prologue (=) before and an epilogue (+=) after the probe body, sharing its locals', () => {
+    const src = [
+      'probe pro = begin { x = 1; s = "pro" }',
+      'probe epi += begin { printf("epi %d %s\\n", x, s) }',
+      'probe pro { printf("body %d %s\\n", x, s) }',
+      'probe epi { x = 7; s = "body" }',
+    ].join('\n');
+    expect(output(src)).toBe('body 1 pro\nepi 7 body\n');
+  });
+
+  it('expands every point of an alias, and aliases of aliases (the inner alias prologue first)', () => {
+    const src = ['probe two = begin, end { }', 'probe outer = inner { printf("outer ") }', 'probe inner = begin { printf("inner ") }', 'probe outer { println("body") }'].join('\n');
+    expect(probes(src + '\nprobe two { }')).toEqual(['begin <- outer <- inner', 'begin <- two', 'end <- two']);
+    expect(output(src)).toBe('inner outer body\n');
+  });
+
+  it('appends an alias suffix to the alias points', () => {
+    expect(probes('probe t = timer { }\nprobe t.ms(100) { }')).toEqual(['timer.ms(100) <- t.ms(100)']);
+  });
+
+  it('lets `next` in a prologue skip the body', () => {
+    expect(output('probe a = begin { println("pro"); next }\nprobe a { println("body") }')).toBe('pro\n');
+  });
+
+  it('reports an alias that resolves to nothing, and a recursive alias, at the use', () => {
+    expect(diags('probe a = nosuch { }\nprobe a { }')).toEqual([
+      "semantic error 1:11 probe point mismatch: unknown probe family 'nosuch'",
+    ]);
+    expect(diags('probe a = b { }\nprobe b = a { }\nprobe a { }')[0]).toMatch(/^semantic error \d:11 probe alias expansion is nested more than 32 deep/);
+  });
+
+  it('rejects a ? or an if on an alias name', () => {
+    expect(diags('probe a? = begin { }')).toEqual(['parse error 1:7 probe alias name cannot be optional or conditional']);
+  });
+
+  it('prints aliases back for -p1', () => {
+    const src = 'probe a.b, c += begin(1), end? { x = 1 }\nprobe a.b if (g) { }';
+    const printed = printScript(parseScript(src, FILE));
+    expect(printed).toBe('probe a.b, c += begin(1), end? {\n  x = 1;\n}\nprobe a.b if (g) {\n}\n');
+    expect(printScript(parseScript(printed, FILE))).toBe(printed);
+  });
+});
+
+describe('probe point syntax', () => {
+  it('expands brace alternatives in product order, nested', () => {
+    expect(probes('probe {begin,end} { }')).toEqual(['begin', 'end']);
+    expect(probes('probe timer.{ms(5),s(5)} { }')).toEqual(['timer.ms(5)', 'timer.s(5)']);
+    expect(probes('probe {begin,{end,never}} { }')).toEqual(['begin', 'end']);
+    expect(probes('probe t.{a,b} = begin { }\nprobe t.{b,a} { }')).toEqual(['begin <- t.b', 'begin <- t.a']);
+  });
+
+  it('bounds brace expansion', () => {
+    const big = 'probe ' + Array(11).fill('{a,b}').join('.') + ' { }';
+    expect(diags(big)).toEqual(['parse error 1:7 brace expansion gives more than 1024 probe points']);
+  });
+
+  it('matches * and ** against alias names', () => {
+    const src = 'probe my.one = begin { }\nprobe my.two.deep = end { }\nprobe other = begin { }\n';
+    expect(probes(src + 'probe my.* { }')).toEqual(['begin <- my.one']);
+    expect(probes(src + 'probe my.** { }')).toEqual(['begin <- my.one', 'end <- my.two.deep']);
+    expect(probes(src + 'probe *.one, o*r { }')).toEqual(['begin <- my.one', 'begin <- other']);
+  });
+
+  it('matches * and ** against the providers\' listings (tracefs)', () => {
+    expect(probes('probe syscall.getpp*, syscall.getppid.r*n { }')).toEqual(['syscall.getppid', 'syscall.getppid.return']);
+    expect(probes('probe kernel.trace("sched:sched_process_ex*") { }')).toEqual([
+      'kernel.trace("sched:sched_process_exec")',
+      'kernel.trace("sched:sched_process_exit")',
+    ]);
+    expect(probes('probe sys**getppid { }')).toEqual(['syscall.getppid']);
+  });
+
+  it('reports a wildcard that matches nothing, unless it is optional', () => {
+    expect(diags('probe nosuch.* { }')).toEqual(['semantic error 1:7 probe point mismatch: no match for wildcard probe point nosuch.*']);
+    expect(diags('probe nosuch.*?, begin { }')).toEqual([]);
+  });
+
+  it('skips an optional point that does not resolve, silently', () => {
+    expect(probes('probe nosuch?, begin { }')).toEqual(['begin']);
+    expect(probes('probe a = nosuch? { }\nprobe a, end { }')).toEqual(['end']);
+  });
+
+  it('stops at the first sufficient point (!) that resolves', () => {
+    expect(probes('probe nosuch!, begin!, end { }')).toEqual(['begin']);
+    expect(probes('probe a = nosuch!, end!, begin { }\nprobe a { }')).toEqual(['end <- a']);
+  });
+
+  it('runs the handler only while the arming condition holds, alias bodies included', () => {
+    const src = 'global on = 0, yes = 1\nprobe a = begin { println("alias") }\nprobe a if (on) { println("no") }\nprobe begin if (yes) { println("yes") }';
+    expect(output(src)).toBe('yes\n');
+    expect(diags('probe begin if (x) { }')).toEqual([
+      "semantic error 1:17 probe condition must only reference global variables: 'x' is not a global",
+    ]);
+  });
+
+  it('checks never probes and drops them; init runs before every begin', () => {
+    expect(probes('probe never, begin { }')).toEqual(['begin']);
+    expect(diags('probe never { x = 1; x = "s" }')).toContain("semantic error 1:22 type mismatch for identifier 'x': long vs. string");
+    const img = compileSource('probe begin(-100) { } probe init { }', FILE).image!;
+    expect(img.probes.map((p) => [p.pp, (p.attach as { order: number }).order])).toEqual([
+      ['begin(-100)', -100],
+      ['init', -(2 ** 53)],
+    ]);
+  });
+
+  it('suggests similar families for a misspelt one', () => {
+    expect(diags('probe bgein { }')).toEqual(["semantic error 1:7 probe point mismatch: unknown probe family 'bgein' (similar: begin)"]);
+    expect(diags('probe myalias = begin { }\nprobe myalais { }')).toEqual([
+      "semantic error 2:7 probe point mismatch: unknown probe family 'myalais' (similar: myalias)",
+    ]);
+  });
+});
