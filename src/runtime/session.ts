@@ -238,11 +238,22 @@ export class Session {
     const v = this.opts.verbose;
     const old = this.gen;
     const held = new HeldOutput(this.opts.out);
+    // -v: where the time of a swap goes (the host-wide slot lock can wait on other tapvm processes)
+    const phases: string[] = [];
+    let last = t0;
+    const lap = (what: string) => {
+      const now = process.hrtime.bigint();
+      phases.push(`${what} ${(Number(now - last) / 1e6).toFixed(2)}ms`);
+      last = now;
+    };
     const gen = this.newGeneration(img, held);
     try {
       gen.claim();
+      lap('slot claimed');
       gen.install();
+      lap('code and maps written');
       gen.attachKernelProbes();
+      lap(`${gen.linkCount} probe(s) attached`);
       gen.runBegin();
     } catch (e) {
       await gen.detach();
@@ -257,7 +268,8 @@ export class Session {
     this.gen = gen;
     this.img = img;
     gen.startTimers();
-    v?.(`swap: new script live in slot ${gen.slot} ${latencyMs.toFixed(2)}ms after the request (old slot ${old.slot} inactive)`);
+    lap('begin, kept globals, switched');
+    v?.(`swap: new script live in slot ${gen.slot} ${latencyMs.toFixed(2)}ms after the request (old slot ${old.slot} inactive): ${phases.join(', ')}`);
 
     old.drain();
     await old.detach();
