@@ -52,9 +52,10 @@ export class MemoryRecorder extends TappedOutput {
         this.bytes -= first.length;
         continue;
       }
-      // drop up to the end of the line that the excess falls in
+      // drop up to the end of the line that the excess falls in (a line with no end in this
+      // chunk keeps its newest bytes)
       const nl = first.indexOf(0x0a, excess - 1);
-      const cut = nl >= 0 && nl + 1 < first.length ? nl + 1 : first.length;
+      const cut = nl < 0 ? excess : nl + 1;
       if (cut === first.length) this.chunks.shift();
       else this.chunks[0] = first.subarray(cut);
       this.bytes -= cut;
