@@ -39,7 +39,8 @@ async function onceSwap(pid) {
   if (r.code !== 0) throw new Error(`swap session exited ${r.code}: ${r.err.trim().split('\n').pop()}`);
   const m = /new probes live in slot \d+ ([\d.]+)ms after the request reached it, old slot \d+ freed after ([\d.]+)ms/.exec(err);
   if (!m) throw new Error(`tapvm swap -v said: ${err}`);
-  return { firstEventMs, liveMs: Number(m[1]), oldFreedMs: Number(m[2]) };
+  const claim = /slot claimed ([\d.]+)ms/.exec(r.err);
+  return { firstEventMs, liveMs: Number(m[1]), oldFreedMs: Number(m[2]), claimMs: claim ? Number(claim[1]) : NaN };
 }
 
 async function onceStart(tracer, pid) {
