@@ -8,7 +8,7 @@
 // compiler uses it, and (5) a comparison in src/module/check.ts.
 import * as fs from 'fs';
 import * as os from 'os';
-import { readTracepoint, listEvents, tracefsRoot, type TracepointField, type TracepointFormat } from './tracefs';
+import { readTracepoint, listEvents, listSystems, tracefsRoot, type TracepointField, type TracepointFormat } from './tracefs';
 import { readHostConfig } from './config';
 
 export interface KernelFacts {
@@ -22,6 +22,8 @@ export interface KernelFacts {
   config(name: string): string;
   /** a tracepoint's record layout, or null when the kernel has none of that name */
   tracepoint(system: string, event: string): TracepointFormat | null;
+  /** tracepoint systems (the directories of tracefs events/) */
+  systems(): string[];
   /** event names of a tracepoint system (suggestions, wildcards) */
   events(system: string): string[];
   /** whether the kernel has kprobes (tracefs kprobe_events) */
@@ -67,6 +69,7 @@ export function hostKernelFacts(): KernelFacts {
     machine: () => os.machine(),
     config: (name) => (config ??= readHostConfig(os.release())).get(name) ?? '',
     tracepoint: readTracepoint,
+    systems: listSystems,
     events: listEvents,
     hasKprobes: () => fs.existsSync(`${tracefsRoot()}/kprobe_events`),
     syscallNumber: (name) => (syscalls ??= hostSyscalls()).get(name),
@@ -134,6 +137,7 @@ export function factsFromSnapshot(s: FactsSnapshot, origin: string): KernelFacts
       const fields = t[1].map(([name, ctype, offset, size, signed]) => ({ name, ctype, offset, size, signed, kind: classify(ctype, size) }));
       return { system, event, id: t[0], fields };
     },
+    systems: () => [...new Set(Object.keys(s.tracepoints).map((k) => k.slice(0, k.indexOf(':'))))],
     events: (system) =>
       Object.keys(s.tracepoints)
         .filter((k) => k.startsWith(`${system}:`))

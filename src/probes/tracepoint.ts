@@ -3,7 +3,6 @@ import type { ProbeProvider, ResolvedPoint, Mismatch } from './provider';
 import { pointText } from './provider';
 import type { TracepointField } from '../kernel/tracefs';
 import { kernelFacts, noteTracepointField } from '../kernel/facts';
-import { listSystems } from '../kernel/tracefs';
 
 /** `$name` -> field; a lookup is a use: the field's offset becomes a fact the code relies on. */
 class FieldMap extends Map<string, TracepointField> {
@@ -56,6 +55,5 @@ export const tracepointProvider: ProbeProvider = {
     if (!m) return { error: `kernel.trace("${spec}"): expected "system:event" (wildcards are not supported yet)` };
     return resolveTracepoint(m[1], m[2], pointText(point));
   },
-  // the systems come from this host's tracefs (the facts interface lists events per system only)
-  list: () => listSystems().flatMap((sys) => kernelFacts().events(sys).map((e) => `kernel.trace(${JSON.stringify(`${sys}:${e}`)})`)),
+  list: () => kernelFacts().systems().flatMap((sys) => kernelFacts().events(sys).map((e) => `kernel.trace(${JSON.stringify(`${sys}:${e}`)})`)),
 };
