@@ -102,6 +102,12 @@
 #define CTX_TARGET 9
 #define CTX_EXE_INO 40
 #define CTX_EXE_DEV 41
+#define CTX_EUID 10
+#define CTX_EGID 11
+#define CTX_TASK_CURRENT 12
+#define CTX_PEXECNAME 13
+#define CTX_LOCAL_CLOCK_NS 14
+#define CTX_JIFFIES 15
 #define SCMP_EQ 0
 #define SCMP_NE 1
 #define SCMP_LT 2
@@ -193,6 +199,13 @@ enum tapvm_op {
 	OP_TRY = 130, /* p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING */
 	OP_TRYEND = 131, /* i: pop imm error handlers (the try block ended, or break/continue/return left it) */
 	OP_CATCH = 132, /* sd, o: sd = the caught error's message: error()'s text, else the string whose u32 offset is at data[imm + 4 * code] */
+	OP_KREAD = 133, /* rd, ra, t: rd = kernel memory at address ra, b = width in bytes | 0x80 when signed, imm unused; a fault raises USER 'kernel read fault at 0x... (addr)' */
+	OP_UREAD = 134, /* rd, ra, t: rd = user memory at address ra, b = width | 0x80 when signed; a fault gives 0 (stap's user_long and friends) */
+	OP_KSTR = 135, /* sd, ra, rb: sd = kernel string at address ra, at most rb bytes (kernel_string_n); a fault raises USER 'kernel string copy fault at 0x...' */
+	OP_USTRN = 136, /* sd, ra, rb: sd = user string at address ra, at most rb bytes (user_string_n); a fault is error FAULT */
+	OP_ERRNOSTR = 137, /* sd, ra, o: sd = the errno name of |ra| from the table at data[imm] (u32 count, then u32 string offsets), or E#n outside it */
+	OP_CTIME = 138, /* sd, ra: sd = ctime(ra): 'Thu Jan  1 00:00:00 1970' in UTC; before 1970 or past 2^31-1 s stap's sentences */
+	OP_TASKF = 139, /* rd, ra, i: rd = field imm of the task_struct at ra: 0 pid, 1 tgid, 2 real_parent (kernel read; a fault gives 0) */
 };
 
 #endif /* TAPVM_ISA_H */

@@ -358,6 +358,8 @@ static __always_inline long stat_get_op(struct loop_ctx *lc, __u32 b, __s32 imm,
 	return 0;
 }
 
+#include "context.h"
+
 #define R(x) st->r[(fp + (x)) & (NREGS - 1)]
 #define S(x) st->s[(sfp + (x)) & (NSTRS - 1)]
 
@@ -660,6 +662,19 @@ static long step(__u64 index, void *arg)
 		case CTX_EXE_DEV:
 			R(d) = current_exe(imm == CTX_EXE_DEV);
 			break;
+		case CTX_EUID:
+		case CTX_EGID:
+			R(d) = ctx_cred(imm == CTX_EGID);
+			break;
+		case CTX_TASK_CURRENT:
+			R(d) = (__s64)bpf_get_current_task();
+			break;
+		case CTX_LOCAL_CLOCK_NS:
+			R(d) = bpf_ktime_get_ns();
+			break;
+		case CTX_JIFFIES:
+			R(d) = bpf_jiffies64();
+			break;
 		default:
 			return raise(lc, ERR_OPCODE, pc, NULL);
 		}
@@ -671,6 +686,8 @@ static long step(__u64 index, void *arg)
 			__u32 off = *(__u32 *)&lc->code->data[(st->probe & (NPROBES - 1)) * 4];
 
 			bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, &lc->code->data[off & (DATA_BYTES - 1)]);
+		} else if (imm == CTX_PEXECNAME) {
+			ctx_pexecname(S(d));
 		} else {
 			return raise(lc, ERR_OPCODE, pc, NULL);
 		}
@@ -824,6 +841,25 @@ static long step(__u64 index, void *arg)
 		break;
 	case OP_ISDIGIT:
 		R(d) = S(a)[0] >= '0' && S(a)[0] <= '9';
+		break;
+	case OP_KREAD:
+	case OP_UREAD:
+		if (mem_read(st->tmp, R(a), b, op == OP_UREAD, &R(d)) && op == OP_KREAD)
+			return raise(lc, ERR_USER, pc, st->tmp);
+		break;
+	case OP_KSTR:
+	case OP_USTRN:
+		if (str_read(S(d), st->tmp, R(a), R(b), op == OP_USTRN))
+			return op == OP_KSTR ? raise(lc, ERR_USER, pc, st->tmp) : raise(lc, ERR_FAULT, pc, NULL);
+		break;
+	case OP_ERRNOSTR:
+		errno_str(lc->code, S(d), R(a), imm);
+		break;
+	case OP_CTIME:
+		ctime_str(S(d), R(a));
+		break;
+	case OP_TASKF:
+		R(d) = task_field(R(a), imm);
 		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);

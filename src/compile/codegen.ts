@@ -32,7 +32,7 @@ function statDesc(g: GlobalSym): StatDesc {
   }
   return d;
 }
-import { ERROR_MESSAGES, ERROR_TABLE_CODES } from '../isa/errors';
+import { ERROR_MESSAGES, ERROR_TABLE_CODES, ERRNO_NAMES } from '../isa/errors';
 import type { Guard } from '../probes/provider';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
@@ -90,6 +90,7 @@ class CodeGen {
   private here: SourceEntry | undefined;
   /** data offset of CATCH's message table, once a catch (var) needs it */
   private errorTableOff: number | undefined;
+  private errnoTableOff: number | undefined;
   private f!: Frame;
   private probe: ResolvedProbe | undefined;
 
@@ -470,6 +471,18 @@ class CodeGen {
     }
     this.stmt(s.handler);
     this.patch(jend, this.pc);
+  }
+
+  /** ERRNOSTR's table: u32 count, then a u32 data offset per errno (0 unused) */
+  private errnoTable(): number {
+    if (this.errnoTableOff !== undefined) return this.errnoTableOff;
+    const offs = ERRNO_NAMES.map((n) => this.stringConst(n));
+    while (this.dataBytes.length % 4) this.dataBytes.push(0);
+    const off = this.dataBytes.length;
+    for (const o of [offs.length, ...offs]) this.dataBytes.push(o & 0xff, (o >> 8) & 0xff, (o >> 16) & 0xff, (o >> 24) & 0xff);
+    if (this.dataBytes.length > LIMITS.DATA_BYTES) this.error('too many string constants for one session');
+    this.errnoTableOff = off;
+    return off;
   }
 
   /** CATCH's table: a u32 data offset per error code, of the message stap gives for it. */
@@ -965,6 +978,12 @@ class CodeGen {
         this.emit(Op.TPLD, v, 0, wb, offset);
         return v;
       },
+      insn: (op, ret, a, b, imm) => {
+        const v = ret === 'long' ? this.reg() : this.str();
+        this.emit(op, v, a, b, imm);
+        return v;
+      },
+      errnoTable: () => this.errnoTable(),
       probeFunc: () => {
         const func = this.probe?.point.func;
         if (func === undefined) this.error('probefunc()/ppfunc() is only available in the body of a process("PATH").function probe for now');

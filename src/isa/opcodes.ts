@@ -89,7 +89,7 @@ export const ARRAY_CLASSES = [
 
 export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"HIST":30} as const;
 export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10,"POSITION":40} as const;
-export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9,"EXE_INO":40,"EXE_DEV":41} as const;
+export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9,"EXE_INO":40,"EXE_DEV":41,"EUID":10,"EGID":11,"TASK_CURRENT":12,"PEXECNAME":13,"LOCAL_CLOCK_NS":14,"JIFFIES":15} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
 
 export const enum Op {
@@ -176,6 +176,13 @@ export const enum Op {
   TRY = 130, // p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING
   TRYEND = 131, // i: pop imm error handlers (the try block ended, or break/continue/return left it)
   CATCH = 132, // sd, o: sd = the caught error's message: error()'s text, else the string whose u32 offset is at data[imm + 4 * code]
+  KREAD = 133, // rd, ra, t: rd = kernel memory at address ra, b = width in bytes | 0x80 when signed, imm unused; a fault raises USER 'kernel read fault at 0x... (addr)'
+  UREAD = 134, // rd, ra, t: rd = user memory at address ra, b = width | 0x80 when signed; a fault gives 0 (stap's user_long and friends)
+  KSTR = 135, // sd, ra, rb: sd = kernel string at address ra, at most rb bytes (kernel_string_n); a fault raises USER 'kernel string copy fault at 0x...'
+  USTRN = 136, // sd, ra, rb: sd = user string at address ra, at most rb bytes (user_string_n); a fault is error FAULT
+  ERRNOSTR = 137, // sd, ra, o: sd = the errno name of |ra| from the table at data[imm] (u32 count, then u32 string offsets), or E#n outside it
+  CTIME = 138, // sd, ra: sd = ctime(ra): 'Thu Jan  1 00:00:00 1970' in UTC; before 1970 or past 2^31-1 s stap's sentences
+  TASKF = 139, // rd, ra, i: rd = field imm of the task_struct at ra: 0 pid, 1 tgid, 2 real_parent (kernel read; a fault gives 0)
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -264,4 +271,11 @@ export const OPS: Record<number, OpInfo> = {
   130: { name: 'TRY', operands: 'p' },
   131: { name: 'TRYEND', operands: 'i' },
   132: { name: 'CATCH', operands: 'sd, o' },
+  133: { name: 'KREAD', operands: 'rd, ra, t' },
+  134: { name: 'UREAD', operands: 'rd, ra, t' },
+  135: { name: 'KSTR', operands: 'sd, ra, rb' },
+  136: { name: 'USTRN', operands: 'sd, ra, rb' },
+  137: { name: 'ERRNOSTR', operands: 'sd, ra, o' },
+  138: { name: 'CTIME', operands: 'sd, ra' },
+  139: { name: 'TASKF', operands: 'rd, ra, i' },
 };

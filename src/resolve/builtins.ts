@@ -4,6 +4,7 @@ import { CTX, Op } from '../isa/opcodes';
 import type { ScalarType, ProbeTarget } from '../image/image';
 import type * as A from '../parse/ast';
 import { UPROBE_BUILTINS } from './uprobe-builtins';
+import { CONTEXT_BUILTINS } from './context-builtins';
 
 /** What a builtin's lowering may ask of the code generator. */
 export interface BuiltinEmitter {
@@ -33,6 +34,10 @@ export interface BuiltinEmitter {
   consecutive(type: ScalarType, from: number[]): number;
   /** a fresh register holding v */
   constant(v: number): number;
+  /** one instruction `op dst, a, b, imm` into a fresh register or string slot */
+  insn(op: number, ret: ScalarType, a: number, b: number, imm: number): number;
+  /** data offset of the errno name table (ERRNOSTR) */
+  errnoTable(): number;
 }
 
 export interface Builtin {
@@ -121,6 +126,7 @@ const ALL: Builtin[] = [
     { name: 'exit', params: [], ret: 'void', emit: (e) => (e.exit(), -1) } as Builtin,
     { name: 'error', params: ['string'], ret: 'void', emit: (e, [m]) => (e.error(m), -1) } as Builtin,
     ...UPROBE_BUILTINS,
+    ...CONTEXT_BUILTINS,
   ];
 
 /** name -> overloads by arity (user_string(addr) and user_string(addr, default)) */

@@ -9,6 +9,7 @@ import { ARRAY_CLASSES, CTX, ERR, LIMITS, Op, SCMP } from '../isa/opcodes';
 import type { ArrayInfo, ProgramImage } from '../image/image';
 import type { VmBackend } from './backend';
 import { cstr, readStr, strBytes, toByteString, writeStr } from './strings';
+import * as fs from 'fs';
 import { AGG, aggregate, bucketCount, readStatVal, statAdd, statDescAt, writeStatVal, STAT_VAL_SIZE, type StatAgg } from './stats';
 import * as SF from './strfuncs';
 
@@ -29,6 +30,10 @@ export interface UserContextValues {
   realtimeNs?: () => bigint;
   /** target(): the -c command's or the -x process's pid (0 without either) */
   target?: bigint;
+  /** euid(), egid(), pexecname(): the process's own by default */
+  euid?: bigint;
+  egid?: bigint;
+  pexecname?: string;
 }
 
 export interface RunOptions {
@@ -223,6 +228,48 @@ function tryCatch(st: VmState, code: number, msg?: string): boolean {
   st.errcode = code;
   st.errmsg = msg ?? '';
   return true;
+}
+
+/** errno_str(): the compiler's table (u32 count, u32 offsets), else E#n, as vm/context.h. */
+function errnoStr(data: Uint8Array, v: bigint, table: number): string {
+  const u32 = (at: number) => (at + 4 <= data.length ? (data[at] | (data[at + 1] << 8) | (data[at + 2] << 16) | (data[at + 3] << 24)) >>> 0 : 0);
+  const e = v < 0n ? -v : v;
+  const cnt = u32(table & (DATA_BYTES - 4));
+  if (e > 0n && e < BigInt(cnt)) {
+    const name = readStr(data, u32((table + 4 + 4 * Number(e)) & (DATA_BYTES - 4)) & (DATA_BYTES - 1));
+    if (name) return name;
+  }
+  return `E#${BigInt.asIntN(64, e)}`;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ctime(): stap's "%s %s%3d %02d:%02d:%02d %d" in UTC, as vm/context.h ctime_str(). */
+export function ctime(t: bigint): string {
+  if (t < 0n) return 'a long, long time ago...';
+  if (t > 2147483647n) return 'far far in the future...';
+  const d = new Date(Number(t) * 1000);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]}${String(d.getUTCDate()).padStart(3)} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
+}
+
+/** jiffies(): the kernel's counter, from /proc/timer_list (user space has no cheaper view). */
+function jiffies(): bigint {
+  try {
+    const m = /^jiffies: (\d+)$/m.exec(fs.readFileSync('/proc/timer_list', 'latin1'));
+    return m ? BigInt(m[1]) : 0n;
+  } catch {
+    return 0n;
+  }
+}
+
+function parentComm(): string {
+  try {
+    return fs.readFileSync(`/proc/${process.ppid}/comm`, 'latin1').replace(/\n$/, '');
+  } catch {
+    return '';
+  }
 }
 
 /** catch_message(): error()'s own text, else the compiler's message table entry. */
@@ -588,6 +635,19 @@ function step(lc: LoopCtx): number {
         case CTX.TARGET:
           r[rd] = lc.ctx.target ?? 0n;
           break;
+        case CTX.EUID:
+          r[rd] = lc.ctx.euid ?? BigInt(process.geteuid?.() ?? 0);
+          break;
+        case CTX.EGID:
+          r[rd] = lc.ctx.egid ?? BigInt(process.getegid?.() ?? 0);
+          break;
+        case CTX.LOCAL_CLOCK_NS:
+          /* bpf_ktime_get_ns() is CLOCK_MONOTONIC, as hrtime is */
+          r[rd] = process.hrtime.bigint();
+          break;
+        case CTX.JIFFIES:
+          r[rd] = jiffies();
+          break;
         default:
           return raise(lc, ERR.OPCODE, pc);
       }
@@ -598,6 +658,8 @@ function step(lc: LoopCtx): number {
         s[sd] = cstr(toByteString(lc.ctx.execname), 16);
       } else if (imm === CTX.PP) {
         s[sd] = probePp(lc.img, st.probe & (NPROBES - 1));
+      } else if (imm === CTX.PEXECNAME) {
+        s[sd] = cstr(toByteString(lc.ctx.pexecname ?? parentComm()), 16);
       } else {
         return raise(lc, ERR.OPCODE, pc);
       }
@@ -718,6 +780,13 @@ function step(lc: LoopCtx): number {
     case Op.ISDIGIT:
       r[rd] = SF.isDigit(s[sa]);
       break;
+    case Op.ERRNOSTR:
+      s[sd] = errnoStr(lc.img.data, r[ra], imm >>> 0);
+      break;
+    case Op.CTIME:
+      s[sd] = ctime(r[ra]);
+      break;
+    /* KREAD, UREAD, KSTR, USTRN, TASKF: kernel memory and tasks, the default case (OPCODE) */
     /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
     case Op.ACLR:
       arr = arrayInner(lc, b, okey);

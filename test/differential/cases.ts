@@ -838,6 +838,23 @@ const maxactionUncaught: Group = {
   cases: [{ label: 'tcmax', body: String.raw`printf("tcmax: before\n"); try { while (1) {} } catch { printf("tcmax: KO\n") }`, expect: 'tcmax: before\n' }],
 };
 
+const contextPure: Group = {
+  name: 'context functions that compute: errno_str, ctime',
+  cases: [
+    {
+      label: 'errno',
+      body: String.raw`printf("errno: %s %s %s %s %s %s %s\n", errno_str(1), errno_str(-2), errno_str(133), errno_str(41), errno_str(0), errno_str(134), errno_str(-9223372036854775807))`,
+      expect: 'errno: EPERM ENOENT EHWPOISON E#41 E#0 E#134 E#9223372036854775807\n',
+    },
+    {
+      label: 'ctime',
+      body: String.raw`printf("ctime: %s|%s|%s|%s|%s\n", ctime(0), ctime(951782400), ctime(2147483647), ctime(-1), ctime(2147483648)); printf("ctime: %s\n", ctime(86399 + 59 * 86400))`,
+      expect: 'ctime: Thu Jan  1 00:00:00 1970|Tue Feb 29 00:00:00 2000|Tue Jan 19 03:14:07 2038|a long, long time ago...|far far in the future...\nctime: Sun Mar  1 23:59:59 1970\n',
+    },
+    { label: 'creds', body: String.raw`printf("creds: %d %d\n", euid() == uid(), egid() == gid())`, expect: 'creds: 1 1\n' },
+  ],
+};
+
 // ------------------------------------------------------------------------------------------
 // Same in both interpreters, but not what stap prints: shared compiler bugs, kept in their own
 // groups so that each one fails on its own.
@@ -1057,4 +1074,5 @@ export const GROUPS: Group[] = [
   strfuncs,
   textfuncs,
   stringatError,
+  contextPure,
 ];
