@@ -20,6 +20,9 @@
 #define STAT_BUCKETS 128
 #define MAXCPUS 64
 #define MAXTRY 8
+#define NSYSCALLS 512
+#define MAXDISPATCH 16
+#define DISPATCH_PROBE 65535
 
 #define ACLASS_K16_V8 0
 #define ACLASS_K16_V8_KEY 16
@@ -206,6 +209,9 @@ enum tapvm_op {
 	OP_ERRNOSTR = 137, /* sd, ra, o: sd = the errno name of |ra| from the table at data[imm] (u32 count, then u32 string offsets), or E#n outside it */
 	OP_CTIME = 138, /* sd, ra: sd = ctime(ra): 'Thu Jan  1 00:00:00 1970' in UTC; before 1970 or past 2^31-1 s stap's sentences */
 	OP_TASKF = 139, /* rd, ra, i: rd = field imm of the task_struct at ra: 0 pid, 1 tgid, 2 real_parent (kernel read; a fault gives 0) */
+	OP_SCNAME = 110, /* sd, ra, o: sd = name of system call number ra from the table at data[imm] (u16 string offset per number below NSYSCALLS, 0 = unknown: "") */
+	OP_SCARGS = 111, /* sd, o: sd = the system call's arguments encoded for user space (argstr): 0x01 'A', nr, each argument, 0x02; the u16 at data[imm + 2 * nr] says how many arguments (bits 0-2) and which are user strings (bit 3 + i) */
+	OP_SCRET = 112, /* sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02 */
 };
 
 #endif /* TAPVM_ISA_H */

@@ -54,6 +54,7 @@ struct vm_state {
 	__u64 busy;
 	__u32 pc, fp, sfp, depth;
 	__u32 status, outlen, probe, slot;
+	__u32 steps, next;	/* steps of the running handler; index of the next handler to run */
 };
 
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
@@ -159,9 +160,12 @@ struct loop_ctx {
 	struct session *ss;
 	void *tpctx;
 	__u32 slot;
+	/* the handlers this firing runs: a system call's list at data[list], else `single` */
+	__u32 list, n, single;
 };
 
 #include "trycatch.h"
+#include "syscalls.h"
 
 #define ARRAY_INNER_CASE(NAME, IDX, KSZ, VSZ)			\
 	case IDX:							\
@@ -861,6 +865,15 @@ static long step(__u64 index, void *arg)
 	case OP_TASKF:
 		R(d) = task_field(R(a), imm);
 		break;
+	case OP_SCNAME:
+		sc_name(lc, S(d), R(a), (__u32)imm);
+		break;
+	case OP_SCARGS:
+		sc_argstr(lc, S(d), (__u32)imm);
+		break;
+	case OP_SCRET:
+		sc_retstr(lc, S(d));
+		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);
 	}
@@ -879,18 +892,81 @@ static __always_inline void skipped(struct session *ss, __u32 slot)
 		emit(slot, &h, sizeof(h), 1);
 }
 
-/* Entry shared by every attach family: the cookie is slot << 48 | probe << 32 | handler pc. */
+/* Starts the next handler of this firing (vm/syscalls.h: probe index << 16 | pc); 1 when none is left. */
+static __always_inline long next_handler(struct loop_ctx *lc)
+{
+	struct vm_state *st = lc->st;
+	__u32 i = st->next, e = lc->single;
+
+	/* past MAXERRORS the kernel cleared `active`: the rest of the firing does not run */
+	if (i >= lc->n || !lc->ss->active)
+		return 1;
+	if (lc->list)
+		e = *(__u32 *)&lc->code->data[(lc->list + 4 + i * 4) & (DATA_BYTES - 4)];
+	st->next = i + 1;
+	st->pc = e & 0xffff;
+	st->probe = e >> 16;
+	st->fp = 0;
+	st->sfp = 0;
+	st->depth = 0;
+	st->ntry = 0;
+	st->status = ST_RUNNING;
+	st->outlen = 0;
+	st->steps = 0;
+	return 0;
+}
+
+/*
+ * The bpf_loop callback: one instruction, then, when the handler ended (or ran MAXACTION
+ * instructions), the next handler of the firing. Several handlers share one loop, so the
+ * verifier walks step() once whatever the number of probes on a system call.
+ */
+static long vm_loop(__u64 index, void *arg)
+{
+	struct loop_ctx *lc = arg;
+	struct vm_state *st = lc->st;
+
+	if (step(index, arg) == 0) {
+		if (++st->steps < lc->ss->maxaction)
+			return 0;
+		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
+
+		emit(lc->slot, &h, sizeof(h), 1);
+		handler_error(lc->ss, lc->slot);
+		st->status = ST_ERROR;
+	}
+	return next_handler(lc);
+}
+
+/*
+ * Entry shared by every attach family: the cookie is slot << 48 | probe << 32 | handler pc,
+ * or slot << 48 | DISPATCH_PROBE << 32 | data offset of a system call dispatch table.
+ */
 static __always_inline int run(void *ctx, __u64 cookie)
 {
 	__u32 slot = (cookie >> 48) & (NSESSIONS - 1);
-	__u32 zero = 0;
+	__u32 probe = (cookie >> 32) & 0xffff;
+	__u32 zero = 0, list = 0, n = 1;
 	struct loop_ctx lc = {};
 	struct vm_state *st;
 	struct session *ss;
+	__u64 budget;
 
 	ss = bpf_map_lookup_elem(&sessions, &slot);
 	if (!ss || !ss->active)
 		return 0;
+	lc.code = bpf_map_lookup_elem(&code, &slot);
+	lc.g = bpf_map_lookup_elem(&globals, &slot);
+	if (!lc.code || !lc.g)
+		return 0;
+	/* most system calls match no probe: answer before taking the CPU's state */
+	if (probe == DISPATCH_PROBE) {
+		list = sc_dispatch_list(lc.code, ctx, (__u32)cookie);
+		if (!list)
+			return 0;
+		n = *(__u32 *)&lc.code->data[list & (DATA_BYTES - 4)];
+		n = n < MAXDISPATCH ? n : MAXDISPATCH;
+	}
 	st = bpf_map_lookup_elem(&scratch, &zero);
 	if (!st)
 		return 0;
@@ -900,30 +976,24 @@ static __always_inline int run(void *ctx, __u64 cookie)
 		skipped(ss, slot);
 		return 0;
 	}
-	lc.code = bpf_map_lookup_elem(&code, &slot);
-	lc.g = bpf_map_lookup_elem(&globals, &slot);
-	if (!lc.code || !lc.g)
-		goto out;
 	lc.st = st;
 	lc.ss = ss;
 	lc.tpctx = ctx;
 	lc.slot = slot;
-	st->pc = (__u32)cookie;
-	st->probe = (cookie >> 32) & 0xffff;
-	st->fp = 0;
-	st->sfp = 0;
-	st->depth = 0;
-	st->ntry = 0;
-	st->status = ST_RUNNING;
-	st->outlen = 0;
-	bpf_loop(ss->maxaction, step, &lc, 0);
+	lc.list = list;
+	lc.n = n;
+	lc.single = probe << 16 | ((__u32)cookie & 0xffff);
+	st->next = 0;
+	next_handler(&lc);
+	/* each handler stops itself after maxaction steps; bpf_loop refuses more than 1 << 23 */
+	budget = (__u64)ss->maxaction * n;
+	bpf_loop(budget < (1 << 23) ? budget : (1 << 23), vm_loop, &lc, 0);
 	if (st->status == ST_RUNNING) {
 		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
 
 		emit(slot, &h, sizeof(h), 1);
 		handler_error(ss, slot);
 	}
-out:
 	st->busy = 0;
 	return 0;
 }

@@ -34,6 +34,9 @@ function statDesc(g: GlobalSym): StatDesc {
 }
 import { ERROR_MESSAGES, ERROR_TABLE_CODES, ERRNO_NAMES } from '../isa/errors';
 import type { Guard } from '../probes/provider';
+import type { TapsetInit } from '../probes/provider';
+import { syscallCatalog, NR_FIELD, RET_FIELD } from '../kernel/syscalls';
+import { argInfo, u16Table, dispatchTables } from './syscall-tables';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 const FRAME_REGS = 64;
@@ -225,6 +228,104 @@ class CodeGen {
     return id;
   }
 
+  /** Appends bytes at an offset aligned to `align` (tables read as u16/u32 by the kernel). */
+  allocData(bytes: number[], align: number): number {
+    while (this.dataBytes.length % align) this.dataBytes.push(0);
+    const off = this.dataBytes.length;
+    this.dataBytes.push(...bytes);
+    if (this.dataBytes.length > LIMITS.DATA_BYTES) this.error('too many string constants and system call tables for one session');
+    return off;
+  }
+
+  private nameTableOff: number | undefined;
+  private argTableOff: number | undefined;
+  /** set when a handler builds argstr/retstr: user space expands them on output */
+  syscallText = false;
+
+  /** u16 per number: offset of the system call's name (every call: the table is shared). */
+  private nameTable(): number {
+    if (this.nameTableOff === undefined) {
+      const names = new Map(syscallCatalog().map((s) => [s.nr, this.stringConst(s.name)]));
+      this.nameTableOff = this.allocData(u16Table(names), 2);
+    }
+    return this.nameTableOff;
+  }
+
+  /** u16 per number: SCARGS's argument description (every number a syscall probe covers). */
+  private argTable(): number {
+    if (this.argTableOff === undefined) {
+      const catalog = syscallCatalog();
+      const info = new Map<number, number>();
+      for (const nr of new Set(this.prog.probes.flatMap((p) => (p.point.attach.family === 'syscall' ? p.point.attach.nrs : []))))
+        info.set(nr, argInfo(catalog.find((s) => s.nr === nr)!));
+      this.argTableOff = this.allocData(u16Table(info), 2);
+    }
+    return this.argTableOff;
+  }
+
+  /** A tapset variable's value on entry (stap's alias prologue). */
+  private tapsetInit(v: Val, init: TapsetInit) {
+    const attach = this.probe!.point.attach;
+    const nrs = attach.family === 'syscall' ? attach.nrs : [];
+    const mark = this.mark();
+    switch (init.kind) {
+      case 'syscall_nr':
+        this.emit(Op.TPLD, v.n, 0, NR_FIELD.size | 0x80, NR_FIELD.offset);
+        break;
+      case 'syscall_name': {
+        const one = nrs.length === 1 ? syscallCatalog().find((s) => s.nr === nrs[0]) : undefined;
+        if (one) {
+          this.emit(Op.SCONST, v.n, 0, 0, this.stringConst(one.name));
+          break;
+        }
+        const r = this.reg();
+        this.emit(Op.TPLD, r, 0, NR_FIELD.size | 0x80, NR_FIELD.offset);
+        this.emit(Op.SCNAME, v.n, r, 0, this.nameTable());
+        break;
+      }
+      case 'argstr':
+        this.syscallText = true;
+        this.emit(Op.SCARGS, v.n, 0, 0, this.argTable());
+        break;
+      case 'retstr':
+        this.syscallText = true;
+        this.emit(Op.SCRET, v.n);
+        break;
+      case 'errno': {
+        // -$return for -4095..-1 (the kernel's error range), else 0
+        const ret = this.reg();
+        const t = this.reg();
+        const c = this.reg();
+        this.emit(Op.TPLD, ret, 0, RET_FIELD.size | 0x80, RET_FIELD.offset);
+        this.emit(Op.MOVI, t, 0, 0, 0);
+        this.emit(Op.LT, c, ret, t);
+        this.emit(Op.MOVI, t, 0, 0, -4096);
+        this.emit(Op.GT, t, ret, t);
+        this.emit(Op.AND, c, c, t);
+        this.emit(Op.NEG, ret, ret);
+        this.emit(Op.MUL, v.n, ret, c);
+        break;
+      }
+      case 'arg': {
+        const f = init.field;
+        if (!init.quoted) {
+          this.emit(Op.TPLD, v.n, 0, f.size | (f.signed ? 0x80 : 0), f.offset);
+          break;
+        }
+        const p = this.reg();
+        const q = this.str();
+        this.emit(Op.TPLD, p, 0, 8, f.offset);
+        this.emit(Op.SCLR, v.n);
+        this.emit(Op.USTR, v.n, p, 1);
+        this.emit(Op.SCONST, q, 0, 0, this.stringConst('"'));
+        this.emit(Op.SCAT, v.n, q, v.n);
+        this.emit(Op.SCAT, v.n, v.n, q);
+        break;
+      }
+    }
+    this.release(mark);
+  }
+
   data(probes: ProbeInfo[]): Uint8Array {
     for (const p of probes) {
       const off = this.stringConst(p.pp);
@@ -285,7 +386,8 @@ class CodeGen {
       if (l.param) continue;
       const v = this.temp(l.type!);
       this.f.locals.set(l.name, v);
-      this.at(l.loc, `identifier '${l.name}'`, () => this.clear(v));
+      const tv = l.tapset ? this.probe?.point.tapsetVars?.get(l.name) : undefined;
+      this.at(l.loc, `identifier '${l.name}'`, () => (tv ? this.tapsetInit(v, tv.init) : this.clear(v)));
     }
   }
 
@@ -1091,6 +1193,7 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>):
   for (const fn of prog.functions.values()) handle(() => g.compileFunction(fn));
   g.fixCalls();
   if (probes.length > LIMITS.NPROBES) g.error(`too many probe points (${probes.length}; at most ${LIMITS.NPROBES})`);
+  const syscallDispatch = handle(() => dispatchTables(probes, (bytes, align) => g.allocData(bytes, align)));
   const data = g.data(probes);
   if (g.code.length > LIMITS.CODE_INSNS) g.error(`script too large: ${g.code.length} instructions (at most ${LIMITS.CODE_INSNS})`);
   if (g.diags.length) throw new DiagnosticError(g.diags);
@@ -1105,5 +1208,7 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>):
     sourceMap: g.sourceMap,
     sources,
     display: writtenNotRead(prog),
+    ...(syscallDispatch?.length ? { syscallDispatch } : {}),
+    ...(g.syscallText ? { syscallText: true } : {}),
   };
 }

@@ -45,6 +45,8 @@ export type Attach =
   | { family: 'error'; order: number }
   | { family: 'timer'; periodNs: bigint }
   | { family: 'tracepoint'; system: string; event: string }
+  /** system calls `nrs` on entry or exit, run through the script's dispatch table (vm/syscalls.h) */
+  | { family: 'syscall'; exit: boolean; nrs: number[] }
   /** perf_event_open(type, config) on every CPU, sampling every `period` events (or at `period` Hz with freq) */
   | { family: 'perf'; type: number; config: number; period: number; freq: boolean }
   /** a uprobe (uretprobe) at a file offset of path, in every process or only in pid; buildId:
@@ -84,6 +86,13 @@ export interface ProgramImage {
   sourceMap: (SourceEntry | undefined)[];
   /** file name -> text, for diagnostics and -p3 */
   sources: Record<string, string>;
+  /**
+   * System call dispatch: each table (a data offset) is attached once, with a DISPATCH_PROBE
+   * cookie, to every tracepoint listed (raw_syscalls:sys_enter, or a few syscalls:sys_enter_X).
+   */
+  syscallDispatch?: { table: number; tracepoints: { system: string; event: string }[] }[];
+  /** strings may hold argstr/retstr values encoded by the kernel: expand them on output */
+  syscallText?: boolean;
   /** globals written and never read, printed at exit as stap does (in declaration order) */
   display?: string[];
 }

@@ -17,7 +17,10 @@ export const LIMITS = {
   "NSTUBS": 32,
   "STAT_BUCKETS": 128,
   "MAXCPUS": 64,
-  "MAXTRY": 8
+  "MAXTRY": 8,
+  "NSYSCALLS": 512,
+  "MAXDISPATCH": 16,
+  "DISPATCH_PROBE": 65535
 } as const;
 
 export const ARRAY_CLASSES = [
@@ -183,6 +186,9 @@ export const enum Op {
   ERRNOSTR = 137, // sd, ra, o: sd = the errno name of |ra| from the table at data[imm] (u32 count, then u32 string offsets), or E#n outside it
   CTIME = 138, // sd, ra: sd = ctime(ra): 'Thu Jan  1 00:00:00 1970' in UTC; before 1970 or past 2^31-1 s stap's sentences
   TASKF = 139, // rd, ra, i: rd = field imm of the task_struct at ra: 0 pid, 1 tgid, 2 real_parent (kernel read; a fault gives 0)
+  SCNAME = 110, // sd, ra, o: sd = name of system call number ra from the table at data[imm] (u16 string offset per number below NSYSCALLS, 0 = unknown: "")
+  SCARGS = 111, // sd, o: sd = the system call's arguments encoded for user space (argstr): 0x01 'A', nr, each argument, 0x02; the u16 at data[imm + 2 * nr] says how many arguments (bits 0-2) and which are user strings (bit 3 + i)
+  SCRET = 112, // sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -278,4 +284,7 @@ export const OPS: Record<number, OpInfo> = {
   137: { name: 'ERRNOSTR', operands: 'sd, ra, o' },
   138: { name: 'CTIME', operands: 'sd, ra' },
   139: { name: 'TASKF', operands: 'rd, ra, i' },
+  110: { name: 'SCNAME', operands: 'sd, ra, o' },
+  111: { name: 'SCARGS', operands: 'sd, o' },
+  112: { name: 'SCRET', operands: 'sd' },
 };

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { readTracepoint, listEvents, listSystems, tracefsRoot, type TracepointField, type TracepointFormat } from './tracefs';
 import { readHostConfig } from './config';
+import { X86_64_SYSCALLS } from './syscall-table';
 
 export interface KernelFacts {
   /** where the facts come from: "this host" or the snapshot file's name */
@@ -45,6 +46,8 @@ export interface UsedFacts {
 // ---- the running host ----
 
 function hostSyscalls(): Map<string, number> {
+  // x86_64: the ABI table tapvm carries (headers may be absent or older than the kernel)
+  if (os.arch() === 'x64') return new Map(X86_64_SYSCALLS.flatMap((name, nr) => (name ? [[name, nr] as [string, number]] : [])));
   const map = new Map<string, number>();
   const arch = os.arch() === 'x64' ? 'x86_64-linux-gnu' : os.arch() === 'arm64' ? 'aarch64-linux-gnu' : '';
   for (const file of [`/usr/include/${arch}/asm/unistd_64.h`, '/usr/include/asm/unistd_64.h', '/usr/include/asm-generic/unistd.h']) {

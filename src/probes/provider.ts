@@ -1,8 +1,23 @@
 // One interface for every probe family (ply's provider pattern): match a probe point, say
-// where it runs and how it is armed, and which $context variables it offers.
+// where it runs and how it is armed, which $context variables it offers, and list what it has.
 import type { ProbePoint } from '../parse/ast';
-import type { Attach, ProbeTarget } from '../image/image';
+import type { Attach, ProbeTarget, ScalarType } from '../image/image';
 import type { TracepointField } from '../kernel/tracefs';
+
+/** How the handler's prologue computes a tapset variable (stap's alias locals: name, argstr, ...). */
+export type TapsetInit =
+  | { kind: 'syscall_name' }
+  | { kind: 'syscall_nr' }
+  | { kind: 'argstr' }
+  | { kind: 'retstr' }
+  | { kind: 'errno' }
+  /** a named argument: its value, or for a file name the quoted user string */
+  | { kind: 'arg'; field: TracepointField; quoted: boolean };
+
+export interface TapsetVar {
+  type: ScalarType;
+  init: TapsetInit;
+}
 
 export interface ResolvedPoint {
   /** canonical probe point text: what pp() returns and -p2 prints */
@@ -17,6 +32,15 @@ export interface ResolvedPoint {
   guards?: Guard[];
   /** `never`: type-checked like any probe, never compiled or armed */
   never?: boolean;
+  /** stap's tapset variables, set on entry to the handler when the handler uses them */
+  tapsetVars?: Map<string, TapsetVar>;
+  /** `$$vars` / `$$parms` (and the `$` variants): the fields they print, in order */
+  prettyVars?: TracepointField[];
+  /**
+   * Called once types are known with the $variables and tapset variables the handler uses: a
+   * point covering several system calls becomes one point per argument layout.
+   */
+  specialize?(used: Set<string>): ResolvedPoint[] | Mismatch;
 }
 
 /** A context value (CTX id) or a tracepoint field that must equal a constant. */
@@ -32,7 +56,7 @@ export interface Mismatch {
 export interface ProbeProvider {
   /** first component(s) this provider owns, for the registry */
   names: string[];
-  /** a wildcard may resolve to several points, each with its own pp() */
+  /** one point, or several for a wildcard that the family expands (kernel.trace("sched:*")) */
   resolve(point: ProbePoint): ResolvedPoint | ResolvedPoint[] | Mismatch;
   /**
    * Every concrete point the provider offers, as pointText() spells it (`syscall.openat`,
@@ -41,6 +65,14 @@ export interface ProbeProvider {
    * its own wildcards (resolve() returning several points).
    */
   list?(): string[];
+  /**
+   * Resolves its own wildcards into points that share an attachment (syscall.* is one point
+   * over a set of numbers), so wildcard expansion hands such points to resolve() whole
+   * instead of expanding them over list().
+   */
+  resolvesWildcards?: boolean;
+  /** `-L`: the variables of one listed point, as stap prints them (`name:string`, `$fd:unsigned int`) */
+  describe?(pp: string): string[];
 }
 
 export function pointText(point: ProbePoint): string {
@@ -56,3 +88,11 @@ export function pointText(point: ProbePoint): string {
 export function isMismatch(r: ResolvedPoint | ResolvedPoint[] | Mismatch): r is Mismatch {
   return 'error' in r;
 }
+
+/** stap's wildcard in a probe point component or tracepoint name: `*` any run, `?` one char. */
+export function globRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+export const hasGlob = (s: string) => /[*?]/.test(s);

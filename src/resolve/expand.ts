@@ -77,6 +77,13 @@ export function expandProbes(
       // `*` in the first component: every family that can begin the match (`sys**open`, `*.getppid`)
       const lead = first.slice(0, first.indexOf('*'));
       const families = first.includes('*') ? familyNames().filter((f) => f.startsWith(lead) || globRegExp(first).test(f)) : [first];
+      // a family that resolves its own wildcards gets the point whole (syscall.*: one attachment)
+      const own = !first.includes('*') && providerOf(first)?.resolvesWildcards === true;
+      if (own) {
+        let n = 0;
+        for (const m of matches) n += expandPoint(m, { ...frame, optional: true }, depth + 1, user, userPoint);
+        return n + resolveAt(p, { ...frame, optional: frame.optional || n > 0 }, user, userPoint);
+      }
       for (const f of families) for (const text of listPoints(f)) add(text, parsePointText(text, p.loc));
       if (matches.length === 0) {
         // a provider without a listing may still understand its own patterns

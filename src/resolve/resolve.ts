@@ -45,6 +45,8 @@ export interface LocalSym {
   param: boolean;
   /** a parameter declared `name:type` */
   declared?: boolean;
+  /** a tapset variable of the probe point (set on entry from the point's TapsetVar) */
+  tapset?: boolean;
 }
 
 export interface FunctionSym {
@@ -145,7 +147,9 @@ export function resolve(script: A.Script): ResolvedProgram {
     }
     let l = local;
     if (!l) {
-      l = { name, type: undefined, loc, param: false };
+      // stap's tapset variables (name, argstr, ...) are locals its probe alias sets on entry
+      const tv = scope.probe?.point.tapsetVars?.get(name);
+      l = { name, type: tv?.type, loc, param: false, tapset: tv !== undefined };
       scope.locals.set(name, l);
     }
     const sym = l;
@@ -589,6 +593,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   final = true;
   pass();
   kernelReach(probes, functions, globals, err);
+  specializePoints(probes, err);
 
   for (const f of functions.values()) {
     for (const l of f.locals.values()) if (!l.type) err(`unresolved type for identifier '${l.name}'`, l.loc);
@@ -671,6 +676,29 @@ function checkConditions(items: A.TopLevel[], globals: Map<string, GlobalSym>, e
   for (const item of items) {
     const points = item.kind === 'probe' ? item.points : item.kind === 'alias' ? item.points : [];
     for (const p of points) if (p.condition) visit(p.condition);
+  }
+}
+
+/** Points that cover several system calls become one point per layout of the $variables used. */
+function specializePoints(probes: ResolvedProbe[], err: (msg: string, loc?: A.Loc) => void) {
+  for (let i = 0; i < probes.length; i++) {
+    const p = probes[i];
+    if (!p.point.specialize) continue;
+    const used = new Set<string>([...p.locals.keys()]);
+    const visit = (n: unknown): void => {
+      if (!n || typeof n !== 'object') return;
+      if (Array.isArray(n)) return n.forEach(visit);
+      if ((n as A.Expr).kind === 'tvar') used.add('$' + (n as A.TargetVar).name);
+      for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+    };
+    visit(p.decl.body);
+    const r = p.point.specialize(used);
+    if ('error' in r) {
+      err(r.error, p.pointNode.loc);
+      continue;
+    }
+    probes.splice(i, 1, ...r.map((point) => ({ ...p, point })));
+    i += r.length - 1;
   }
 }
 

@@ -26,7 +26,8 @@ export function keyWidths(prog: ResolvedProgram): KeyWidths {
 
   const scopes: { body: A.Stmt; scope: Scope }[] = [];
   for (const p of prog.probes) {
-    const locals = new Map([...p.locals.values()].filter((l) => l.type === 'string').map((l) => [l.name, 1]));
+    // a tapset variable (name, argstr, ...) holds whatever its probe alias put there
+    const locals = new Map([...p.locals.values()].filter((l) => l.type === 'string').map((l) => [l.name, l.tapset ? MAX : 1]));
     scopes.push({ body: p.decl.body, scope: { locals, params: new Set(), contextVars: p.point.contextVars } });
   }
   for (const f of prog.functions.values()) {

@@ -265,10 +265,18 @@ export class Generation {
         this.links.push(this.attachUprobe(p, p.attach));
         continue;
       }
-      if (p.attach.family !== 'tracepoint') continue;
+      if (p.attach.family !== 'tracepoint') continue; // syscall probes: through the dispatch tables below
       const tp = readTracepoint(p.attach.system, p.attach.event);
       if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);
       this.links.push(this.attachThroughStub(tp.id, this.cookie(p), `${p.attach.system}:${p.attach.event}`));
+    }
+    for (const d of this.img.syscallDispatch ?? []) {
+      const cookie = (BigInt(this.slot) << 48n) | (BigInt(LIMITS.DISPATCH_PROBE) << 32n) | BigInt(d.table);
+      for (const t of d.tracepoints) {
+        const tp = readTracepoint(t.system, t.event);
+        if (!tp) throw new Error(`tracepoint ${t.system}:${t.event} disappeared`);
+        this.links.push(this.attachThroughStub(tp.id, cookie, `${t.system}:${t.event}`));
+      }
     }
   }
 

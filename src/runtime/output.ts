@@ -14,6 +14,7 @@ import { ERR } from '../isa/opcodes';
 import { ERROR_MESSAGES } from '../isa/errors';
 import { parseFormat, formatValues, type ParsedFormat, type Conversion } from '../output/format';
 import { REC_HDR_SIZE } from './layout';
+import { expandSyscallText } from '../probes/syscall-format';
 
 const CHUNK = 65536;
 const TWO32 = 4294967296;
@@ -278,6 +279,7 @@ export class OutputFormatter {
   private compiled: ((buf: Buffer, off: number, end: number, w: ByteWriter) => void)[];
   private w = new ByteWriter();
   private scheduled = false;
+  private syscallText: boolean;
 
   /** set once the reader went away (EPIPE): further output is dropped */
   closed = false;
@@ -286,11 +288,13 @@ export class OutputFormatter {
     img: ProgramImage,
     private out: NodeJS.WritableStream,
   ) {
+    this.syscallText = img.syscallText === true;
+    this.expand = this.syscallText ? expandSyscallText : (s) => s;
     this.parsed = img.formats.map((f) => parseFormat(f.text));
     this.compiled = this.parsed.map((p, i) => {
       const want = img.formats[i].args;
       // the record holds what the image says; a format that disagrees is decoded by that
-      if (p.args.length === want.length && p.args.every((t, k) => t === want[k])) return compileRecordFormat(p);
+      if (!img.syscallText && p.args.length === want.length && p.args.every((t, k) => t === want[k])) return compileRecordFormat(p);
       return (b, off, end, w) => {
         const values: (bigint | string)[] = [];
         for (const t of want) {
@@ -299,7 +303,7 @@ export class OutputFormatter {
             off += 8;
           } else {
             const n = b.readUInt16LE(off);
-            values.push(b.toString('latin1', off + 2, off + 2 + n));
+            values.push(this.expand(b.toString('latin1', off + 2, off + 2 + n)));
             off += 2 + n;
           }
         }
@@ -309,9 +313,13 @@ export class OutputFormatter {
     });
   }
 
+  /** argstr/retstr values the kernel encoded (src/probes/syscall-format.ts), when the script has any */
+  private expand: (s: string) => string;
+
   /** A print event of the user-space interpreter. */
   print(ev: Extract<VmEvent, { type: 'print' }>) {
-    this.w.latin1(formatValues(this.parsed[ev.format], ev.values));
+    const values = this.syscallText ? ev.values.map((v) => (typeof v === 'string' ? this.expand(v) : v)) : ev.values;
+    this.w.latin1(formatValues(this.parsed[ev.format], values));
     this.written();
   }
 

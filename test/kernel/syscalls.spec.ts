@@ -1,0 +1,78 @@
+// System call probes on the real kernel: wildcards through the raw_syscalls dispatch, tapset
+// variables (name, argstr, retstr, errno), named arguments; each test filters on its trigger.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { kernelTestsPossible, runTapvm, runTapvmSync, startTrigger, buildTrigger } from './helpers';
+
+const can = kernelTestsPossible();
+if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
+const d = can.ok ? describe : describe.skip;
+
+/** Runs `script` (with T = the trigger's pid) until the trigger exits; returns stdout. */
+async function traced(trigger: string[], script: (pid: number) => string): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const t = await startTrigger(...trigger);
+  const run = runTapvm(['-e', `${script(t.pid)}\nprobe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) exit() }`]);
+  await run.armed;
+  t.go();
+  return run.done;
+}
+
+d('system call probes on the kernel', () => {
+  beforeAll(() => {
+    buildTrigger();
+  });
+
+  it('syscall.* sees the different system calls of its own trigger, by name', async () => {
+    const r = await traced(['open', '/etc/hostname', '3'], (pid) => `global c
+      probe syscall.* { if (pid() == ${pid}) c[name]++ }
+      probe end { foreach (k+ in c) printf("%s %d\\n", k, c[k]) }`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('openat 3\n');
+    expect(r.stdout).toContain('close 3\n');
+    expect(r.stdout).toContain('exit_group 1\n');
+  });
+
+  it('formats argstr for openat as stap does: AT_FDCWD, the quoted name, decoded flags', async () => {
+    const r = await traced(['open', '/etc/hostname', '1'], (pid) => `probe syscall.openat, syscall.close { if (pid() == ${pid}) printf("%s(%s)\\n", name, argstr) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY\)\nclose\(\d+\)\n$/);
+  });
+
+  it('a failing open gives $return -2, retstr "-2 (ENOENT)" and errno 2 on syscall.*.return', async () => {
+    const r = await traced(['open', '/nonexistent/tapvm', '1'], (pid) =>
+      `probe syscall.open*.return { if (pid() == ${pid}) printf("%s %d [%s] %d\\n", name, $return, retstr, errno) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('openat -2 [-2 (ENOENT)] 2\n');
+  });
+
+  it('counts exactly through a wildcard, nd_syscall, syscall_any and a named probe on the same call', async () => {
+    const r = await traced(['getppid', '3000'], (pid) => `global a, b, c, e, n
+      probe syscall.getpp* { if (pid() == ${pid}) a++ }
+      probe nd_syscall.getppid { if (pid() == ${pid}) b++ }
+      probe syscall_any { if (pid() == ${pid} && name == "getppid") c++ }
+      probe syscall.getppid.return { if (pid() == ${pid} && $return > 0) e++ }
+      probe syscall_any.return { if (pid() == ${pid} && syscall_nr == 110) n++ }
+      probe end { printf("%d %d %d %d %d\\n", a, b, c, e, n) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('3000 3000 3000 3000 3000\n');
+  });
+
+  it('reads named arguments in a wildcard probe per system call ($filename of open and openat)', async () => {
+    const r = await traced(['open', '/etc/hostname', '2'], (pid) =>
+      `probe syscall.open*? { if (pid() == ${pid}) printf("%s %s %s\\n", name, user_string($filename), filename) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('openat /etc/hostname "/etc/hostname"\n'.repeat(2));
+  });
+
+  it('a $variable that one matched system call lacks is a compile-time error, as in stap', () => {
+    const r = runTapvmSync(['-p2', '-e', 'probe syscall.open* { println($filename) }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("unable to find context variable '$filename' in syscall.open* for system call open_by_handle_at");
+  });
+
+  it('says in one sentence that no system call matches', () => {
+    const r = runTapvmSync(['-p2', '-e', 'probe syscall.nosuchcall* { }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no match for probe point syscall.nosuchcall*');
+  });
+});
