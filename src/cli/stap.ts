@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import { Command, CommanderError } from 'commander';
 import { compileSource, type Compiled } from '../compile';
-import { DiagnosticError, formatDiagnostic } from '../diag/diagnostic';
+import { DiagnosticError, formatDiagnostic, type Diagnostic } from '../diag/diagnostic';
 import { printScript } from '../parse/print';
 import { normalizeMachine, SYSTEMTAP_COMPAT_VERSION, TAPVM_RUNTIME, type Facts } from '../parse/facts';
 import { disassembleAll } from '../isa/disasm';
@@ -118,15 +118,23 @@ export function compileWithFacts(
   timer: PassTimer,
   args: string[],
   facts: KernelFacts,
+  /** -w: no warnings */
+  quiet = false,
 ): { compiled: Partial<Compiled>; used: UsedFacts } | undefined {
+  const warnings: Diagnostic[] = [];
+  const sources = new Map([[file, text]]);
+  const printWarnings = () => {
+    if (!quiet) for (const d of warnings) process.stderr.write(formatDiagnostic(d, sources));
+  };
   try {
     const { result, used } = withKernelFacts(facts, () =>
-      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts() }),
+      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts(), warnings }),
     );
+    printWarnings();
     return { compiled: result, used };
   } catch (e) {
     if (e instanceof DiagnosticError) {
-      const sources = new Map([[file, text]]);
+      printWarnings();
       for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d, sources));
       const stage = e.diagnostics[0]?.severity === 'parse error' ? 1 : 2;
       process.stderr.write(`Pass ${stage}: analysis failed.  [man error::pass${stage}]\n`);
@@ -146,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o <file>', 'send standard output to FILE')
     .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-w', 'suppress warnings')
+    .option('-g', 'guru mode: accepted for stap compatibility; changes nothing (tapvm runs no embedded C)')
     .option('--sessions', 'list the live tapvm sessions on this host and exit')
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
     .option('-x <pid>', 'set target() to PID')
@@ -198,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = o.v ?? 0;
   const timer = new PassTimer(verbose > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
 
-  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts);
+  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts, o.w === true);
   if (!c) return 1;
   const { compiled, used } = c;
   if (lastPass === 1) {

@@ -5,7 +5,7 @@ import { Op, LIMITS, ARRAY_CLASSES, SCMP } from '../isa/opcodes';
 import type { ProgramImage, ScalarType, GlobalInfo, ArrayInfo, ProbeInfo, SourceEntry, FormatRef, Insn } from '../image/image';
 import { encode } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
-import { isArray, type ResolvedProgram, type LocalSym, type ResolvedProbe, type FunctionSym } from '../resolve/resolve';
+import { isArray, findFunction, type ResolvedProgram, type LocalSym, type ResolvedProbe, type FunctionSym } from '../resolve/resolve';
 import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
 import { keyWidths } from '../resolve/widths';
 import { writtenNotRead } from '../resolve/reads';
@@ -89,6 +89,8 @@ class CodeGen {
   globals = new Map<string, GlobalInfo>();
   arrays = new Map<string, ArrayInfo>();
   functionPcs = new Map<string, number>();
+  /** the function being compiled (for `next` in an overload chain) */
+  private curFn: FunctionSym | undefined;
   private callFixups: { pc: number; name: string }[] = [];
   private here: SourceEntry | undefined;
   /** data offset of CATCH's message table, once a catch (var) needs it */
@@ -441,7 +443,8 @@ class CodeGen {
   compileFunction(fn: FunctionSym) {
     this.probe = undefined;
     this.newFrame(true, fn.ret === 'void' || fn.ret === undefined ? 'void' : fn.ret);
-    this.functionPcs.set(fn.decl.name, this.pc);
+    this.functionPcs.set(fn.key, this.pc);
+    this.curFn = fn;
     this.at(fn.decl.loc, `function '${fn.decl.name}'`, () => {
       this.declareLocals(fn.locals, fn.decl.params);
       this.stmt(fn.decl.body);
@@ -513,9 +516,13 @@ class CodeGen {
       }
       case 'foreach':
         return this.foreach(s);
-      case 'next':
-        this.emit(Op.HALT);
+      case 'next': {
+        // in an overloaded function: continue with the next one, same frame and arguments
+        const next = this.f.isFunction ? this.curFn?.next : undefined;
+        if (next) this.callFixups.push({ pc: this.emit(Op.JMP), name: next });
+        else this.emit(Op.HALT);
         return;
+      }
       case 'break':
       case 'continue': {
         const l = this.f.loops[this.f.loops.length - 1];
@@ -982,7 +989,7 @@ class CodeGen {
       this.move(v, { type: b.ret, n: r });
       return v;
     }
-    const fn = this.prog.functions.get(e.name)!;
+    const fn = findFunction(this.prog.functions, e.name, e.args.length)!;
     // the callee's frame starts at the first free register/slot: r0/s0 there is the result
     const base = this.reg();
     const sbase = this.str();
@@ -993,7 +1000,7 @@ class CodeGen {
       this.release(m);
     });
     const pc = this.emit(Op.CALL, 0, base, sbase, 0);
-    this.callFixups.push({ pc, name: e.name });
+    this.callFixups.push({ pc, name: fn.key });
     // everything the callee used above base is dead now; keep only the result slot
     this.f.nextReg = base + 1;
     this.f.nextStr = sbase + 1;

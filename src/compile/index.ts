@@ -24,6 +24,7 @@ export function compileSource(
   onPass?.(1, { ast });
   if (lastPass < 2) return { ast };
   const resolved = resolve(ast);
+  parse.warnings?.push(...resolved.warnings);
   onPass?.(2, { ast, resolved });
   if (lastPass < 3) return { ast, resolved };
   const image = compile(resolved, { [file]: text });

@@ -3,6 +3,7 @@ import { DiagnosticError, diagnostic, type Diagnostic } from '../diag/diagnostic
 import type { Loc, Script } from './ast';
 import type { Facts } from './facts';
 import { preprocess } from './preprocess';
+import { junkMessage } from './lexer';
 
 export type * from './ast';
 export { printScript } from './print';
@@ -76,6 +77,8 @@ export function parseScript(text: string, file: string, options: ParseOptions = 
         loc = junk.loc;
         message = junk.message;
       }
+      // an unclosed %{ reaches the grammar as text: say what the lexer would have said
+      if (message === undefined && pp.text.startsWith('%{', p.offset) && !pp.text.includes('%}', p.offset)) message = junkMessage('unclosed_embedded', 0);
       throw new DiagnosticError([diagnostic('parse error', message ?? syntaxErrorMessage(e, pp.text), loc)]);
     }
     throw e;

@@ -6,6 +6,7 @@ import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 import { similar, type ResolvedPoint } from '../probes';
 import { expandProbes } from './expand';
+import { elaborationWarnings } from './warnings';
 import { BUILTINS, OUTPUT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
 
@@ -33,6 +34,13 @@ export interface StatUse {
 
 const STAT_OPS = '@count, @sum, @min, @max, @avg, @variance';
 
+/** The function a call `name(nargs args)` runs first: the head of its overload chain. */
+export function findFunction(functions: Map<string, FunctionSym>, name: string, nargs: number): FunctionSym | undefined {
+  const f = functions.get(name);
+  if (f) return f;
+  return functions.get(`${name}/${nargs}`);
+}
+
 /** Declared an array (`global a[N]`, `global a%`) or used as one. */
 export function isArray(g: GlobalSym): boolean {
   return g.keyTypes !== undefined || g.decl.size !== undefined || g.decl.wrap === true;
@@ -50,6 +58,10 @@ export interface LocalSym {
 }
 
 export interface FunctionSym {
+  /** `name`, or `name/arity` (`name/arity#i` after the first) when the name is overloaded */
+  key: string;
+  /** the next function of the same name and arity (by priority): where `next` continues */
+  next?: string;
   decl: A.FunctionDecl;
   /** seeded by a declared `function f:type` */
   ret: T | 'void';
@@ -72,6 +84,8 @@ export interface ResolvedProgram {
   functions: Map<string, FunctionSym>;
   /** one per probe point (a probe with two points gives two entries sharing the decl) */
   probes: ResolvedProbe[];
+  /** stap's elaboration warnings (never-assigned locals, unused globals) */
+  warnings: Diagnostic[];
 }
 
 interface Scope {
@@ -103,12 +117,10 @@ export function resolve(script: A.Script): ResolvedProgram {
       if (item.size) g.maxEntries = Number(item.size.value);
       globals.set(item.name, g);
     } else if (item.kind === 'function') {
-      if (functions.has(item.name) || BUILTINS.has(item.name) || OUTPUT_BUILTINS.has(item.name)) err(`duplicate function '${item.name}'`, item.loc);
-      const locals = new Map<string, LocalSym>();
-      for (const p of item.params) locals.set(p.name, { name: p.name, type: p.type, loc: p.loc, param: true, declared: p.type !== undefined });
-      functions.set(item.name, { decl: item, ret: item.type, locals });
+      if (BUILTINS.has(item.name) || OUTPUT_BUILTINS.has(item.name)) err(`duplicate function '${item.name}'`, item.loc);
     }
   }
+  declareFunctions(script.items, functions);
   for (const item of script.items) {
     if (item.kind === 'embedded') err(EMBEDDED_C, item.loc);
     else if (item.kind === 'function' && item.embedded) err(EMBEDDED_C, item.embedded.loc);
@@ -210,8 +222,8 @@ export function resolve(script: A.Script): ResolvedProgram {
 
   /** The expression of the statement being checked: a void call is fine there. */
   let voidOk: A.Expr | undefined;
-  const isVoid = (name: string) =>
-    OUTPUT_BUILTINS.has(name) || BUILTINS.get(name)?.[0].ret === 'void' || functions.get(name)?.ret === 'void';
+  const isVoid = (e: A.CallExpr) =>
+    OUTPUT_BUILTINS.has(e.name) || BUILTINS.get(e.name)?.[0].ret === 'void' || findFunction(functions, e.name, e.args.length)?.ret === 'void';
   const stmtExpr = (e: A.Expr, scope: Scope) => {
     voidOk = e;
     expr(e, scope);
@@ -356,7 +368,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       case 'call': {
         const t = call(e, scope, want);
         // a void call is only allowed as a statement: the code generator has no value to use
-        if (final && t === undefined && e !== voidOk && isVoid(e.name)) err(`function '${e.name}' returns no value: its result cannot be used`, e.loc);
+        if (final && t === undefined && e !== voidOk && isVoid(e)) err(`function '${e.name}' returns no value: its result cannot be used`, e.loc);
         return t;
       }
     }
@@ -401,7 +413,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   /** The declaration whose type e has, when declared: a `function f:type` call or a `p:type` parameter. */
   function declNote(e: A.Expr, scope: Scope): string {
     if (e.kind === 'call') {
-      const d = functions.get(e.name)?.decl;
+      const d = findFunction(functions, e.name, e.args.length)?.decl;
       if (d?.type && !findBuiltin(e.name, e.args.length)) return declaredAt(d.type, d.loc);
     } else if (e.kind === 'ident') {
       const l = scope.locals.get(e.name);
@@ -455,9 +467,15 @@ export function resolve(script: A.Script): ResolvedProgram {
       if (bad) err(bad, e.loc);
       return b.ret === 'void' ? undefined : b.ret;
     }
-    const f = functions.get(e.name);
+    const f = findFunction(functions, e.name, e.args.length);
+    const overloads = [...functions.values()].filter((x) => x.decl.name === e.name);
+    if (!f && overloads.length) {
+      const arities = [...new Set(overloads.map((x) => x.decl.params.length))].sort((a, b) => a - b);
+      err(`function '${e.name}' takes ${arities.join(' or ')} argument(s), got ${e.args.length}`, e.loc);
+      return undefined;
+    }
     if (!f) {
-      const close = similar(e.name, [...functions.keys(), ...BUILTINS.keys(), ...OUTPUT_BUILTINS]);
+      const close = similar(e.name, [...new Set([...functions.values()].map((x) => x.decl.name)), ...BUILTINS.keys(), ...OUTPUT_BUILTINS]);
       err(`unresolved function '${e.name}'${close.length ? ` (similar: ${close.join(', ')})` : ''}`, e.loc);
       return undefined;
     }
@@ -473,6 +491,24 @@ export function resolve(script: A.Script): ResolvedProgram {
     if (want && f.ret === undefined) {
       f.ret = want;
       changed = true;
+    }
+    // `next` moves on to the rest of the chain with the same arguments: one signature for all
+    for (let g = f.next ? functions.get(f.next) : undefined; g; g = g.next ? functions.get(g.next) : undefined) {
+      g.decl.params.forEach((gp, i) => {
+        const p = f.locals.get(f.decl.params[i].name)!;
+        const q = g.locals.get(gp.name)!;
+        q.type = setType(q.type, p.type, gp.loc, `parameter '${q.name}' of '${e.name}'`);
+        p.type = setType(p.type, q.type, f.decl.params[i].loc, `parameter '${p.name}' of '${e.name}'`);
+      });
+      if (g.ret !== f.ret) {
+        if (g.ret === undefined) {
+          g.ret = f.ret;
+          changed = true;
+        } else if (f.ret === undefined) {
+          f.ret = g.ret;
+          changed = true;
+        } else err(`type mismatch for return value of overloaded function '${e.name}': ${f.ret} vs. ${g.ret}`, g.decl.loc);
+      }
     }
     return f.ret === 'void' ? undefined : f.ret;
   }
@@ -526,7 +562,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         return;
       }
       case 'next':
-        if (final && !scope.probe) err("'next' outside a probe handler", s.loc);
+        // in a function: the next overload of the same arity runs, or the probe handler ends
         return;
       case 'break':
       case 'continue':
@@ -610,7 +646,9 @@ export function resolve(script: A.Script): ResolvedProgram {
   // `never` probes are checked like the others and then dropped
   for (let i = probes.length - 1; i >= 0; i--) if (probes[i].point.never) probes.splice(i, 1);
   if (diags.length) throw new DiagnosticError(diags.sort((a, b) => (a.loc?.offset ?? 0) - (b.loc?.offset ?? 0)));
-  return { script, globals, functions, probes };
+  const prog: ResolvedProgram = { script, globals, functions, probes, warnings: [] };
+  prog.warnings = elaborationWarnings(prog);
+  return prog;
 }
 
 const AT_UNSUPPORTED: Record<A.AtExpr['op'], string> = {
@@ -702,7 +740,30 @@ function specializePoints(probes: ResolvedProbe[], err: (msg: string, loc?: A.Lo
   }
 }
 
-/** What a statement tree calls, and its first construct that only user space can run. */
+/**
+ * stap 3's overloading: functions of one name are told apart by arity at compile time; those
+ * of the same arity form a chain ordered by priority (`:N`, default 1, lower first, then
+ * declaration order) that a call runs from the head, `next` moving to the following one.
+ */
+function declareFunctions(items: A.TopLevel[], functions: Map<string, FunctionSym>) {
+  const byName = new Map<string, A.FunctionDecl[]>();
+  for (const item of items) if (item.kind === 'function') byName.set(item.name, [...(byName.get(item.name) ?? []), item]);
+  for (const [name, decls] of byName) {
+    const byArity = new Map<number, A.FunctionDecl[]>();
+    for (const d of decls) byArity.set(d.params.length, [...(byArity.get(d.params.length) ?? []), d]);
+    for (const [arity, chain] of byArity) {
+      chain.sort((a, b) => Number((a.priority ?? 1n) - (b.priority ?? 1n)));
+      const keys = chain.map((_, i) => (decls.length === 1 ? name : `${name}/${arity}${i ? `#${i}` : ''}`));
+      chain.forEach((decl, i) => {
+        const locals = new Map<string, LocalSym>();
+        for (const p of decl.params) locals.set(p.name, { name: p.name, type: p.type, loc: p.loc, param: true, declared: p.type !== undefined });
+        functions.set(keys[i], { key: keys[i], next: keys[i + 1], decl, ret: decl.type, locals });
+      });
+    }
+  }
+}
+
+/** What a statement tree calls ("name/nargs"), and its first construct that only user space can run. */
 function scan(s: A.Stmt, globals: Map<string, GlobalSym>): { calls: Set<string>; userOnly?: { what: string; loc: A.Loc } } {
   const calls = new Set<string>();
   let userOnly: { what: string; loc: A.Loc } | undefined;
@@ -710,7 +771,7 @@ function scan(s: A.Stmt, globals: Map<string, GlobalSym>): { calls: Set<string>;
     if (!n || typeof n !== 'object') return;
     if (Array.isArray(n)) return n.forEach(visit);
     const node = n as { kind?: string; loc?: A.Loc };
-    if (node.kind === 'call') calls.add((n as A.CallExpr).name);
+    if (node.kind === 'call') calls.add(`${(n as A.CallExpr).name}/${(n as A.CallExpr).args.length}`);
     if (!userOnly && node.kind === 'foreach') userOnly = { what: 'foreach', loc: node.loc! };
     if (!userOnly && node.kind === 'delete') {
       const t = (n as A.DeleteStmt).target;
@@ -733,18 +794,26 @@ function kernelReach(
   globals: Map<string, GlobalSym>,
   err: (msg: string, loc?: A.Loc) => void,
 ) {
-  const info = new Map([...functions].map(([name, f]) => [name, scan(f.decl.body, globals)]));
+  const info = new Map([...functions].map(([key, f]) => [key, scan(f.decl.body, globals)]));
+  /** "name/nargs" -> the keys it may run: the chain's head and every overload after it */
+  const targets = (call: string): string[] => {
+    const i = call.lastIndexOf('/');
+    const keys: string[] = [];
+    for (let f = findFunction(functions, call.slice(0, i), Number(call.slice(i + 1))); f; f = f.next ? functions.get(f.next) : undefined) keys.push(f.key);
+    return keys;
+  };
   for (const p of probes) {
     if (p.point.target !== 'kernel') continue;
     const seen = new Set<string>();
-    const queue = [...scan(p.decl.body, globals).calls].filter((c) => info.has(c));
+    const queue = [...scan(p.decl.body, globals).calls].flatMap(targets);
     while (queue.length) {
-      const name = queue.shift()!;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const f = info.get(name)!;
+      const key = queue.shift()!;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const f = info.get(key)!;
+      const name = functions.get(key)!.decl.name;
       if (f.userOnly) err(`${f.userOnly.what} in function '${name}', called from kernel probe ${p.point.pp}, is not supported yet`, f.userOnly.loc);
-      for (const c of f.calls) if (info.has(c)) queue.push(c);
+      for (const c of f.calls) queue.push(...targets(c));
     }
   }
 }

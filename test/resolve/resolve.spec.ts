@@ -262,11 +262,11 @@ describe('semantic errors', () => {
     ]);
   });
 
-  it('break/continue outside a loop, next outside a probe, return in a probe', () => {
+  it('break/continue outside a loop, return in a probe (next in a function is fine: it ends the handler)', () => {
     expect(diags('probe begin { break }')).toEqual(["1:15 'break' outside a loop"]);
     expect(diags('probe begin { while (1) { break } continue }')).toEqual(["1:35 'continue' outside a loop"]);
     expect(diags('function g() { continue }\nprobe begin { g() }')).toEqual(["1:16 'continue' outside a loop"]);
-    expect(diags('function f() { next }\nprobe begin { f() }')).toEqual(["1:16 'next' outside a probe handler"]);
+    expect(diags('function f() { next }\nprobe begin { f() }')).toEqual([]);
     expect(diags('probe begin { return 1 }')).toEqual(["1:15 'return' outside a function"]);
     expect(diags('probe end { if (1) return }')).toEqual(["1:20 'return' outside a function"]);
   });
@@ -303,7 +303,8 @@ describe('semantic errors', () => {
 
   it('duplicate globals and functions (a builtin too)', () => {
     expect(diags('global g, g\nprobe begin { }')).toEqual(["1:11 duplicate global 'g'"]);
-    expect(diags('function f() { }\nfunction f() { }\nprobe begin { }')).toEqual(["2:1 duplicate function 'f'"]);
+    // two of one name and arity are an overload chain (stap 3), not a duplicate
+    expect(diags('function f() { }\nfunction f() { }\nprobe begin { }')).toEqual([]);
     expect(diags('function pid() { return 1 }\nprobe begin { }')).toEqual(["1:1 duplicate function 'pid'"]);
   });
 
