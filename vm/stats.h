@@ -13,6 +13,7 @@
 #include "tapvm.h"
 
 enum { HIST_NONE = 0, HIST_LOG = 1, HIST_LINEAR = 2 };
+enum { STAT_EMPTY = 1, STAT_RANGE = 2 };	/* stat_read()'s failures */
 enum { AGG_COUNT = 0, AGG_SUM = 1, AGG_MIN = 2, AGG_MAX = 3, AGG_AVG = 4, AGG_VARIANCE = 5 };
 
 /* A signed 64-bit division as stap's _stp_div64: 0 for a zero divisor. BPF divides unsigned. */
@@ -31,18 +32,20 @@ static __always_inline __s64 sdiv64(__s64 x, __s64 y)
 /* stap's _stp_val_to_bucket: 64 + bit length of |v| for v > 0, mirrored below 64 for v < 0. */
 static __always_inline __u32 log_bucket(__s64 v)
 {
-	__u64 u;
+	__u64 u, t;
 	__u32 n = 0;
 
 	if (v == 0)
 		return STAT_LOG_BUCKET0;
 	u = v < 0 ? -(__u64)v : (__u64)v;
-	if (u >> 32) { n += 32; u >>= 32; }
-	if (u >> 16) { n += 16; u >>= 16; }
-	if (u >> 8) { n += 8; u >>= 8; }
-	if (u >> 4) { n += 4; u >>= 4; }
-	if (u >> 2) { n += 2; u >>= 2; }
-	if (u >> 1) { n += 1; u >>= 1; }
+	/* a binary search without branches (each one doubled the verifier's paths):
+	 * t = (x + 2^k - 1) >> k is 1 when x = u >> k is non-zero (x < 2^k, no overflow) */
+	t = ((u >> 32) + 0xffffffffULL) >> 32 << 5; n += t; u >>= t;
+	t = ((u >> 16) + 0xffffULL) >> 16 << 4; n += t; u >>= t;
+	t = ((u >> 8) + 0xffULL) >> 8 << 3; n += t; u >>= t;
+	t = ((u >> 4) + 0xfULL) >> 4 << 2; n += t; u >>= t;
+	t = ((u >> 2) + 0x3ULL) >> 2 << 1; n += t; u >>= t;
+	t = ((u >> 1) + 0x1ULL) >> 1; n += t; u >>= t;
 	n += u;	/* u is 1 here */
 	return v < 0 ? STAT_BUCKETS - (STAT_LOG_BUCKET0 + n) : STAT_LOG_BUCKET0 + n;
 }
@@ -98,58 +101,15 @@ __noinline long stat_add(struct stat_val *sv, const struct stat_desc *dsc, __s64
 	return 0;
 }
 
-/* Adds up every CPU's copy of the element (key) of a per-CPU hash map: a bpf_loop over the
- * CPUs, so the verifier checks one iteration (a bounded loop cost ~75k processed insns). */
+/* stat_read()'s sums over the CPUs: the context of its bpf_loop callbacks (vm/tapvm.bpf.c). */
 struct stat_sum {
-	void *inner;
 	void *key;
+	__u32 where;	/* STAT_WHERE(class, outer index): each callback looks the map up itself */
 	__u32 bucket;
 	__u32 shift;
+	__u32 pad;
 	__s64 count, sum, min, max, hist;
 	__s64 avg_s, s1, s2;	/* the variance pass */
 };
-
-static long stat_collect_cpu(__u64 cpu, void *arg)
-{
-	struct stat_sum *a = arg;
-	struct stat_val *sv = bpf_map_lookup_percpu_elem(a->inner, a->key, (__u32)cpu);
-
-	if (!sv)
-		return 1;
-	if (!sv->count)
-		return 0;
-	if (a->count == 0 || sv->min < a->min)
-		a->min = sv->min;
-	if (a->count == 0 || sv->max > a->max)
-		a->max = sv->max;
-	a->count += sv->count;
-	a->sum += sv->sum;
-	a->hist += sv->hist[a->bucket & (STAT_BUCKETS - 1)];
-	return 0;
-}
-
-/* _stp_stat_get's variance: the per-CPU Welford results combined by the total variance. */
-static long stat_variance_cpu(__u64 cpu, void *arg)
-{
-	struct stat_sum *a = arg;
-	struct stat_val *sv = bpf_map_lookup_percpu_elem(a->inner, a->key, (__u32)cpu);
-	__s64 d;
-
-	if (!sv)
-		return 1;
-	if (!sv->count)
-		return 0;
-	d = sv->avg_s - a->avg_s;
-	a->s1 += sv->count * d * d;
-	a->s2 += (sv->count - 1) * sv->var_s;
-	return 0;
-}
-
-static __always_inline __s64 stat_variance(struct stat_sum *a)
-{
-	a->avg_s = sdiv64((__s64)((__u64)a->sum << (a->shift & 63)), a->count);
-	bpf_loop(MAXCPUS, stat_variance_cpu, a, 0);
-	return sdiv64(a->s1 + a->s2, a->count - 1) >> ((2 * a->shift) & 63);
-}
 
 #endif /* TAPVM_STATS_H */
