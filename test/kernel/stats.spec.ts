@@ -61,5 +61,5 @@ d('statistics on the kernel', () => {
         '',
       ].join('\n'),
     );
-  });
+  }, 30_000);
 });

@@ -158,7 +158,8 @@ describe('statistics: the user-space interpreter on a memory backend', () => {
 const kt = kernelTestsPossible();
 if (!kt.ok && process.env.CI) throw new Error(`statistics CLI tests cannot run in CI: ${kt.why}`);
 
-describe.runIf(kt.ok)('statistics: exact output through the CLI', () => {
+// the first CLI run after a build verifies a new interpreter object: seconds on a loaded machine
+describe.runIf(kt.ok)('statistics: exact output through the CLI', { timeout: 30_000 }, () => {
   it('prints @hist_log exactly as stap, elision included', () => {
     const r = runTapvmSync([
       '-e',
