@@ -86,6 +86,7 @@ export class ControlServer {
     fs.mkdirSync(CONTROL_DIR, { recursive: true, mode: 0o700 });
     // a socket left by a killed owner with our pid (pids are reused) is stale
     fs.rmSync(this.path, { force: true });
+    removeStaleSockets();
     await new Promise<void>((res, rej) => {
       this.server.once('error', rej);
       this.server.listen(this.path, () => res());
@@ -156,6 +157,25 @@ export class ControlServer {
     }
     this.server.close();
     fs.rmSync(this.path, { force: true });
+  }
+}
+
+/** Removes the sockets of owners that died without removing theirs (SIGKILL). */
+function removeStaleSockets() {
+  let names: string[];
+  try {
+    names = fs.readdirSync(CONTROL_DIR);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^(\d+)(?:\.\d+)?\.sock$/.exec(n);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(CONTROL_DIR, n), { force: true });
+    }
   }
 }
 

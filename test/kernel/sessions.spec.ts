@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import { swapSession, compileModule } from '../../src/index';
+import { swapSession, compileModule, controlPath } from '../../src/index';
 import { kernelTestsPossible, runTapvm, runTapvmSync, startTrigger, buildTrigger, CLI } from './helpers';
 
 const can = kernelTestsPossible();
@@ -55,9 +55,13 @@ d('sessions', { timeout: 30_000 }, () => {
     expect(links.filter(linkExists)).toEqual([]);
     expect(runTapvmSync(['--sessions']).stdout).not.toMatch(new RegExp(` ${run.proc.pid} `));
     // the slot of the dead owner is free again: the next start takes it (or a lower one freed meanwhile)
-    const next = spawnSync(process.execPath, [CLI, '-v', '-e', 'probe begin { exit() }'], { encoding: 'utf8' });
+    // its control socket is left behind, and the next session with one removes it
+    const sock = controlPath(String(run.proc.pid));
+    expect(fs.existsSync(sock)).toBe(true);
+    const next = spawnSync(process.execPath, [CLI, '-v', '-T', '0.2', '-e', 'probe begin { }'], { encoding: 'utf8' });
     expect(next.status).toBe(0);
     expect(slotOf(next.stderr)).toBeLessThanOrEqual(slot);
+    expect(fs.existsSync(sock)).toBe(false);
   });
 
   it('swap under a steady event load loses no output: old records first, then the new script', async () => {
