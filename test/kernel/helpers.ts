@@ -33,6 +33,10 @@ export interface Trigger {
 /** Starts a trigger and resolves once it is waiting for SIGUSR1. */
 export async function startTrigger(...args: string[]): Promise<Trigger> {
   const proc = spawn(buildTrigger(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // a test that times out never reaches its kill: the worker's exit does it
+  const reap = () => proc.kill('SIGKILL');
+  process.once('exit', reap);
+  proc.once('exit', () => process.off('exit', reap));
   const exited = new Promise<number | null>((res) => proc.on('exit', (c) => res(c)));
   await new Promise<void>((res, rej) => {
     proc.stdout!.once('data', () => res());

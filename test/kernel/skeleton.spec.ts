@@ -39,11 +39,15 @@ d('walking skeleton on the kernel', () => {
 
   it('reports a positive getppid count from a timer probe (the README one-liner)', async () => {
     const t = await startTrigger('getppid', '-1');
-    const run = runTapvm(['-e', 'global n; probe syscall.getppid { n++ } probe timer.ms(500) { printf("%d\\n", n); exit() }']);
-    await run.armed;
-    t.go();
-    const r = await run.done;
-    t.proc.kill('SIGKILL');
+    let r;
+    try {
+      const run = runTapvm(['-e', 'global n; probe syscall.getppid { n++ } probe timer.ms(500) { printf("%d\\n", n); exit() }']);
+      await run.armed;
+      t.go();
+      r = await run.done;
+    } finally {
+      t.proc.kill('SIGKILL'); // a trigger of -1 calls getppid forever
+    }
     expect(r.code).toBe(0);
     expect(Number(r.stdout.trim())).toBeGreaterThan(0);
   });
@@ -181,20 +185,24 @@ d('walking skeleton on the kernel', () => {
     expect(r.stderr).toBe('tapvm: running a script needs root or the CAP_BPF and CAP_PERFMON capabilities, and this process lacks CAP_BPF and CAP_PERFMON\n');
   });
 
-  it('a new session in a reused slot starts with empty arrays and sees none of the old output', { timeout: 20_000 }, async () => {
+  it('a new session in a reused slot starts with empty arrays and sees none of the old output', { timeout: 60_000 }, async () => {
     const script = 'global a, s; probe begin { a[1]++; s["k"] = s["k"] . "x"; printf("%d %s %d\\n", a[1], s["k"], 2 in a); a[2] = 1; exit() }';
     for (let i = 0; i < 3; i++) expect(runTapvmSync(['-e', script]).stdout).toBe('1 x 0\n');
     // a session killed in the middle of its output leaves records in its slot's ring buffer
     const t = await startTrigger('getppid', '-1');
-    const noisy = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) printf("old\\n") }`]);
-    await noisy.armed;
-    t.go();
-    await new Promise((r) => setTimeout(r, 200));
-    noisy.proc.kill('SIGKILL');
-    await noisy.done;
-    const fresh = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) { printf("new\\n"); exit() } }`]);
-    const r = await fresh.done;
-    t.proc.kill('SIGKILL');
+    let r;
+    try {
+      const noisy = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) printf("old\\n") }`]);
+      await noisy.armed;
+      t.go();
+      await new Promise((res) => setTimeout(res, 200));
+      noisy.proc.kill('SIGKILL');
+      await noisy.done;
+      const fresh = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) { printf("new\\n"); exit() } }`]);
+      r = await fresh.done;
+    } finally {
+      t.proc.kill('SIGKILL'); // a trigger of -1 calls getppid forever: never leave one behind
+    }
     expect(r.stdout).toBe('new\n');
     expect(r.code).toBe(0);
   });
