@@ -13,6 +13,13 @@ const ONE_LINERS = [
     needsEvents: true,
   },
   {
+    // every system call: tapvm attaches raw_syscalls once and dispatches by number in the kernel
+    name: 'syscall.* one-liner',
+    stp: 'probe syscall.* { printf("x\\n"); exit() }',
+    bt: 'tracepoint:syscalls:sys_enter_* { printf("x\\n"); exit(); }',
+    needsEvents: true,
+  },
+  {
     name: 'syscall.getppid one-liner',
     stp: 'probe syscall.getppid { printf("x\\n"); exit() }',
     bt: 'tracepoint:syscalls:sys_enter_getppid { printf("x\\n"); exit(); }',

@@ -71,14 +71,74 @@ function contextVars(syscalls: SyscallDesc[], exit: boolean): Map<string, Tracep
   return vars;
 }
 
+/**
+ * A map filled on first use: the union of the arguments of syscall.* reads 360 format files
+ * (~150 ms), which only a handler that names an argument needs.
+ */
+class LazyMap<K, V> extends Map<K, V> {
+  private filled = false;
+  /** `known` answers lookups without filling (the core tapset variables) */
+  constructor(
+    private fill: () => Map<K, V>,
+    known: Map<K, V> = new Map(),
+  ) {
+    super(known);
+  }
+  private load() {
+    if (this.filled) return;
+    this.filled = true;
+    for (const [k, v] of this.fill()) if (!super.has(k)) super.set(k, v);
+  }
+  override get(k: K) {
+    if (!super.has(k)) this.load();
+    return super.get(k);
+  }
+  override has(k: K) {
+    if (!super.has(k)) this.load();
+    return super.has(k);
+  }
+  override get size() {
+    this.load();
+    return super.size;
+  }
+  override keys() {
+    this.load();
+    return super.keys();
+  }
+  override values() {
+    this.load();
+    return super.values();
+  }
+  override entries() {
+    this.load();
+    return super.entries();
+  }
+  override [Symbol.iterator]() {
+    this.load();
+    return super[Symbol.iterator]();
+  }
+  override forEach(cb: (v: V, k: K, m: Map<K, V>) => void, thisArg?: unknown) {
+    this.load();
+    super.forEach(cb, thisArg);
+  }
+}
+
 function point(pp: string, syscalls: SyscallDesc[], exit: boolean, optional: boolean): ResolvedPoint {
+  const many = syscalls.length > 1 && !exit;
+  const core = tapsetVars(exit);
   const resolved: ResolvedPoint = {
     pp,
     target: 'kernel',
     attach: { family: 'syscall', exit, nrs: syscalls.map((s) => s.nr) },
-    contextVars: contextVars(syscalls, exit),
-    tapsetVars: exit ? tapsetVars(true) : syscalls.length === 1 ? tapsetVars(false, syscalls[0]) : unionTapsetVars(syscalls),
+    contextVars: many ? new LazyMap(() => contextVars(syscalls, exit)) : contextVars(syscalls, exit),
+    // a name that is not one of the core variables is looked up in the arguments' union
+    tapsetVars: exit
+      ? core
+      : syscalls.length === 1
+        ? tapsetVars(false, syscalls[0])
+        : new LazyMap(() => unionTapsetVars(syscalls), core),
   };
+
   if (syscalls.length > 1 && !exit) resolved.specialize = (used) => split(pp, syscalls, used, optional);
   return resolved;
 }
@@ -90,8 +150,10 @@ function point(pp: string, syscalls: SyscallDesc[], exit: boolean, optional: boo
  * error, as in stap, unless the point is optional (`?`), where it is left out.
  */
 function split(pp: string, syscalls: SyscallDesc[], used: Set<string>, optional: boolean): ResolvedPoint[] | Mismatch {
-  const argNames = new Set(syscalls.flatMap((s) => syscallArgs(s).map((f) => f.name)));
   const core = tapsetVars(false);
+  // nothing that can name an argument: no format file to read (syscall.* stays fast)
+  if (![...used].some((n) => n.startsWith('$') || !core.has(n))) return [{ ...point(pp, syscalls, false, optional), specialize: undefined }];
+  const argNames = new Set(syscalls.flatMap((s) => syscallArgs(s).map((f) => f.name)));
   const names = [...used].map((n) => (n.startsWith('$') ? n.slice(1) : core.has(n) ? '' : n)).filter((n) => n && argNames.has(n));
   const wanted = new Set(names);
   const groups = new Map<string, SyscallDesc[]>();
