@@ -8,7 +8,7 @@ import type { ResolvedProgram } from './resolve';
 export function elaborationWarnings(prog: ResolvedProgram): Diagnostic[] {
   const out: Diagnostic[] = [];
   const usedGlobals = new Set<string>();
-  const bodies: { body: A.Stmt; locals: Map<string, { param: boolean }> }[] = [
+  const bodies: { body: A.Stmt; locals: Map<string, { param: boolean; tapset?: boolean }> }[] = [
     ...prog.probes.map((p) => ({ body: p.decl.body as A.Stmt, locals: p.locals })),
     ...[...prog.functions.values()].map((f) => ({ body: f.decl.body as A.Stmt, locals: f.locals })),
   ];
@@ -61,7 +61,8 @@ export function elaborationWarnings(prog: ResolvedProgram): Diagnostic[] {
     };
     visit(body);
     for (const [name, loc] of firstRead) {
-      if (written.has(name) || locals.get(name)?.param) continue;
+      // a tapset variable (name, argstr, ...) is assigned by its probe point on entry
+      if (written.has(name) || locals.get(name)?.param || locals.get(name)?.tapset) continue;
       const close = similar(name, [...locals.keys(), ...prog.globals.keys()].filter((n) => n !== name), 5);
       out.push(diagnostic('WARNING', `never-assigned local variable '${name}'${close.length ? ` (similar: ${close.join(', ')})` : ''}`, loc));
     }

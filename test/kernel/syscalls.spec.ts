@@ -70,6 +70,12 @@ d('system call probes on the kernel', () => {
     expect(r.stderr).toContain("unable to find context variable '$filename' in syscall.open* for system call open_by_handle_at");
   });
 
+  it('gives no never-assigned warning for the tapset variables', async () => {
+    const r = await runTapvm(['-p2', '-e', 'probe syscall.* { printf("%s(%s)\\n", name, argstr) } probe syscall.*.return { printf("%s\\n", retstr) }'], { verbose: false }).done;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
   it('says in one sentence that no system call matches', () => {
     const r = runTapvmSync(['-p2', '-e', 'probe syscall.nosuchcall* { }']);
     expect(r.code).toBe(1);
