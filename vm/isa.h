@@ -17,6 +17,7 @@
 #define NPROBES 256
 #define MAXMAPENTRIES 2048
 #define NSTUBS 32
+#define MAXSTACK 32
 #define STAT_BUCKETS 128
 #define MAXCPUS 64
 #define MAXTRY 8
@@ -81,6 +82,7 @@
 #define REC_PRINT 1
 #define REC_EXIT 2
 #define REC_ERROR 3
+#define REC_STACK 10
 #define REC_HIST 30
 #define ERR_DIV0 1
 #define ERR_MAXACTION 2
@@ -212,6 +214,8 @@ enum tapvm_op {
 	OP_SCNAME = 110, /* sd, ra, o: sd = name of system call number ra from the table at data[imm] (u16 string offset per number below NSYSCALLS, 0 = unknown: "") */
 	OP_SCARGS = 111, /* sd, o: sd = the system call's arguments encoded for user space (argstr): 0x01 'A', nr, each argument, 0x02; the u16 at data[imm + 2 * nr] says how many arguments (bits 0-2) and which are user strings (bit 3 + i) */
 	OP_SCRET = 112, /* sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02 */
+	OP_KSTACK = 140, /* -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace() */
+	OP_SYMNAME = 141, /* sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms */
 };
 
 #endif /* TAPVM_ISA_H */

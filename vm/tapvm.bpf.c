@@ -428,6 +428,7 @@ static __always_inline long raise_stat(struct loop_ctx *lc, __u32 pc, long why)
 }
 
 #include "context.h"
+#include "stack.h"
 
 #define R(x) st->r[(fp + (x)) & (NREGS - 1)]
 #define S(x) st->s[(sfp + (x)) & (NSTRS - 1)]
@@ -941,6 +942,9 @@ static long step(__u64 index, void *arg)
 		break;
 	case OP_SCRET:
 		sc_retstr(lc, S(d));
+		break;
+	case OP_KSTACK:
+		stack_record(lc, pc);
 		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);

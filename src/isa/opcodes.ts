@@ -15,6 +15,7 @@ export const LIMITS = {
   "NPROBES": 256,
   "MAXMAPENTRIES": 2048,
   "NSTUBS": 32,
+  "MAXSTACK": 32,
   "STAT_BUCKETS": 128,
   "MAXCPUS": 64,
   "MAXTRY": 8,
@@ -90,7 +91,7 @@ export const ARRAY_CLASSES = [
   }
 ] as const;
 
-export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"HIST":30} as const;
+export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"STACK":10,"HIST":30} as const;
 export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10,"POSITION":40} as const;
 export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9,"EXE_INO":40,"EXE_DEV":41,"EUID":10,"EGID":11,"TASK_CURRENT":12,"PEXECNAME":13,"LOCAL_CLOCK_NS":14,"JIFFIES":15} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
@@ -189,6 +190,8 @@ export const enum Op {
   SCNAME = 110, // sd, ra, o: sd = name of system call number ra from the table at data[imm] (u16 string offset per number below NSYSCALLS, 0 = unknown: "")
   SCARGS = 111, // sd, o: sd = the system call's arguments encoded for user space (argstr): 0x01 'A', nr, each argument, 0x02; the u16 at data[imm + 2 * nr] says how many arguments (bits 0-2) and which are user strings (bit 3 + i)
   SCRET = 112, // sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02
+  KSTACK = 140, // -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace()
+  SYMNAME = 141, // sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -287,4 +290,6 @@ export const OPS: Record<number, OpInfo> = {
   110: { name: 'SCNAME', operands: 'sd, ra, o' },
   111: { name: 'SCARGS', operands: 'sd, o' },
   112: { name: 'SCRET', operands: 'sd' },
+  140: { name: 'KSTACK', operands: '' },
+  141: { name: 'SYMNAME', operands: 'sd, ra, i' },
 };

@@ -461,6 +461,8 @@ export function resolve(script: A.Script): ResolvedProgram {
         }
       });
       if (b.only === 'kernel' && scope.probe?.point.target === 'user') err(`function '${e.name}' can only be used in kernel probes`, e.loc);
+      if (b.only === 'user' && scope.probe?.point.target === 'kernel')
+        err(`function '${e.name}' can only be used in begin, end, error and timer probes (it reads /proc/kallsyms): collect addresses in the kernel, name them there`, e.loc);
       else if (b.family && scope.probe && scope.probe.point.attach.family !== b.family)
         err(`function '${e.name}' can only be used in ${b.family} probes (process("PATH").function(...)), not in ${scope.probe.point.pp}`, e.loc);
       const bad = b.check?.(e.args);

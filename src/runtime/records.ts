@@ -31,6 +31,11 @@ export function decodeRecordAt(img: ProgramImage, buf: Buffer, off: number, len:
   const id = buf.readUInt32LE(off + 4);
   const pc = buf.readUInt32LE(off + 12);
   if (type === REC.EXIT) return { type: 'exit', pc };
+  if (type === REC.STACK) {
+    const frames: bigint[] = [];
+    for (let p = off + REC_HDR_SIZE; p + 8 <= end && frames.length < id; p += 8) frames.push(buf.readBigUInt64LE(p));
+    return { type: 'stack', frames, pc };
+  }
   if (type === REC.HIST) {
     // id = array id | class << 8, then the element's key (the class's key size)
     const start = off + REC_HDR_SIZE;

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'child_process';
 import { Writable } from 'stream';
 import type { ProgramImage } from '../image/image';
 import { ERR } from '../isa/opcodes';
+import { backtraceText } from '../kernel/kallsyms';
 import type { VmEvent } from '../vm/backend';
 import { openInterpreter, type Interpreter } from './interpreter';
 import type { Counters } from './layout';
@@ -130,6 +131,7 @@ export class Session {
 
   private onEvent(gen: Generation, ev: VmEvent) {
     if (ev.type === 'print') gen.output.print(ev);
+    else if (ev.type === 'stack') gen.output.text(backtraceText(ev.frames));
     else if (ev.type === 'hist') {
       // print(@hist_*(x)): the statistic as it is now, added up over the CPUs
       const h = histogramText(gen.img, gen.backend, ev);

@@ -13,7 +13,9 @@ export type VmEvent =
   | { type: 'exit'; pc: number }
   /** print(@hist_*(x)): the statistic (array id) and its element's key, formatted by the consumer */
   | { type: 'hist'; id: number; key: Uint8Array; pc: number }
-  | { type: 'error'; code: number; pc: number; message?: string };
+  | { type: 'error'; code: number; pc: number; message?: string }
+  /** print_backtrace(): kernel return addresses, innermost first, symbolized by the consumer */
+  | { type: 'stack'; frames: bigint[]; pc: number };
 
 export interface VmBackend {
   globalGet(slot: number): bigint;

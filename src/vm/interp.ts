@@ -10,6 +10,7 @@ import type { ArrayInfo, ProgramImage } from '../image/image';
 import type { VmBackend } from './backend';
 import { cstr, readStr, strBytes, toByteString, writeStr } from './strings';
 import * as fs from 'fs';
+import { symdata, symname } from '../kernel/kallsyms';
 import { AGG, aggregate, bucketCount, readStatVal, statAdd, statDescAt, writeStatVal, STAT_VAL_SIZE, type StatAgg } from './stats';
 import * as SF from './strfuncs';
 
@@ -786,7 +787,10 @@ function step(lc: LoopCtx): number {
     case Op.CTIME:
       s[sd] = ctime(r[ra]);
       break;
-    /* KREAD, UREAD, KSTR, USTRN, TASKF: kernel memory and tasks, the default case (OPCODE) */
+    case Op.SYMNAME:
+      s[sd] = cstr(toByteString(imm ? symdata(r[ra]) : symname(r[ra])));
+      break;
+    /* KREAD, UREAD, KSTR, USTRN, TASKF, KSTACK: kernel memory, tasks and stacks, the default case (OPCODE) */
     /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
     case Op.ACLR:
       arr = arrayInner(lc, b, okey);
