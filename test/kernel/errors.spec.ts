@@ -16,7 +16,7 @@ const WARN = (n: number) => `WARNING: Number of errors: ${n}, skipped probes: 0\
 d('run-time errors, exit() and the error probe', () => {
   beforeAll(() => {
     buildTrigger();
-  });
+  }, 30_000);
 
   it('exit() in begin: the rest of that handler runs, later begin probes do not, end probes run once', () => {
     const r = runTapvmSync([
@@ -27,7 +27,7 @@ d('run-time errors, exit() and the error probe', () => {
     expect(r.stdout).toBe('b1\nb1 after exit\nend\nend2\n');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-  });
+  }, 30_000);
 
   it('an error in begin (MAXERRORS=0): later begin probes and end probes are skipped, error probes run in order', () => {
     const r = runTapvmSync([
@@ -38,7 +38,7 @@ d('run-time errors, exit() and the error probe', () => {
     expect(r.stdout).toBe('b1\nerror first\nerror probe\n');
     expect(r.stderr).toBe("ERROR: division by 0 near operator '/' at <input>:1:35\n" + WARN(1));
     expect(r.code).toBe(1);
-  });
+  }, 30_000);
 
   it('-D MAXERRORS=1: one error goes on; the second, in an end probe, ends the end probes and runs the error probes', () => {
     const r = runTapvmSync([
@@ -51,12 +51,12 @@ d('run-time errors, exit() and the error probe', () => {
     expect(r.stdout).toBe('b2\nend\nerror probe\n');
     expect(r.stderr).toBe("ERROR: one near identifier 'error' at <input>:1:15\nERROR: two near identifier 'error' at <input>:1:91\n" + WARN(2));
     expect(r.code).toBe(1);
-  });
+  }, 30_000);
 
   it('an error caught by try/catch is not counted', () => {
     const r = runTapvmSync(['-e', 'probe begin { try { error("x") } catch (m) { println("caught ", m) } } probe end { println("end") }']);
     expect(r).toEqual({ code: 0, stdout: 'caught x\nend\n', stderr: '' });
-  });
+  }, 30_000);
 
   it('an error in a kernel probe runs the error probes, not the end probes, after the kernel probes stop', async () => {
     const t = await startTrigger('getppid', '50');
@@ -72,7 +72,7 @@ d('run-time errors, exit() and the error probe', () => {
     expect(r.stdout).toBe('error probe after 3\n');
     expect(r.stderr).toMatch(/^ERROR: third call near identifier 'error' at <input>:1:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/);
     expect(r.code).toBe(1);
-  });
+  }, 30_000);
 
   it("MAXSKIPPED's error names no statement, as stap's", () => {
     const img = { sourceMap: [{ loc: { file: '<input>', line: 1, col: 1, offset: 0 }, near: 'x' }] } as unknown as ProgramImage;
@@ -80,5 +80,5 @@ d('run-time errors, exit() and the error probe', () => {
       'ERROR: Skipped too many probes, check MAXSKIPPED or try again with stap -t for more details.',
     );
     expect(runTapvmSync(['-D', 'MAXSKIPPED=x', '-e', 'probe begin {}']).stderr).toContain('MAXSKIPPED=x');
-  });
+  }, 30_000);
 });
