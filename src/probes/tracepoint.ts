@@ -51,6 +51,12 @@ export const tracepointProvider: ProbeProvider = {
     if (!trace || trace.name !== 'trace' || rest.length) return { error: kernelFunctionUnavailable(pointText(point)) };
     if (!trace.arg || trace.arg.kind !== 'string') return { error: 'kernel.trace needs a string "system:event"' };
     const spec = trace.arg.value;
+    // stap's kernel.trace("name"): the event in whichever system has it
+    if (/^[A-Za-z0-9_]+$/.test(spec)) {
+      const sys = kernelFacts().systems().filter((s) => kernelFacts().events(s).includes(spec));
+      if (sys.length === 1) return resolveTracepoint(sys[0], spec, pointText(point));
+      if (sys.length > 1) return sys.map((s) => resolveTracepoint(s, spec, pointText(point))).filter((r): r is ResolvedPoint => !('error' in r));
+    }
     const m = /^([A-Za-z0-9_]+):([A-Za-z0-9_]+)$/.exec(spec);
     if (!m) return { error: `kernel.trace("${spec}"): expected "system:event" (wildcards are not supported yet)` };
     return resolveTracepoint(m[1], m[2], pointText(point));

@@ -76,6 +76,12 @@ d('system call probes on the kernel', () => {
     expect(r.code).toBe(0);
   });
 
+  it('kernel.trace("name") without a system finds the event (sched_process_exec of its own exec)', async () => {
+    const r = await traced(['exec'], (pid) => `probe kernel.trace("sched_process_exec") { if (pid() == ${pid}) printf("%s %s\\n", pp(), execname()) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('kernel.trace("sched_process_exec") true\n');
+  });
+
   it('says in one sentence that no system call matches', () => {
     const r = runTapvmSync(['-p2', '-e', 'probe syscall.nosuchcall* { }']);
     expect(r.code).toBe(1);
