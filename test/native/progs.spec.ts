@@ -124,6 +124,7 @@ describe('tracepoint + ring buffer', () => {
     const tpId = tracepointId('syscalls/sys_enter_getppid');
     const records: Rec[] = [];
     let onRecord: ((r: Rec) => void) | undefined;
+    let link: { close(): void } | undefined;
     const reader: RingBufferReader = a.ringBuffer(obj.maps.events, (batch) => {
       expect(batch).toBeInstanceOf(Buffer);
       for (const r of parseBatch(batch)) {
@@ -133,7 +134,7 @@ describe('tracepoint + ring buffer', () => {
     });
     try {
       const runsBefore = a.progInfo(obj.progs.on_tracepoint).runCnt;
-      const link = a.attachTracepoint(obj.progs.on_tracepoint, tpId, 0x1234n);
+      link = a.attachTracepoint(obj.progs.on_tracepoint, tpId, 0x1234n);
 
       let childPid = 0;
       const seen = new Promise<Rec>((resolve, reject) => {
@@ -160,6 +161,7 @@ describe('tracepoint + ring buffer', () => {
       reader.consume();
       expect(records.filter((r) => r.pid === second)).toEqual([]);
     } finally {
+      link?.close(); // a failed assertion must not leave the program attached (EEXIST next)
       reader.close();
       reader.close();
     }
@@ -172,8 +174,8 @@ describe('tracepoint + ring buffer', () => {
     const reader = a.ringBuffer(obj.maps.events, (batch) => {
       for (const r of parseBatch(batch)) pids.push(r.pid);
     });
+    const link = a.attachTracepoint(obj.progs.on_tracepoint, tpId, 9n);
     try {
-      const link = a.attachTracepoint(obj.progs.on_tracepoint, tpId, 9n);
       const first = await getppidChild();
       await sleep(50);
       reader.consume();
@@ -185,6 +187,7 @@ describe('tracepoint + ring buffer', () => {
       reader.consume();
       expect(pids).not.toContain(second);
     } finally {
+      link.close(); // after closeAsync a no-op; after a failed assertion it detaches
       reader.close();
     }
   });
