@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import { Command, CommanderError } from 'commander';
 import { compileSource, type Compiled } from '../compile';
 import { DiagnosticError, formatDiagnostic, type Diagnostic } from '../diag/diagnostic';
+import { DEFAULT_TAPSET_DIR } from '../parse/tapsets';
 import { printScript } from '../parse/print';
 import { normalizeMachine, SYSTEMTAP_COMPAT_VERSION, TAPVM_RUNTIME, type Facts } from '../parse/facts';
 import { disassembleAll } from '../isa/disasm';
@@ -22,6 +23,7 @@ interface Options extends RuntimeFlags {
   e?: string;
   p?: string;
   w?: boolean;
+  I: string[];
   m?: string;
   r?: string;
   F?: boolean;
@@ -120,6 +122,8 @@ export function compileWithFacts(
   facts: KernelFacts,
   /** -w: no warnings */
   quiet = false,
+  /** -I DIR: more tapset directories */
+  tapsetDirs: string[] = [],
 ): { compiled: Partial<Compiled>; used: UsedFacts } | undefined {
   const warnings: Diagnostic[] = [];
   const sources = new Map([[file, text]]);
@@ -128,7 +132,7 @@ export function compileWithFacts(
   };
   try {
     const { result, used } = withKernelFacts(facts, () =>
-      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts(), warnings }),
+      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts(), warnings, tapsets: [DEFAULT_TAPSET_DIR, ...tapsetDirs] }),
     );
     printWarnings();
     return { compiled: result, used };
@@ -154,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o <file>', 'send standard output to FILE')
     .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-w', 'suppress warnings')
+    .option('-I <dir>', 'add a tapset directory (after the built-in tapset/)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-g', 'guru mode: accepted for stap compatibility; changes nothing (tapvm runs no embedded C)')
     .option('--sessions', 'list the live tapvm sessions on this host and exit')
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
@@ -207,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = o.v ?? 0;
   const timer = new PassTimer(verbose > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
 
-  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts, o.w === true);
+  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts, o.w === true, o.I);
   if (!c) return 1;
   const { compiled, used } = c;
   if (lastPass === 1) {

@@ -1,6 +1,7 @@
 // The front-end pipeline in order: parse -> resolve -> compile. Each stage throws a
 // DiagnosticError carrying all of its errors, and the next stage does not run.
 import { parseScript, type ParseOptions } from '../parse';
+import { linkTapsets, loadTapsets } from '../parse/tapsets';
 import { resolve, type ResolvedProgram } from '../resolve/resolve';
 import { compile } from './codegen';
 import type { Script } from '../parse/ast';
@@ -20,7 +21,8 @@ export function compileSource(
   onPass?: (pass: number, partial: Partial<Compiled>) => void,
   parse: ParseOptions = {},
 ): Partial<Compiled> {
-  const ast = parseScript(text, file, parse);
+  let ast = parseScript(text, file, parse);
+  if (parse.tapsets?.length) ast = linkTapsets(ast, loadTapsets(parse.tapsets, parse)).script;
   onPass?.(1, { ast });
   if (lastPass < 2) return { ast };
   const resolved = resolve(ast);

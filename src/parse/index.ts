@@ -51,6 +51,8 @@ export interface ParseOptions {
   facts?: Facts;
   /** Receives warnings found while parsing. */
   warnings?: Diagnostic[];
+  /** Tapset directories to link library files from (src/parse/tapsets.ts); none when absent. */
+  tapsets?: string[];
 }
 
 /**

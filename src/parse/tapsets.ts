@@ -1,0 +1,98 @@
+// Tapset libraries, loaded the way stap loads them: every `.stp` file of the tapset
+// directories is parsed, and a file joins the script only when it defines something the
+// script (or a file already joined) uses: a probe alias its points name, or a function it
+// calls. The default directory is the repository's tapset/; `-I DIR` adds more.
+import * as fs from 'fs';
+import * as path from 'path';
+import type * as A from './ast';
+import { parseScript, type ParseOptions } from './index';
+
+/** The repository's tapset/ directory (next to src/ and dist/). */
+export const DEFAULT_TAPSET_DIR = path.join(__dirname, '../../tapset');
+
+export interface TapsetFile {
+  file: string;
+  text: string;
+  script: A.Script;
+}
+
+const cache = new Map<string, TapsetFile[]>();
+
+/** Parses every .stp file of `dirs` (sorted by name; parsed once per process). */
+export function loadTapsets(dirs: string[], options: ParseOptions = {}): TapsetFile[] {
+  const out: TapsetFile[] = [];
+  for (const dir of dirs) {
+    let files = cache.get(dir);
+    if (!files) {
+      files = [];
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(dir).filter((n) => n.endsWith('.stp')).sort();
+      } catch {
+        names = [];
+      }
+      for (const n of names) {
+        const file = path.join(dir, n);
+        const text = fs.readFileSync(file, 'latin1');
+        files.push({ file, text, script: parseScript(text, file, { facts: options.facts }) });
+      }
+      cache.set(dir, files);
+    }
+    out.push(...files);
+  }
+  return out;
+}
+
+const pointKey = (p: A.ProbePoint) => p.components.map((c) => c.name).join('.');
+
+/** The user's script with the library files it needs appended (their items after its own). */
+export function linkTapsets(script: A.Script, library: TapsetFile[]): { script: A.Script; used: TapsetFile[] } {
+  const used: TapsetFile[] = [];
+  const items = [...script.items];
+  const defined = new Set<string>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const wanted = needs(items);
+    for (const it of items) if (it.kind === 'function') defined.add(it.name);
+    for (const f of library) {
+      if (used.includes(f)) continue;
+      const provides = f.script.items.some(
+        (it) =>
+          (it.kind === 'function' && wanted.calls.has(it.name) && !defined.has(it.name)) ||
+          (it.kind === 'alias' && it.names.some((n) => wanted.points.some((p) => matches(pointKey(n), p)))),
+      );
+      if (provides) {
+        used.push(f);
+        items.push(...f.script.items);
+        changed = true;
+      }
+    }
+  }
+  return { script: { ...script, items }, used };
+}
+
+/** A written point (component names) may use an alias `name` (equal, prefix, or by wildcard). */
+function matches(name: string, point: string): boolean {
+  if (point === name || point.startsWith(name + '.')) return true;
+  if (!point.includes('*')) return false;
+  const re = new RegExp('^' + point.split('**').map((x) => x.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*')).join('.*') + '(\\..*)?$');
+  return re.test(name);
+}
+
+function needs(items: A.TopLevel[]): { calls: Set<string>; points: string[] } {
+  const calls = new Set<string>();
+  const points: string[] = [];
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const e = n as { kind?: string; name?: string };
+    if (e.kind === 'call') calls.add(e.name!);
+    for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+  };
+  for (const it of items) {
+    if (it.kind === 'probe' || it.kind === 'alias') for (const p of it.points) points.push(pointKey(p));
+    visit(it);
+  }
+  return { calls, points };
+}
