@@ -34,6 +34,13 @@ struct vm_state {
 	char res[2 * MAXSTRINGLEN];	/* string function results (vm/strings.h) */
 	char tok[MAXSTRINGLEN];		/* tokenize's state: the string, where strsep goes on */
 	__u32 tokpos, toklen, tokon;
+	char dig[32];			/* sprintf's digits, least significant first */
+	struct {	/* one sprintf conversion's plan (vm/format.h) */
+		__u64 num;
+		__s32 n[8];		/* padding counts by phase: 0 spaces, 2 zeros, 3 zeros, 5 spaces */
+		__u32 base, k, phase, npre, nbody, slot, large, body_str, tail;
+		char pre[4];
+	} fm;
 	struct {	/* string loops' state: in the map value, so the verifier does not track it */
 		__u32 i, o, f;
 		__s32 inlen, outlen, c;
@@ -61,6 +68,7 @@ struct vm_state {
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
 
 #include "strings.h"
+#include "format.h"
 
 /* ---- maps shared by every session (pinned with the programs) ---- */
 
@@ -945,6 +953,11 @@ static long step(__u64 index, void *arg)
 		break;
 	case OP_KSTACK:
 		stack_record(lc, pc);
+		break;
+	case OP_SFMT:
+	case OP_SFMTS:
+		/* one call site: the formatter is inlined (and verified) once */
+		f_conv(st, sfp + d, sfp + a, R(a), imm, R(b), R(b + 1));
 		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);

@@ -10,6 +10,7 @@ import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
 import { keyWidths } from '../resolve/widths';
 import { writtenNotRead } from '../resolve/reads';
 import { parseFormat } from '../output/format';
+import { encodeConversion } from '../isa/sprintf';
 import { AGG, HIST, STAT_DESC_SIZE, encodeStatDesc, type StatDesc } from '../vm/stats';
 import type { GlobalSym } from '../resolve/resolve';
 
@@ -977,6 +978,7 @@ class CodeGen {
 
   private call(e: A.CallExpr): Val | undefined {
     if (e.name === 'printf' || e.name === 'print' || e.name === 'println') return this.output(e);
+    if (e.name === 'sprintf' || e.name === 'sprint' || e.name === 'sprintln') return this.sprintf(e);
     const b = findBuiltin(e.name, e.args.length);
     if (b) {
       const m = this.mark();
@@ -1042,6 +1044,47 @@ class CodeGen {
     for (const v of vals) this.emit(v.type === 'long' ? Op.OINT : Op.OSTR, 0, v.n);
     this.emit(Op.OEND);
     return undefined;
+  }
+
+  /** sprintf: the result slot cleared, then each literal piece appended (SCAT) and each
+   * conversion formatted onto it (SFMT/SFMTS, the conversion in the immediate). */
+  private sprintf(e: A.CallExpr): Val {
+    const text0 = e.name === 'sprintf' ? (e.args[0] as A.StringLit).value : '';
+    const args = e.name === 'sprintf' ? e.args.slice(1) : e.args;
+    const vals = args.map((a, i) => {
+      const v = this.expr(a)!;
+      return args.slice(i + 1).some(assigns) ? this.snapshot(v) : v;
+    });
+    const text =
+      e.name === 'sprintf' ? text0 : vals.map((v) => (v.type === 'long' ? '%d' : '%s')).join('') + (e.name === 'sprintln' ? '\n' : '');
+    const d = this.temp('string');
+    this.emit(Op.SCLR, d.n);
+    let next = 0;
+    for (const p of parseFormat(text).pieces) {
+      const m = this.mark();
+      if (typeof p === 'string') {
+        const t = this.temp('string');
+        this.emit(Op.SCONST, t.n, 0, 0, this.stringConst(p));
+        this.emit(Op.SCAT, d.n, d.n, t.n);
+      } else {
+        // '*' values in two consecutive registers: width, then precision
+        let stars = 0;
+        if (p.widthStar || p.precisionStar) {
+          const w = p.widthStar ? vals[next++] : undefined;
+          const pr = p.precisionStar ? vals[next++] : undefined;
+          stars = this.reg();
+          this.reg();
+          if (w) this.move({ type: 'long', n: stars }, w);
+          if (pr) this.move({ type: 'long', n: stars + 1 }, pr);
+        }
+        const v = vals[next++];
+        this.emit(p.conv === 's' ? Op.SFMTS : Op.SFMT, d.n, v.n, stars, encodeConversion(p));
+        // %0s ends the field with a NUL: stap's string stops there, whatever follows
+        if (p.conv === 's' && p.flags.zero) break;
+      }
+      this.release(m);
+    }
+    return d;
   }
 
   private builtinEmitter(): BuiltinEmitter {

@@ -141,3 +141,6 @@ export function findBuiltin(name: string, nargs: number): Builtin | undefined {
 
 /** printf-family builtins: the code generator lowers them to an output record. */
 export const OUTPUT_BUILTINS = new Set(['printf', 'print', 'println']);
+
+/** The same formatting into a string value (the code generator lowers them to SFMT/SFMTS). */
+export const SPRINT_BUILTINS = new Set(['sprintf', 'sprint', 'sprintln']);

@@ -7,7 +7,7 @@ import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic
 import { similar, type ResolvedPoint } from '../probes';
 import { expandProbes } from './expand';
 import { elaborationWarnings } from './warnings';
-import { BUILTINS, OUTPUT_BUILTINS, findBuiltin } from './builtins';
+import { BUILTINS, OUTPUT_BUILTINS, SPRINT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
 
 type T = ScalarType | undefined;
@@ -117,7 +117,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       if (item.size) g.maxEntries = Number(item.size.value);
       globals.set(item.name, g);
     } else if (item.kind === 'function') {
-      if (BUILTINS.has(item.name) || OUTPUT_BUILTINS.has(item.name)) err(`duplicate function '${item.name}'`, item.loc);
+      if (BUILTINS.has(item.name) || OUTPUT_BUILTINS.has(item.name) || SPRINT_BUILTINS.has(item.name)) err(`duplicate function '${item.name}'`, item.loc);
     }
   }
   declareFunctions(script.items, functions);
@@ -423,16 +423,21 @@ export function resolve(script: A.Script): ResolvedProgram {
   }
 
   function call(e: A.CallExpr, scope: Scope, want?: T): T {
-    if (OUTPUT_BUILTINS.has(e.name)) {
-      if (e.name === 'printf') {
+    const sprint = SPRINT_BUILTINS.has(e.name);
+    if (OUTPUT_BUILTINS.has(e.name) || sprint) {
+      if (e.name === 'printf' || e.name === 'sprintf') {
         const [fmt, ...rest] = e.args;
         if (!fmt || fmt.kind !== 'string') {
-          err('printf needs a literal format string', e.loc);
-          return undefined;
+          err(`${e.name} needs a literal format string`, e.loc);
+          return sprint ? 'string' : undefined;
         }
         try {
           const pf = parseFormat(fmt.value);
-          if (pf.args.length !== rest.length) err(`printf format expects ${pf.args.length} argument(s), got ${rest.length}`, e.loc);
+          if (pf.args.length !== rest.length) err(`${e.name} format expects ${pf.args.length} argument(s), got ${rest.length}`, e.loc);
+          // the kernel formats sprintf's string itself: only the conversions that make text
+          for (const p of pf.pieces)
+            if (sprint && typeof p !== 'string' && 'bmM'.includes(p.conv))
+              err(`sprintf cannot format %${p.conv} in this build (printf can)`, fmt.loc);
           rest.forEach((a, i) => {
             const t = pf.args[i];
             expr(a, scope, t);
@@ -445,11 +450,11 @@ export function resolve(script: A.Script): ResolvedProgram {
       } else {
         for (const a of e.args) {
           // print(@hist_log(x)): the one place a histogram is a value
-          if (a.kind === 'histop' && e.args.length === 1 && e.name !== 'printf') histOf(a, scope);
+          if (a.kind === 'histop' && e.args.length === 1 && e.name !== 'printf' && !sprint) histOf(a, scope);
           else expr(a, scope);
         }
       }
-      return undefined;
+      return sprint ? 'string' : undefined;
     }
     const b = findBuiltin(e.name, e.args.length);
     if (b) {
@@ -477,7 +482,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       return undefined;
     }
     if (!f) {
-      const close = similar(e.name, [...new Set([...functions.values()].map((x) => x.decl.name)), ...BUILTINS.keys(), ...OUTPUT_BUILTINS]);
+      const close = similar(e.name, [...new Set([...functions.values()].map((x) => x.decl.name)), ...BUILTINS.keys(), ...OUTPUT_BUILTINS, ...SPRINT_BUILTINS]);
       err(`unresolved function '${e.name}'${close.length ? ` (similar: ${close.join(', ')})` : ''}`, e.loc);
       return undefined;
     }

@@ -13,6 +13,8 @@ import * as fs from 'fs';
 import { symdata, symname } from '../kernel/kallsyms';
 import { AGG, aggregate, bucketCount, readStatVal, statAdd, statDescAt, writeStatVal, STAT_VAL_SIZE, type StatAgg } from './stats';
 import * as SF from './strfuncs';
+import { decodeConversion } from '../isa/sprintf';
+import { formatValues, type FormatValue } from '../output/format';
 
 const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES, MAXTRY } =
   LIMITS;
@@ -781,6 +783,17 @@ function step(lc: LoopCtx): number {
     case Op.ISDIGIT:
       r[rd] = SF.isDigit(s[sa]);
       break;
+    case Op.SFMT:
+    case Op.SFMTS: {
+      /* one conversion of sprintf, formatted by src/output/format.ts as printf does */
+      const c = decodeConversion(imm >>> 0);
+      const vals: FormatValue[] = [];
+      if (c.widthStar) vals.push(r[rb]);
+      if (c.precisionStar) vals.push(r[(rb + 1) & (NREGS - 1)]);
+      vals.push(op === Op.SFMTS ? s[sa] : r[ra]);
+      s[sd] = cstr(s[sd] + formatValues({ pieces: [c], args: [] }, vals));
+      break;
+    }
     case Op.ERRNOSTR:
       s[sd] = errnoStr(lc.img.data, r[ra], imm >>> 0);
       break;

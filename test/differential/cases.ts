@@ -970,6 +970,57 @@ const textfuncs: Group = {
   ],
 };
 
+const sprintfs: Group = {
+  name: 'sprintf, sprint, sprintln: stap printf conversions into a string value',
+  cases: [
+    {
+      label: 'spnum',
+      body: String.raw`printf("spnum: %s\n", sprintf("%d|%5d|%-5d|%05d|%+d|% d|%i|%u", 42, 42, 42, 42, 42, 42, -7, -1))`,
+      expect: 'spnum: 42|   42|42   |00042|+42| 42|-7|18446744073709551615\n',
+    },
+    {
+      label: 'sphex',
+      body: String.raw`printf("sphex: %s\n", sprintf("%x|%X|%#x|%#X|%o|%#o|%p|%#x|%#o|%08x|%#010x|%.4x", 255, 255, 255, 255, 8, 8, 4096, 0, 0, 3054, 255, 10))`,
+      expect: 'sphex: ff|FF|0xff|0XFF|10|010|0x1000|0x0|00|00000bee|      0xff|000a\n', // %#010x: one flag only, '0' is the width's
+    },
+    {
+      label: 'spmin',
+      body: String.raw`printf("spmin: %s\n", sprintf("%d %x %o %+d %.3d %5.3d %-6.2d|", -9223372036854775808, -1, -1, 0, 5, -5, 7))`,
+      expect: 'spmin: -9223372036854775808 ffffffffffffffff 1777777777777777777777 +0 005  -005 07    |\n',
+    },
+    {
+      label: 'spchar',
+      body: String.raw`printf("spchar: %s\n", sprintf("%c|%3c|%-3c|%#c|%#c|%#c|%#c", 65, 66, 67, 10, 39, 1, 255))`,
+      expect: "spchar: A|  B|C  |\\n|\\'|\\001|\\377\n",
+    },
+    {
+      label: 'spstr',
+      body: String.raw`printf("spstr: %s\n", sprintf("%5s|%-5s|%.2s|%5.1s|%s|%%|%s", "ab", "ab", "abcdef", "xyz", "", "tail"))`,
+      expect: 'spstr:    ab|ab   |ab|    x||%|tail\n',
+    },
+    {
+      label: 'spstar',
+      body: String.raw`sw = 6; printf("spstar: %s\n", sprintf("%*d|%.*s|%-*.*d|%*d|%.*s|", sw, 7, 2, "wxyz", 8, 4, 9, -3, 1, -1, "abc"))`,
+      expect: 'spstar:      7|wx|0009    |1||\n',
+    },
+    {
+      label: 'sptrunc',
+      body: String.raw`sy = sprintf("%200d", 5); sz = sprintf("%-200d|", 5); sq = sprintf("%s%s", "` + 'a'.repeat(100) + String.raw`", "` + 'b'.repeat(100) + String.raw`"); printf("sptrunc: %d [%s] %d [%s] %d [%s]\n", strlen(sy), substr(sy, 120, 10), strlen(sz), substr(sz, 0, 3), strlen(sq), substr(sq, 95, 10))`,
+      expect: 'sptrunc: 127 [       ] 127 [5  ] 127 [aaaaabbbbb]\n',
+    },
+    {
+      label: 'sprint',
+      body: String.raw`printf("sprint: [%s] %d %d [%s] [%s]\n", sprint(12, "ab", -3), strlen(sprintln("z")), stringat(sprintln("z"), 1), sprint(""), sprintf("%s%0s%s|", "a", "b", "c"))`,
+      expect: 'sprint: [12ab-3] 2 10 [] [ab]\n',
+    },
+    {
+      label: 'spuse',
+      body: String.raw`su = sprintf("%s-%d", "k", 3); printf("spuse: %d %d %s\n", su == "k-3", strlen(sprintf("%05d", 12)), sprintf("%s", sprintf("<%s>", su)))`,
+      expect: 'spuse: 1 5 <k-3>\n',
+    },
+  ],
+};
+
 const stringatError: Group = {
   name: 'error: stringat out of range is "Position out of bounds"',
   expectCode: 1,
@@ -1075,4 +1126,5 @@ export const GROUPS: Group[] = [
   textfuncs,
   stringatError,
   contextPure,
+  sprintfs,
 ];

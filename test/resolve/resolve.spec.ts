@@ -218,7 +218,7 @@ describe('semantic errors', () => {
   });
 
   it('calling an unknown function, with suggestions when some are close', () => {
-    expect(diags('probe begin { prnt("x") }')).toEqual(["1:15 unresolved function 'prnt' (similar: print, printf)"]);
+    expect(diags('probe begin { prnt("x") }')).toEqual(["1:15 unresolved function 'prnt' (similar: print, printf, sprint)"]);
     expect(diags('function total() { return 1 }\nprobe begin { totl() }')).toEqual([
       "2:15 unresolved function 'totl' (similar: total)",
     ]);
@@ -235,6 +235,15 @@ describe('semantic errors', () => {
 
   it('wrong argument type for a builtin', () => {
     expect(diags('probe begin { error(1) }')).toEqual(['1:21 type mismatch: expected string, found long']);
+  });
+
+  it('sprintf is typed like printf, gives a string, and refuses %b %m %M', () => {
+    expect(diags('probe begin { x = sprintf("%d", 1); x = 2 }')).toEqual(["1:37 type mismatch for identifier 'x': string vs. long", '1:37 type mismatch in assignment: string = long']);
+    expect(diags('probe begin { s = sprintf("%d %s", 1) }')).toEqual(['1:19 sprintf format expects 2 argument(s), got 1']);
+    expect(diags('probe begin { s = sprintf("%s", 1) }')).toEqual(['1:33 type mismatch: expected string, found long']);
+    expect(diags('probe begin { f = "%d"; s = sprintf(f, 1) }')).toEqual(['1:29 sprintf needs a literal format string']);
+    expect(diags('probe begin { s = sprintf("%4b", 1) }')).toEqual(['1:27 sprintf cannot format %b in this build (printf can)']);
+    expect(diags('probe begin { s = sprint(1) . sprintln("a") }')).toEqual([]);
   });
 
   it('printf argument count and type mismatches, and bad formats', () => {
