@@ -218,6 +218,22 @@ enum tapvm_op {
 	OP_SCRET = 112, /* sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02 */
 	OP_KSTACK = 140, /* -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace() */
 	OP_SYMNAME = 141, /* sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms */
+	OP_MULI = 160, /* rd, ra, i: rd = ra * imm (superinstruction: MOVI + MUL) */
+	OP_DIVI = 161, /* rd, ra, i: rd = ra / imm like DIV; imm == 0 is error DIV0 */
+	OP_MODI = 162, /* rd, ra, i: rd = ra % imm like MOD; imm == 0 is error DIV0 */
+	OP_ANDI = 163, /* rd, ra, i: rd = ra & imm */
+	OP_ORI = 164, /* rd, ra, i: rd = ra | imm */
+	OP_XORI = 165, /* rd, ra, i: rd = ra ^ imm */
+	OP_SHLI = 166, /* rd, ra, i: rd = ra << (imm & 63) */
+	OP_SHRI = 167, /* rd, ra, i: rd = ra >> (imm & 63), arithmetic */
+	OP_JEQ = 168, /* ra, rb, p: if ra == rb: pc = imm (superinstruction: EQ + JNZ) */
+	OP_JNE = 169, /* ra, rb, p: if ra != rb: pc = imm */
+	OP_JLT = 170, /* ra, rb, p: if ra < rb (signed): pc = imm */
+	OP_JLE = 171, /* ra, rb, p: if ra <= rb (signed): pc = imm */
+	OP_JGT = 172, /* ra, rb, p: if ra > rb (signed): pc = imm */
+	OP_JGE = 173, /* ra, rb, p: if ra >= rb (signed): pc = imm */
+	OP_SEQC = 174, /* rd, sa, o: rd = sa == the string constant at data[imm] (superinstruction: SCONST + SCMP eq; imm <= DATA_BYTES - MAXSTRINGLEN) */
+	OP_SNEC = 175, /* rd, sa, o: rd = sa != the string constant at data[imm] */
 };
 
 #endif /* TAPVM_ISA_H */

@@ -438,14 +438,25 @@ static __always_inline long raise_stat(struct loop_ctx *lc, __u32 pc, long why)
 #include "context.h"
 #include "stack.h"
 
+/* A string constant compared in place: the compiler fuses only offsets up to
+ * DATA_BYTES - MAXSTRINGLEN, so str_cmp's MAXSTRINGLEN bytes stay inside the data area. */
+static __always_inline const char *data_str(struct loop_ctx *lc, __s32 imm)
+{
+	__u32 off = (__u32)imm & (DATA_BYTES - 1);
+
+	if (off > DATA_BYTES - MAXSTRINGLEN)
+		off = DATA_BYTES - MAXSTRINGLEN;
+	return &lc->code->data[off];
+}
+
 #define R(x) st->r[(fp + (x)) & (NREGS - 1)]
 #define S(x) st->s[(sfp + (x)) & (NSTRS - 1)]
 
-static long step(__u64 index, void *arg)
+/* Runs the instruction at *pcp and advances it; non-zero ends the handler. pcp is &st->pc:
+ * a caught error (raise -> try_catch) moves st->pc to the catch block. */
+static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u32 *pcp)
 {
-	struct loop_ctx *lc = arg;
-	struct vm_state *st = lc->st;
-	__u32 pc = st->pc;
+	__u32 pc = *pcp;
 	__u64 insn = lc->code->insn[pc & (CODE_INSNS - 1)];
 	__u32 op = insn & 0xff, d = (insn >> 8) & 0xff, a = (insn >> 16) & 0xff, b = (insn >> 24) & 0xff;
 	__s32 imm = (__s32)(insn >> 32);
@@ -455,7 +466,7 @@ static long step(__u64 index, void *arg)
 	__s64 x, y;
 	long n;
 
-	st->pc = pc + 1;
+	*pcp = pc + 1;
 	switch (op) {
 	case OP_HALT:
 		st->status = ST_HALTED;
@@ -479,17 +490,19 @@ static long step(__u64 index, void *arg)
 		R(d) = R(a) * R(b);
 		break;
 	case OP_DIV:
-	case OP_MOD: {
+	case OP_MOD:
+	case OP_DIVI:
+	case OP_MODI: {
 		/* BPF before cpu v4 divides unsigned only: divide magnitudes, then fix the sign */
 		__u64 ux, uy, q;
 
 		x = R(a);
-		y = R(b);
+		y = op >= OP_DIVI ? imm : R(b);
 		if (y == 0)
 			return raise(lc, ERR_DIV0, pc, NULL);
 		ux = x < 0 ? -(__u64)x : (__u64)x;
 		uy = y < 0 ? -(__u64)y : (__u64)y;
-		if (op == OP_DIV) {
+		if (op == OP_DIV || op == OP_DIVI) {
 			q = ux / uy;
 			R(d) = ((x < 0) != (y < 0)) ? -(__s64)q : (__s64)q;
 		} else {
@@ -544,15 +557,15 @@ static long step(__u64 index, void *arg)
 		R(d) = R(a) >= R(b);
 		break;
 	case OP_JMP:
-		st->pc = imm;
+		*pcp = imm;
 		break;
 	case OP_JZ:
 		if (!R(a))
-			st->pc = imm;
+			*pcp = imm;
 		break;
 	case OP_JNZ:
 		if (R(a))
-			st->pc = imm;
+			*pcp = imm;
 		break;
 	case OP_CALL: {
 		__u32 dep = st->depth;
@@ -565,7 +578,7 @@ static long step(__u64 index, void *arg)
 		st->depth = dep + 1;
 		st->fp = fp + a;
 		st->sfp = sfp + b;
-		st->pc = imm;
+		*pcp = imm;
 		break;
 	}
 	case OP_RET: {
@@ -577,7 +590,7 @@ static long step(__u64 index, void *arg)
 		}
 		dep--;
 		st->depth = dep;
-		st->pc = st->frames[dep & (MAXNESTING - 1)].ret_pc;
+		*pcp = st->frames[dep & (MAXNESTING - 1)].ret_pc;
 		st->fp = st->frames[dep & (MAXNESTING - 1)].fp;
 		st->sfp = st->frames[dep & (MAXNESTING - 1)].sfp;
 		break;
@@ -959,6 +972,53 @@ static long step(__u64 index, void *arg)
 		/* one call site: the formatter is inlined (and verified) once */
 		f_conv(st, sfp + d, sfp + a, R(a), imm, R(b), R(b + 1));
 		break;
+	/* superinstructions (src/compile/optimize.ts fuses the shapes the code generator emits) */
+	case OP_MULI:
+		R(d) = R(a) * imm;
+		break;
+	case OP_ANDI:
+		R(d) = R(a) & imm;
+		break;
+	case OP_ORI:
+		R(d) = R(a) | imm;
+		break;
+	case OP_XORI:
+		R(d) = R(a) ^ imm;
+		break;
+	case OP_SHLI:
+		R(d) = (__s64)((__u64)R(a) << (imm & 63));
+		break;
+	case OP_SHRI:
+		R(d) = R(a) >> (imm & 63);
+		break;
+	case OP_JEQ:
+		if (R(a) == R(b))
+			*pcp = imm;
+		break;
+	case OP_JNE:
+		if (R(a) != R(b))
+			*pcp = imm;
+		break;
+	case OP_JLT:
+		if (R(a) < R(b))
+			*pcp = imm;
+		break;
+	case OP_JLE:
+		if (R(a) <= R(b))
+			*pcp = imm;
+		break;
+	case OP_JGT:
+		if (R(a) > R(b))
+			*pcp = imm;
+		break;
+	case OP_JGE:
+		if (R(a) >= R(b))
+			*pcp = imm;
+		break;
+	case OP_SEQC:
+	case OP_SNEC:
+		R(d) = (str_cmp(S(a), data_str(lc, imm)) == 0) == (op == OP_SEQC);
+		break;
 	default:
 		return raise(lc, ERR_OPCODE, pc, NULL);
 	}
@@ -1001,26 +1061,133 @@ static __always_inline long next_handler(struct loop_ctx *lc)
 	return 0;
 }
 
+/* Instructions per bpf_loop iteration: the callback's call and set-up cost is paid once for
+ * STEP_INSNS instructions (bench/RESULTS.md). st->steps keeps MAXACTION exact. */
+#define STEP_INSNS 8
+
 /*
- * The bpf_loop callback: one instruction, then, when the handler ended (or ran MAXACTION
- * instructions), the next handler of the firing. Several handlers share one loop, so the
- * verifier walks step() once whatever the number of probes on a system call.
+ * The inner loop's instructions: register arithmetic, branches, scalar globals, pid/tid. They
+ * cannot fail, so they stay small; the verifier walks them STEP_INSNS times. Returns 0 to go
+ * on, 1 when the handler ended, FAST_NO (pc untouched) for any other opcode, which exec1()
+ * then runs once, after the loop, so its big cases are verified once.
+ */
+#define FAST_NO 2
+
+static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, __u32 *pcp)
+{
+	__u32 pc = *pcp;
+	__u64 insn = lc->code->insn[pc & (CODE_INSNS - 1)];
+	__u32 op = insn & 0xff, d = (insn >> 8) & 0xff, a = (insn >> 16) & 0xff, b = (insn >> 24) & 0xff;
+	__s32 imm = (__s32)(insn >> 32);
+	__u32 fp = st->fp;
+	__s64 x;
+
+	switch (op) {
+	case OP_HALT:
+		st->status = ST_HALTED;
+		return 1;
+	case OP_MOVI: R(d) = imm; break;
+	case OP_MOV: R(d) = R(a); break;
+	case OP_ADD: R(d) = R(a) + R(b); break;
+	case OP_SUB: R(d) = R(a) - R(b); break;
+	case OP_MUL: R(d) = R(a) * R(b); break;
+	case OP_AND: R(d) = R(a) & R(b); break;
+	case OP_OR: R(d) = R(a) | R(b); break;
+	case OP_XOR: R(d) = R(a) ^ R(b); break;
+	case OP_SHL: R(d) = (__s64)((__u64)R(a) << (R(b) & 63)); break;
+	case OP_SHR: R(d) = R(a) >> (R(b) & 63); break;
+	case OP_ADDI: R(d) = R(a) + imm; break;
+	case OP_NEG: R(d) = -R(a); break;
+	case OP_EQ: R(d) = R(a) == R(b); break;
+	case OP_NE: R(d) = R(a) != R(b); break;
+	case OP_LT: R(d) = R(a) < R(b); break;
+	case OP_LE: R(d) = R(a) <= R(b); break;
+	case OP_GT: R(d) = R(a) > R(b); break;
+	case OP_GE: R(d) = R(a) >= R(b); break;
+	case OP_MULI: R(d) = R(a) * imm; break;
+	case OP_ANDI: R(d) = R(a) & imm; break;
+	case OP_XORI: R(d) = R(a) ^ imm; break;
+	case OP_SHLI: R(d) = (__s64)((__u64)R(a) << (imm & 63)); break;
+	case OP_SHRI: R(d) = R(a) >> (imm & 63); break;
+	case OP_JMP: *pcp = imm; return 0;
+	case OP_JZ: *pcp = R(a) ? pc + 1 : (__u32)imm; return 0;
+	case OP_JNZ: *pcp = R(a) ? (__u32)imm : pc + 1; return 0;
+	case OP_JEQ: *pcp = R(a) == R(b) ? (__u32)imm : pc + 1; return 0;
+	case OP_JNE: *pcp = R(a) != R(b) ? (__u32)imm : pc + 1; return 0;
+	case OP_JLT: *pcp = R(a) < R(b) ? (__u32)imm : pc + 1; return 0;
+	case OP_JLE: *pcp = R(a) <= R(b) ? (__u32)imm : pc + 1; return 0;
+	case OP_JGT: *pcp = R(a) > R(b) ? (__u32)imm : pc + 1; return 0;
+	case OP_JGE: *pcp = R(a) >= R(b) ? (__u32)imm : pc + 1; return 0;
+	case OP_GLD: R(d) = lc->g->num[(__u32)imm & (NGLOBALS - 1)]; break;
+	case OP_GST: lc->g->num[(__u32)imm & (NGLOBALS - 1)] = R(a); break;
+	case OP_GADD:
+		x = R(a);
+		R(d) = __sync_fetch_and_add(&lc->g->num[(__u32)imm & (NGLOBALS - 1)], x) + x;
+		break;
+	case OP_CTX:
+		if (imm == CTX_PID)
+			R(d) = bpf_get_current_pid_tgid() >> 32;
+		else if (imm == CTX_TID)
+			R(d) = (__u32)bpf_get_current_pid_tgid();
+		else
+			return FAST_NO;
+		break;
+	default:
+		return FAST_NO;
+	}
+	*pcp = pc + 1;
+	return 0;
+}
+
+/* MAXACTION: this handler ran maxaction instructions without ending. */
+static __always_inline long maxaction_hit(struct loop_ctx *lc)
+{
+	struct vm_state *st = lc->st;
+	struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
+
+	emit(lc->slot, &h, sizeof(h), 1);
+	handler_error(lc->ss, lc->slot);
+	st->status = ST_ERROR;
+	return next_handler(lc);
+}
+
+/*
+ * The bpf_loop callback: up to STEP_INSNS fast instructions with pc in a register, or one
+ * other instruction through exec1(); when the handler ended (or ran MAXACTION instructions),
+ * the next handler of the firing. Several handlers share one loop, so the verifier walks the
+ * interpreter once whatever the number of probes on a system call.
  */
 static long vm_loop(__u64 index, void *arg)
 {
 	struct loop_ctx *lc = arg;
 	struct vm_state *st = lc->st;
+	__u32 pc = st->pc, steps = st->steps, max = lc->ss->maxaction;
+	long r = 0;
 
-	if (step(index, arg) == 0) {
-		if (++st->steps < lc->ss->maxaction)
-			return 0;
-		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
-
-		emit(lc->slot, &h, sizeof(h), 1);
-		handler_error(lc->ss, lc->slot);
-		st->status = ST_ERROR;
+	for (int k = 0; k < STEP_INSNS; k++) {
+		r = exec_fast(lc, st, &pc);
+		if (r == FAST_NO)
+			break;
+		if (r) {
+			st->pc = pc;
+			return next_handler(lc);
+		}
+		if (++steps >= max) {
+			st->pc = pc;
+			st->steps = steps;
+			return maxaction_hit(lc);
+		}
 	}
-	return next_handler(lc);
+	st->pc = pc;
+	st->steps = steps;
+	if (r != FAST_NO)
+		return 0;
+	/* exec1 works on st->pc itself: a caught error moves it to the catch block */
+	if (exec1(lc, st, &st->pc))
+		return next_handler(lc);
+	if (++st->steps < max)
+		return 0;
+	return maxaction_hit(lc);
 }
 
 /*

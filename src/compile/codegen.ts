@@ -38,6 +38,7 @@ import type { Guard } from '../probes/provider';
 import type { TapsetInit } from '../probes/provider';
 import { syscallCatalog, NR_FIELD, RET_FIELD } from '../kernel/syscalls';
 import { argInfo, u16Table, dispatchTables } from './syscall-tables';
+import { optimize } from './optimize';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 const FRAME_REGS = 64;
@@ -1224,7 +1225,12 @@ function nearOf(e: A.Expr): string {
   }
 }
 
-export function compile(prog: ResolvedProgram, sources: Record<string, string>): ProgramImage {
+export interface CompileOptions {
+  /** run src/compile/optimize.ts (default); the code generator's tests read its raw output */
+  optimize?: boolean;
+}
+
+export function compile(prog: ResolvedProgram, sources: Record<string, string>, opts: CompileOptions = {}): ProgramImage {
   const g = new CodeGen(prog);
   const probes: ProbeInfo[] = [];
   const handle = <R>(fn: () => R): R | undefined => {
@@ -1242,6 +1248,13 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>):
   });
   for (const fn of prog.functions.values()) handle(() => g.compileFunction(fn));
   g.fixCalls();
+  if (opts.optimize !== false && !g.diags.length) {
+    const o = optimize(g.code, g.sourceMap, [...probes.map((p) => p.pc), ...g.functionPcs.values()]);
+    g.code = o.code;
+    g.sourceMap = o.sourceMap;
+    for (const p of probes) p.pc = o.remap(p.pc);
+    for (const [name, pc] of g.functionPcs) g.functionPcs.set(name, o.remap(pc));
+  }
   if (probes.length > LIMITS.NPROBES) g.error(`too many probe points (${probes.length}; at most ${LIMITS.NPROBES})`);
   const syscallDispatch = handle(() => dispatchTables(probes, (bytes, align) => g.allocData(bytes, align)));
   const data = g.data(probes);

@@ -3,7 +3,7 @@
 import { parseScript, type ParseOptions } from '../parse';
 import { linkTapsets, loadTapsets } from '../parse/tapsets';
 import { resolve, type ResolvedProgram } from '../resolve/resolve';
-import { compile } from './codegen';
+import { compile, type CompileOptions } from './codegen';
 import type { Script } from '../parse/ast';
 import type { ProgramImage } from '../image/image';
 
@@ -20,6 +20,7 @@ export function compileSource(
   lastPass = 3,
   onPass?: (pass: number, partial: Partial<Compiled>) => void,
   parse: ParseOptions = {},
+  options: CompileOptions = {},
 ): Partial<Compiled> {
   let ast = parseScript(text, file, parse);
   if (parse.tapsets?.length) ast = linkTapsets(ast, loadTapsets(parse.tapsets, parse)).script;
@@ -29,7 +30,7 @@ export function compileSource(
   parse.warnings?.push(...resolved.warnings);
   onPass?.(2, { ast, resolved });
   if (lastPass < 3) return { ast, resolved };
-  const image = compile(resolved, { [file]: text });
+  const image = compile(resolved, { [file]: text }, options);
   onPass?.(3, { ast, resolved, image });
   return { ast, resolved, image };
 }

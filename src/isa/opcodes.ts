@@ -194,6 +194,22 @@ export const enum Op {
   SCRET = 112, // sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02
   KSTACK = 140, // -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace()
   SYMNAME = 141, // sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms
+  MULI = 160, // rd, ra, i: rd = ra * imm (superinstruction: MOVI + MUL)
+  DIVI = 161, // rd, ra, i: rd = ra / imm like DIV; imm == 0 is error DIV0
+  MODI = 162, // rd, ra, i: rd = ra % imm like MOD; imm == 0 is error DIV0
+  ANDI = 163, // rd, ra, i: rd = ra & imm
+  ORI = 164, // rd, ra, i: rd = ra | imm
+  XORI = 165, // rd, ra, i: rd = ra ^ imm
+  SHLI = 166, // rd, ra, i: rd = ra << (imm & 63)
+  SHRI = 167, // rd, ra, i: rd = ra >> (imm & 63), arithmetic
+  JEQ = 168, // ra, rb, p: if ra == rb: pc = imm (superinstruction: EQ + JNZ)
+  JNE = 169, // ra, rb, p: if ra != rb: pc = imm
+  JLT = 170, // ra, rb, p: if ra < rb (signed): pc = imm
+  JLE = 171, // ra, rb, p: if ra <= rb (signed): pc = imm
+  JGT = 172, // ra, rb, p: if ra > rb (signed): pc = imm
+  JGE = 173, // ra, rb, p: if ra >= rb (signed): pc = imm
+  SEQC = 174, // rd, sa, o: rd = sa == the string constant at data[imm] (superinstruction: SCONST + SCMP eq; imm <= DATA_BYTES - MAXSTRINGLEN)
+  SNEC = 175, // rd, sa, o: rd = sa != the string constant at data[imm]
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -296,4 +312,20 @@ export const OPS: Record<number, OpInfo> = {
   112: { name: 'SCRET', operands: 'sd' },
   140: { name: 'KSTACK', operands: '' },
   141: { name: 'SYMNAME', operands: 'sd, ra, i' },
+  160: { name: 'MULI', operands: 'rd, ra, i' },
+  161: { name: 'DIVI', operands: 'rd, ra, i' },
+  162: { name: 'MODI', operands: 'rd, ra, i' },
+  163: { name: 'ANDI', operands: 'rd, ra, i' },
+  164: { name: 'ORI', operands: 'rd, ra, i' },
+  165: { name: 'XORI', operands: 'rd, ra, i' },
+  166: { name: 'SHLI', operands: 'rd, ra, i' },
+  167: { name: 'SHRI', operands: 'rd, ra, i' },
+  168: { name: 'JEQ', operands: 'ra, rb, p' },
+  169: { name: 'JNE', operands: 'ra, rb, p' },
+  170: { name: 'JLT', operands: 'ra, rb, p' },
+  171: { name: 'JLE', operands: 'ra, rb, p' },
+  172: { name: 'JGT', operands: 'ra, rb, p' },
+  173: { name: 'JGE', operands: 'ra, rb, p' },
+  174: { name: 'SEQC', operands: 'rd, sa, o' },
+  175: { name: 'SNEC', operands: 'rd, sa, o' },
 };

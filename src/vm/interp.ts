@@ -368,6 +368,13 @@ function sortIterator(backend: VmBackend, it: KeyIterator, spec: number): boolea
   return true;
 }
 
+/** The string constant SEQC/SNEC compare with: the C's data_str() (offsets past
+ * DATA_BYTES - MAXSTRINGLEN are clamped; the compiler never emits them). */
+function dataStr(lc: LoopCtx, imm: number): string {
+  const off = Math.min((imm >>> 0) & (DATA_BYTES - 1), DATA_BYTES - MAXSTRINGLEN);
+  return readStr(lc.img.data, off);
+}
+
 // The C's R(x) and S(x) are r[rd], r[ra], r[rb] and s[sd], s[sa], s[sb] below.
 function step(lc: LoopCtx): number {
   const st = lc.st;
@@ -410,14 +417,16 @@ function step(lc: LoopCtx): number {
       r[rd] = r[ra] * r[rb];
       break;
     case Op.DIV:
-    case Op.MOD: {
+    case Op.MOD:
+    case Op.DIVI:
+    case Op.MODI: {
       /* the kernel divides magnitudes, then fixes the sign: INT64_MIN / -1 == INT64_MIN */
       x = r[ra];
-      y = r[rb];
+      y = op >= Op.DIVI ? BigInt(imm) : r[rb];
       if (y === 0n) return raise(lc, ERR.DIV0, pc);
       const ux = x < 0n ? -x : x;
       const uy = y < 0n ? -y : y;
-      if (op === Op.DIV) {
+      if (op === Op.DIV || op === Op.DIVI) {
         const q = ux / uy;
         r[rd] = x < 0n !== y < 0n ? -q : q;
       } else {
@@ -804,6 +813,47 @@ function step(lc: LoopCtx): number {
       s[sd] = cstr(toByteString(imm ? symdata(r[ra]) : symname(r[ra])));
       break;
     /* KREAD, UREAD, KSTR, USTRN, TASKF, KSTACK: kernel memory, tasks and stacks, the default case (OPCODE) */
+    /* superinstructions (src/compile/optimize.ts fuses the shapes the code generator emits) */
+    case Op.MULI:
+      r[rd] = r[ra] * BigInt(imm);
+      break;
+    case Op.ANDI:
+      r[rd] = r[ra] & BigInt(imm);
+      break;
+    case Op.ORI:
+      r[rd] = r[ra] | BigInt(imm);
+      break;
+    case Op.XORI:
+      r[rd] = r[ra] ^ BigInt(imm);
+      break;
+    case Op.SHLI:
+      r[rd] = r[ra] << BigInt(imm & 63);
+      break;
+    case Op.SHRI:
+      r[rd] = r[ra] >> BigInt(imm & 63);
+      break;
+    case Op.JEQ:
+      if (r[ra] === r[rb]) st.pc = imm >>> 0;
+      break;
+    case Op.JNE:
+      if (r[ra] !== r[rb]) st.pc = imm >>> 0;
+      break;
+    case Op.JLT:
+      if (r[ra] < r[rb]) st.pc = imm >>> 0;
+      break;
+    case Op.JLE:
+      if (r[ra] <= r[rb]) st.pc = imm >>> 0;
+      break;
+    case Op.JGT:
+      if (r[ra] > r[rb]) st.pc = imm >>> 0;
+      break;
+    case Op.JGE:
+      if (r[ra] >= r[rb]) st.pc = imm >>> 0;
+      break;
+    case Op.SEQC:
+    case Op.SNEC:
+      r[rd] = b2n((s[sa] === dataStr(lc, imm)) === (op === Op.SEQC));
+      break;
     /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
     case Op.ACLR:
       arr = arrayInner(lc, b, okey);

@@ -8,8 +8,9 @@ import { compileSource } from '../../src/compile/index';
 import { disassembleAll } from '../../src/isa/disasm';
 import type { ProgramImage } from '../../src/image/image';
 
+/** the code generator's own output (test/compile/optimize.spec.ts covers the optimizer) */
 function image(src: string): ProgramImage {
-  return compileSource(src, 'c.stp').image!;
+  return compileSource(src, 'c.stp', 3, undefined, {}, { optimize: false }).image!;
 }
 
 function dis(src: string): string {

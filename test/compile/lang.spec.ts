@@ -9,8 +9,9 @@ import { disassembleAll } from '../../src/isa/disasm';
 import { ERR, LIMITS } from '../../src/isa/opcodes';
 import { runScript } from './helpers';
 
+/** the code generator's own output, before src/compile/optimize.ts */
 function image(src: string): ProgramImage {
-  return compileSource(src, 'c.stp').image!;
+  return compileSource(src, 'c.stp', 3, undefined, {}, { optimize: false }).image!;
 }
 
 const dis = (src: string): string => disassembleAll(image(src));

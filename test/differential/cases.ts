@@ -534,6 +534,32 @@ const printfs: Group = {
   ],
 };
 
+// Shapes src/compile/optimize.ts turns into superinstructions (MULI..SHRI, JEQ..JGE, SEQC/SNEC)
+const superinsns: Group = {
+  name: 'superinstructions: ALU with a constant, compare and branch, string literal compares',
+  cases: [
+    {
+      label: 'sialu',
+      body: String.raw`sa = -7; printf("sialu: %d %d %d %d %d %d %d %d %d %d\n", sa * 3, sa / 2, sa % 3, sa & 255, sa | 8, sa ^ 5, sa << 2, sa >> 1, sa - 2147483647, 3 * sa)`,
+      expect: 'sialu: -21 -3 -1 249 -7 -4 -28 -4 -2147483654 -21\n',
+    },
+    {
+      label: 'sishift',
+      body: String.raw`sb = 0x8000000000000001; printf("sishift: %d %d %d %d\n", sb >> 63, sb << 65, sb >> 64, -1 / -1)`,
+    },
+    {
+      label: 'sijump',
+      body: String.raw`sj = 0; for (si = -3; si < 3; si++) { if (si == 0) sj += 1; if (si != 1) sj += 10; if (si < -1) sj += 100; if (si <= -1) sj += 1000; if (si > 1) sj += 10000; if (si >= 1) sj += 100000 } sk = 0; while (sk != 5) sk++; printf("sijump: %d %d\n", sj, sk)`,
+      expect: 'sijump: 213251 5\n',
+    },
+    {
+      label: 'sistr',
+      body: String.raw`sn = "tapvm"; printf("sistr: %d %d %d %d %d %d\n", sn == "tapvm", sn == "tapv", sn == "tapvmx", sn != "tapvm", "" == sn, sn != ""); if (sn == "tapvm") printf("sistr: eq\n"); if ("tapvmx" != sn) printf("sistr: ne\n")`,
+      expect: 'sistr: 1 0 0 0 0 1\nsistr: eq\nsistr: ne\n',
+    },
+  ],
+};
+
 // ------------------------------------------------------------------------------------------
 // Groups whose handler ends with an error: one error per script (an error ends the handler).
 // Line 1 is DECLS, line 2 the probe header, the body starts on line 3 at column 1.
@@ -550,6 +576,13 @@ const mod0: Group = {
   expectCode: 1,
   cases: [{ label: 'mod0', body: String.raw`printf("mod0: before\n"); mz = 0; mq = -10 % mz; printf("mod0: after %d\n", mq)`, expect: 'mod0: before\n' }],
   expectStderrMatch: /^ERROR: division by 0 near operator '%' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
+};
+
+const divConst0: Group = {
+  name: 'error: division by a constant 0 (DIVI)',
+  expectCode: 1,
+  cases: [{ label: 'divc0', body: String.raw`printf("divc0: before\n"); dc = 10; dq = dc / 0; printf("divc0: after %d\n", dq)`, expect: 'divc0: before\n' }],
+  expectStderrMatch: /^ERROR: division by 0 near operator '\/' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
 };
 
 const userError: Group = {
@@ -1102,6 +1135,8 @@ export const GROUPS: Group[] = [
   printfs,
   div0,
   mod0,
+  superinsns,
+  divConst0,
   userError,
   userErrorLong,
   maxaction,
