@@ -12,6 +12,8 @@ const { runHandlers } = require('./handlers');
 const { runStartup } = require('./startup');
 const { runSwap } = require('./swap');
 const { runOutput, runWakeup, WAKE_THRESHOLD } = require('./output');
+const { frontEnd, userVm } = require('./frontend');
+const { runBreakdown } = require('./breakdown');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -41,13 +43,13 @@ async function main() {
     tapvm: require('../package.json').version,
     vmObject: require('../dist/runtime/interpreter').vmHash(),
   };
-  if (only && !['startup', 'handlers', 'output', 'swap'].includes(only)) throw new Error(`unknown suite '${only}'`);
+  if (only && !['startup', 'handlers', 'output', 'swap', 'frontend', 'breakdown'].includes(only)) throw new Error(`unknown suite '${only}'`);
   const out = { machine, dates: {} };
   if (only) {
     // keep what this run does not measure
     try {
       const prev = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'));
-      for (const k of ['startup', 'swap', 'handlers', 'output', 'wakeup']) {
+      for (const k of ['startup', 'swap', 'handlers', 'output', 'wakeup', 'frontend', 'userVm', 'breakdown']) {
         if (prev[k] === undefined) continue;
         out[k] = prev[k];
         out.dates[k] = prev.dates?.[k] ?? prev.machine?.date;
@@ -79,6 +81,18 @@ async function main() {
     out.wakeup = await runWakeup({ reps: quick ? 1 : 3, secs: quick ? 1 : 2 });
     measured('output');
     measured('wakeup');
+  }
+  if (!only || only === 'frontend') {
+    console.error('front-end...');
+    out.frontend = frontEnd({ maxTime: quick ? 1 : 3 });
+    out.userVm = userVm({ reps: quick ? 3 : 7 });
+    measured('frontend');
+    measured('userVm');
+  }
+  if (!only || only === 'breakdown') {
+    console.error('warm start breakdown...');
+    out.breakdown = await runBreakdown({ reps: quick ? 3 : 7 });
+    measured('breakdown');
   }
   fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(out, null, 2) + '\n');
   fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), report(out));
@@ -191,6 +205,28 @@ function report(r) {
       );
     }
     lines.push('');
+  }
+  if (r.breakdown) {
+    lines.push('## Where a warm start goes (ms; `node bench/run.js --only=breakdown`, bench/breakdown.js)', '', ...from('breakdown'));
+    lines.push(
+      `Node's floor: \`node -e 0\` takes ${fmt(summary(r.breakdown.nodeFloorMs))} ms. tapvm runs with bench/fixtures/stamp.js preloaded, which timestamps its output lines.`,
+      '',
+      '| one-liner | wall | Node bootstrap | tapvm modules + pass 1 | pass 2 | pass 3 | pass 4 (open pins) | attach | first event | exit |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    );
+    const cols = ['wall', 'nodeBootstrap', 'modulesAndPass1', 'pass2', 'pass3', 'pass4', 'attach', 'firstEvent', 'exit'];
+    for (const row of r.breakdown.rows) lines.push(`| ${row.name} | ${cols.map((c) => fmt(summary(row.runs.map((x) => x[c])))).join(' | ')} |`);
+    lines.push('');
+  }
+  if (r.frontend) {
+    lines.push('## Front-end throughput (source lines/s, `benchmark` package; bench/frontend.js generated scripts)', '', ...from('frontend'));
+    lines.push('| script | instructions | parse | parse+resolve | parse+resolve+compile |', '|---|---|---|---|---|');
+    for (const row of r.frontend)
+      lines.push(`| ${row.lines} lines | ${row.instructions} | ${['parse', 'parse+resolve', 'parse+resolve+compile'].map((k) => fmt(summary(row.runs[k].linesPerSec))).join(' | ')} |`);
+    lines.push('');
+  }
+  if (r.userVm) {
+    lines.push(`User-space interpreter (src/vm/interp.ts, a begin probe's loop): ${fmt(summary(r.userVm.map((x) => x.perSec / 1e6)), 1)} M instructions/s.`, '');
   }
   return lines.join('\n') + '\n';
 }

@@ -25,6 +25,13 @@ const ONE_LINERS = [
     bt: 'tracepoint:syscalls:sys_enter_getppid { printf("x\\n"); exit(); }',
     needsEvents: true,
   },
+  {
+    name: 'syscall.* one-liner',
+    stp: 'probe syscall.* { printf("x\\n"); exit() }',
+    bt: 'tracepoint:syscalls:sys_enter_* { printf("x\\n"); exit(); }',
+    needsEvents: true,
+    reps: 3,
+  },
 ];
 
 async function once(tracer, line, cold) {
@@ -54,7 +61,7 @@ async function runStartup({ reps = 7, log = console.error, withBpftrace = true }
   try {
     for (const line of ONE_LINERS) {
       const row = { name: line.name, tapvmCold: [], tapvmWarm: [], bpftrace: [] };
-      for (let i = 0; i < reps; i++) {
+      for (let i = 0; i < (line.reps ?? reps); i++) {
         row.tapvmCold.push(await once('tapvm', line, true));
         row.tapvmWarm.push(await once('tapvm', line, false));
         if (withBpftrace) row.bpftrace.push(await once('bpftrace', line, false));
