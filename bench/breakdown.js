@@ -30,13 +30,13 @@ function once(stp) {
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   const text = r.stdout + r.stderr;
   const at = (re) => {
-    const m = new RegExp(`@([\\d.]+) ${re}`).exec(text);
+    const m = new RegExp(`@([\\d.]+) ${re}`, 'm').exec(text);
     return m ? Number(m[1]) : NaN;
   };
-  const boot = Number(/preload ([\d.]+)/.exec(text)?.[1]);
+  const boot = at('preload'); // when the preload ran: Node's start-up before tapvm's modules
   const p1 = at('Pass 1');
   const p4 = at('Pass 4');
-  const armed = at('Pass 5: .*probes armed|Pass 5: attached');
+  const armed = at('(?:Pass 5: .*probes armed|Pass 5: attached)');
   const first = at('x$');
   return {
     wall,
