@@ -30,6 +30,14 @@ export interface UprobeOptions {
   cookie: bigint;
 }
 
+export interface UprobeMultiOptions {
+  path: string;
+  offsets: number[];
+  cookies: bigint[];
+  pid?: number;
+  retprobe?: boolean;
+}
+
 export interface Link {
   close(): void;
   /** Closes on libuv's thread pool (detaching may wait ~80 ms for a grace period). */
@@ -131,6 +139,11 @@ export interface Addon {
    * then a BPF link with the cookie.
    */
   attachUprobe(progFd: number, opts: UprobeOptions): Link;
+  /**
+   * One BPF_TRACE_UPROBE_MULTI link (Linux 6.6) at many file offsets of `path`, offsets[i]
+   * firing with cookies[i]: attached and detached with one uprobe synchronisation in all.
+   */
+  attachUprobeMulti(progFd: number, opts: UprobeMultiOptions): Link;
   /**
    * Polls the ring buffer map from Node's event loop (uv_poll on ring_buffer__epoll_fd):
    * when readable, copies the available records into one batch and calls onBatch(batch)

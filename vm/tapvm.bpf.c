@@ -1270,6 +1270,15 @@ int tapvm_uprobe(void *ctx)
 	return run(ctx, bpf_get_attach_cookie(ctx));
 }
 
+/* The same for BPF_TRACE_UPROBE_MULTI links (many offsets of one file, one link): detaching
+ * them waits for one uprobe grace period instead of one per probe. libbpf 1.1 knows no
+ * "uprobe.multi" section; the addon sets this section's expected attach type. */
+SEC("uprobe/multi")
+int tapvm_uprobe_multi(void *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx));
+}
+
 /*
  * A tracepoint refuses a second link of the same program (EEXIST), yet many probes and many
  * sessions may want one tracepoint. So tracepoints are attached through NSTUBS tiny entry

@@ -278,12 +278,79 @@ Napi::Value AttachUprobe(const Napi::CallbackInfo& info) {
   return MakeLink(env, st);
 }
 
+// BPF_LINK_CREATE's uprobe_multi member (Linux 6.6), laid out by hand: the kernel headers
+// this builds against (6.1) do not have it.
+struct LinkCreateUprobeMulti {
+  uint32_t prog_fd;
+  uint32_t target_fd;
+  uint32_t attach_type;
+  uint32_t flags;
+  uint64_t path;
+  uint64_t offsets;
+  uint64_t ref_ctr_offsets;
+  uint64_t cookies;
+  uint32_t cnt;
+  uint32_t multi_flags;  // BPF_F_UPROBE_MULTI_RETURN = 1
+  uint32_t pid;
+  uint8_t pad[64];  // zero: the rest of union bpf_attr
+};
+
+// attachUprobeMulti(progFd, {path, offsets, cookies, pid, retprobe}) -> Link
+// One BPF_TRACE_UPROBE_MULTI link for many offsets of one file, each with its own cookie.
+Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int progFd;
+  if (!ArgFd(info, 0, &progFd)) return env.Undefined();
+  Napi::Object o = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object();
+  Napi::Value path = o.IsEmpty() ? env.Undefined() : o.Get("path");
+  Napi::Value offsets = o.IsEmpty() ? env.Undefined() : o.Get("offsets");
+  Napi::Value cookies = o.IsEmpty() ? env.Undefined() : o.Get("cookies");
+  Napi::Value pid = o.IsEmpty() ? env.Undefined() : o.Get("pid");
+  if (!path.IsString() || !offsets.IsArray() || !cookies.IsArray() ||
+      offsets.As<Napi::Array>().Length() != cookies.As<Napi::Array>().Length() ||
+      offsets.As<Napi::Array>().Length() == 0 || !(pid.IsUndefined() || pid.IsNumber())) {
+    Napi::TypeError::New(env, "attachUprobeMulti: expected {path: string, offsets: number[], cookies: bigint[] "
+                              "(as many, at least one), pid?: number, retprobe?: boolean}")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string file = path.As<Napi::String>().Utf8Value();
+  Napi::Array offs = offsets.As<Napi::Array>(), cks = cookies.As<Napi::Array>();
+  std::vector<uint64_t> off(offs.Length()), ck(cks.Length());
+  for (uint32_t i = 0; i < offs.Length(); i++) {
+    Napi::Value v = offs.Get(i), c = cks.Get(i);
+    if (!v.IsNumber() || !c.IsBigInt()) {
+      Napi::TypeError::New(env, "attachUprobeMulti: offsets are numbers, cookies bigints").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    bool lossless;
+    off[i] = static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+    ck[i] = c.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  LinkCreateUprobeMulti attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_fd = static_cast<uint32_t>(progFd);
+  attr.attach_type = kTraceUprobeMulti;
+  attr.path = reinterpret_cast<uint64_t>(file.c_str());
+  attr.offsets = reinterpret_cast<uint64_t>(off.data());
+  attr.cookies = reinterpret_cast<uint64_t>(ck.data());
+  attr.cnt = static_cast<uint32_t>(off.size());
+  attr.multi_flags = o.Get("retprobe").ToBoolean().Value() ? 1 : 0;
+  attr.pid = pid.IsNumber() ? pid.As<Napi::Number>().Uint32Value() : 0;
+  int link = static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr)));
+  if (link < 0) return ThrowErrno(env, "bpf_link_create(uprobe_multi)", errno);
+  LinkState* st = new LinkState();
+  st->fds.emplace_back(link, -1);
+  return MakeLink(env, st);
+}
+
 }  // namespace
 
 void InitAttach(Napi::Env env, Napi::Object exports) {
   exports.Set("attachTracepoint", Napi::Function::New(env, AttachTracepoint, "attachTracepoint"));
   exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
   exports.Set("attachUprobe", Napi::Function::New(env, AttachUprobe, "attachUprobe"));
+  exports.Set("attachUprobeMulti", Napi::Function::New(env, AttachUprobeMulti, "attachUprobeMulti"));
 }
 
 }  // namespace tapvm

@@ -10,6 +10,9 @@
 
 namespace tapvm {
 
+// BPF_TRACE_UPROBE_MULTI, newer than the kernel headers this builds against (6.1).
+constexpr int kTraceUprobeMulti = 48;
+
 // Text for an errno, including libbpf's private codes (>= 4000) that strerror() does not
 // know about.
 std::string ErrnoText(int err);

@@ -89,6 +89,13 @@ int OpenObject(const std::string& file, const ReuseList& reuse, Attempt* a, std:
     *op = "bpf_object__open_file";
     return errno;
   }
+  // libbpf 1.1 has no uprobe.multi section definition: SEC("uprobe/multi") programs get
+  // BPF_TRACE_UPROBE_MULTI (48, Linux 6.6) here so that they load for uprobe_multi links
+  bpf_program* p;
+  bpf_object__for_each_program(p, a->obj) {
+    if (strcmp(bpf_program__section_name(p), "uprobe/multi") == 0)
+      bpf_program__set_expected_attach_type(p, static_cast<enum bpf_attach_type>(kTraceUprobeMulti));
+  }
   bpf_map* m;
   bpf_object__for_each_map(m, a->obj) a->maps.emplace_back(m, bpf_map__name(m));
   for (const auto& [name, fd] : reuse) {

@@ -90,6 +90,8 @@ export class Generation {
   private links: Link[] = [];
   /** build-ids of the files uprobes attach to, read once */
   private buildIds = new Map<string, string | undefined>();
+  /** whether the kernel took a uprobe_multi link (undefined: not tried yet) */
+  private uprobeMulti: boolean | undefined;
   private ring = -1;
   private reader: RingBufferReader | undefined;
   private delivered = 0;
@@ -248,6 +250,7 @@ export class Generation {
 
   /** Attaches the kernel probes; they return at once until the slot is made active. */
   attachKernelProbes() {
+    const uprobes = new Map<string, ProbeInfo[]>();
     for (const p of this.img.probes) {
       if (p.attach.family === 'perf') {
         const { type, config, period, freq } = p.attach;
@@ -262,7 +265,8 @@ export class Generation {
         continue;
       }
       if (p.attach.family === 'uprobe') {
-        this.links.push(this.attachUprobe(p, p.attach));
+        const key = `${p.attach.path}\0${p.attach.pid ?? ''}\0${p.attach.retprobe}`;
+        uprobes.set(key, [...(uprobes.get(key) ?? []), p]);
         continue;
       }
       if (p.attach.family !== 'tracepoint') continue; // syscall probes: through the dispatch tables below
@@ -278,21 +282,51 @@ export class Generation {
         this.links.push(this.attachThroughStub(tp.id, cookie, `${t.system}:${t.event}`));
       }
     }
+    for (const group of uprobes.values()) this.attachUprobes(group);
+  }
+
+  /**
+   * Uprobes on one file (same pid filter, entry or return): several go through one
+   * uprobe_multi link, whose detach waits for one uprobe grace period (~0.1 s here) instead of
+   * one per probe; a single one, or a kernel without uprobe_multi, uses uprobe perf events.
+   */
+  private attachUprobes(group: ProbeInfo[]) {
+    type U = Extract<ProbeInfo['attach'], { family: 'uprobe' }>;
+    for (const p of group) this.checkBuildId(p, p.attach as U);
+    const u = group[0].attach as U;
+    if (group.length > 1 && this.uprobeMulti !== false) {
+      try {
+        const offsets = group.map((p) => (p.attach as U).offset);
+        this.links.push(addon().attachUprobeMulti(this.vm.progs.tapvm_uprobe_multi, { path: u.path, offsets, cookies: group.map((p) => this.cookie(p)), pid: u.pid, retprobe: u.retprobe }));
+        this.uprobeMulti = true;
+        return;
+      } catch (e) {
+        const errno = (e as { errno?: number }).errno;
+        if (errno === 3 /* ESRCH */) throw new Error(`probe ${group[0].pp}: process ${u.pid} is gone`);
+        // EINVAL/EOPNOTSUPP from a kernel before 6.6: per-probe perf events below
+        if (this.uprobeMulti === true || (errno !== 22 && errno !== 95 && errno !== 524)) throw new Error(`probe ${group[0].pp}: cannot attach uprobes to ${u.path}: ${(e as Error).message}`);
+        this.uprobeMulti = false;
+      }
+    }
+    for (const p of group) this.links.push(this.attachUprobe(p, p.attach as U));
+  }
+
+  /** The file must be the one the script was compiled against (a module may run elsewhere). */
+  private checkBuildId(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>) {
+    if (!u.buildId) return;
+    let now: string | undefined;
+    try {
+      now = this.buildIds.has(u.path) ? this.buildIds.get(u.path) : readElf(u.path).buildId;
+    } catch (e) {
+      throw new Error(`probe ${p.pp}: ${(e as Error).message}`);
+    }
+    this.buildIds.set(u.path, now);
+    if (now !== u.buildId)
+      throw new Error(`probe ${p.pp}: ${u.path} is not the file the script was compiled against (build-id ${now ?? 'none'}, expected ${u.buildId})`);
   }
 
   /** A uprobe takes the interpreter directly: each uprobe perf event has its own program list. */
   private attachUprobe(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>): Link {
-    if (u.buildId) {
-      let now: string | undefined;
-      try {
-        now = this.buildIds.get(u.path) ?? readElf(u.path).buildId;
-      } catch (e) {
-        throw new Error(`probe ${p.pp}: ${(e as Error).message}`);
-      }
-      this.buildIds.set(u.path, now);
-      if (now !== u.buildId)
-        throw new Error(`probe ${p.pp}: ${u.path} is not the file the script was compiled against (build-id ${now ?? 'none'}, expected ${u.buildId})`);
-    }
     try {
       return addon().attachUprobe(this.vm.progs.tapvm_uprobe, { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
     } catch (e) {

@@ -13,7 +13,7 @@ export const VM_OBJECT = path.join(__dirname, '..', '..', 'vm', 'tapvm.bpf.o');
 
 /** Tracepoint entry stubs (vm/tapvm.bpf.c TP_STUB): stub00..07, stub10..17, ... stub37. */
 export const TP_STUBS = Array.from({ length: 32 }, (_, i) => `tapvm_tp_stub${Math.floor(i / 8)}${i % 8}`);
-export const PROGRAMS = ['tapvm_tp', 'tapvm_perf', 'tapvm_uprobe'] as const;
+export const PROGRAMS = ['tapvm_tp', 'tapvm_perf', 'tapvm_uprobe', 'tapvm_uprobe_multi'] as const;
 export const SHARED_MAPS = [
   'code',
   'sessions',

@@ -194,5 +194,5 @@ Pass 2: analysis failed.  [man error::pass2]
     } finally {
       fs.rmSync(`${mod}.tvm`, { force: true });
     }
-  });
+  }, 30_000); // two compilations and three sessions
 });
