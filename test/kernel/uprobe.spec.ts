@@ -21,7 +21,8 @@ async function withFixture(n: number, script: string) {
   return runTapvm(['-c', `${BIN} ${n}`, '-e', script]).done;
 }
 
-d('uprobes', () => {
+// each test runs one to three sessions and a fixture: give a loaded machine time
+d('uprobes', { timeout: 20_000 }, () => {
   beforeAll(() => {
     if (!fs.existsSync(BIN) || fs.statSync(BIN).mtimeMs < fs.statSync(SRC).mtimeMs) execFileSync('gcc', ['-O2', '-o', BIN, SRC]);
   });
