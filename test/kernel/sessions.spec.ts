@@ -55,9 +55,9 @@ d('sessions', { timeout: 30_000 }, () => {
     expect(links.filter(linkExists)).toEqual([]);
     expect(runTapvmSync(['--sessions']).stdout).not.toMatch(new RegExp(` ${run.proc.pid} `));
     // the slot of the dead owner is free again: the next start takes it (or a lower one freed meanwhile)
-    // its control socket is left behind, and the next session with one removes it
+    // its control socket is left behind, and the next session removes it (another test file's
+    // session, running in parallel, may be that next session: so only the end state is checked)
     const sock = controlPath(String(run.proc.pid));
-    expect(fs.existsSync(sock)).toBe(true);
     const next = spawnSync(process.execPath, [CLI, '-v', '-T', '0.2', '-e', 'probe begin { }'], { encoding: 'utf8' });
     expect(next.status).toBe(0);
     expect(slotOf(next.stderr)).toBeLessThanOrEqual(slot);
