@@ -19,6 +19,7 @@ export interface FlightConfig {
   T?: string;
   x?: string;
   v?: number;
+  globalVarDisplay?: boolean;
 }
 
 const CLI = path.join(__dirname, '..', '..', 'bin', 'tapvm');
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       maxAction: limits.MAXACTION,
       maxErrors: limits.MAXERRORS,
       maxSkipped: limits.MAXSKIPPED,
+      globalDisplay: cfg.globalVarDisplay !== false,
       verbose: (cfg.v ?? 0) > 0 ? (s) => sink.write(`Pass 5: ${s}\n`) : undefined,
       targetPid: cfg.x === undefined ? undefined : Number(cfg.x),
       timeoutMs: cfg.T === undefined ? undefined : Number(cfg.T) * 1000,

@@ -17,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
     .option('-x <pid>', 'set target() to PID')
     .option('-T <seconds>', 'stop after SECONDS seconds')
+    .option('--no-global-var-display', 'do not print the globals written and never read at exit')
     .argument('<module>')
     .argument('[globals...]')
     .exitOverride()

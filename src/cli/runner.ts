@@ -18,6 +18,8 @@ export interface RuntimeFlags {
   G: string[];
   /** -S SIZE[,COUNT] with -o: rotating output files */
   S?: string;
+  /** false with --no-global-var-display: globals written and never read are not printed at exit */
+  globalVarDisplay?: boolean;
 }
 
 export function parseDefines(defs: string[]): Record<string, number> {
@@ -88,6 +90,7 @@ export async function runImage(img: ProgramImage, o: RuntimeFlags, timer: PassTi
       maxAction: limits.MAXACTION,
       maxErrors: limits.MAXERRORS,
       maxSkipped: limits.MAXSKIPPED,
+      globalDisplay: o.globalVarDisplay !== false,
       verbose: verbose > 0 ? (s) => process.stderr.write(`Pass 5: ${s}\n`) : undefined,
       command,
       targetPid,

@@ -79,7 +79,7 @@ async function startFlightRecorder(img: ProgramImage, o: Options, facts: KernelF
     return 1;
   }
   const module = encodeModule({ name: 'flight', isa: isaHash(), factsOrigin: facts.origin, facts: used, image: img });
-  const pid = await startFlight(module, { o: o.o, bytes: size.bytes, count: size.count, D: o.D, T: o.T, x: o.x, v: o.v }, file);
+  const pid = await startFlight(module, { o: o.o, bytes: size.bytes, count: size.count, D: o.D, T: o.T, x: o.x, v: o.v, globalVarDisplay: o.globalVarDisplay }, file);
   // stap's wording: the pid alone in file mode, how to reconnect in memory mode
   if (o.o) process.stdout.write(`${pid}\n`);
   else process.stdout.write(`Disconnecting from tapvm session ${pid}.\nTo reconnect, type "tapvm attach ${pid}"; to end it, "tapvm stop ${pid}".\n`);
@@ -159,6 +159,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-w', 'suppress warnings')
     .option('-I <dir>', 'add a tapset directory (after the built-in tapset/)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('--no-global-var-display', 'do not print the globals written and never read at exit')
+    .option('-k', 'keep the temporary directory: accepted for stap compatibility; tapvm makes none')
     .option('-g', 'guru mode: accepted for stap compatibility; changes nothing (tapvm runs no embedded C)')
     .option('--sessions', 'list the live tapvm sessions on this host and exit')
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')

@@ -111,3 +111,17 @@ describe('bad command lines: one sentence, exit 1, no stack trace', () => {
     expect(tapvm(...argv)).toEqual({ code: 1, stdout: '', stderr });
   });
 });
+
+describe('stap options for the end of the run (user-space probes only: needs root for the maps)', () => {
+  const script = 'global n, a probe begin { n = 5; a["x"] = 2; exit() }';
+  it('prints the globals written and never read at exit by default', () => {
+    const r = tapvm('-e', script);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('n=0x5\na["x"]=0x2\n');
+  });
+
+  it('--no-global-var-display prints none of them; -k is accepted and changes nothing', () => {
+    const r = tapvm('--no-global-var-display', '-k', '-e', script);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
