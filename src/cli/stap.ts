@@ -127,8 +127,20 @@ export function compileWithFacts(
 ): { compiled: Partial<Compiled>; used: UsedFacts } | undefined {
   const warnings: Diagnostic[] = [];
   const sources = new Map([[file, text]]);
+  // a location in a tapset file (a .stpm macro body, a library .stp) shows that file's line
+  const withFile = (d: Diagnostic): Diagnostic => {
+    const f = d.loc?.file;
+    if (f !== undefined && !sources.has(f) && /\.stpm?$/.test(f)) {
+      try {
+        sources.set(f, fs.readFileSync(f, 'latin1'));
+      } catch {
+        sources.set(f, '');
+      }
+    }
+    return d;
+  };
   const printWarnings = () => {
-    if (!quiet) for (const d of warnings) process.stderr.write(formatDiagnostic(d, sources));
+    if (!quiet) for (const d of warnings) process.stderr.write(formatDiagnostic(withFile(d), sources));
   };
   try {
     const { result, used } = withKernelFacts(facts, () =>
@@ -139,7 +151,7 @@ export function compileWithFacts(
   } catch (e) {
     if (e instanceof DiagnosticError) {
       printWarnings();
-      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d, sources));
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(withFile(d), sources));
       const stage = e.diagnostics[0]?.severity === 'parse error' ? 1 : 2;
       process.stderr.write(`Pass ${stage}: analysis failed.  [man error::pass${stage}]\n`);
       return undefined;

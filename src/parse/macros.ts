@@ -11,12 +11,19 @@
 // through unchanged (they are operators like @cast). Expanded tokens keep the location of the
 // body (or argument) text they come from, and `chain` names the invocation.
 //
-// Library macros (.stpm files) are not supported yet.
+// Library macros (stap's parse_library_macros): every `*.stpm` file of the tapset directories
+// (and -I directories) is read for @define definitions only; anything else a file produces is
+// "unexpected token in library macro file". Their macros are visible in every script and
+// tapset file, after the file's own (a file may define a macro of the same name). A name
+// defined by two library files is an error naming both definitions. Body tokens keep their
+// location in the .stpm file, so errors inside an expansion point there.
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Diagnostic } from '../diag/diagnostic';
 import { diagnostic } from '../diag/diagnostic';
-import { ATWORDS, PreprocessError, type Lexer, type Token } from './lexer';
+import { ATWORDS, Lexer, PreprocessError, SourceText, type Token } from './lexer';
 
-interface MacroDecl {
+export interface MacroDecl {
   tok: Token; // the name in the definition (or, for a parameter, the invocation)
   formalArgs: string[];
   body: Token[];
@@ -40,7 +47,13 @@ export class MacroExpander {
   constructor(
     private readonly input: Lexer,
     private readonly warnings: Diagnostic[] = [],
+    private readonly library: ReadonlyMap<string, MacroDecl> = new Map(),
   ) {}
+
+  /** The macros this input defined (for a library file). */
+  get defined(): ReadonlyMap<string, MacroDecl> {
+    return this.namespace;
+  }
 
   /** Grab a token from the current input source: the file or the innermost macro body. */
   private next(): Token | null {
@@ -74,7 +87,7 @@ export class MacroExpander {
         const act = this.stack[this.stack.length - 1] ?? null;
         let decl: MacroDecl | undefined;
         if (act !== null && act.params.has(name)) decl = act.params.get(name);
-        else decl = this.namespace.get(name);
+        else decl = this.namespace.get(name) ?? this.library.get(name);
         if (decl === undefined) return t; // an ordinary @operator
 
         const inv: Activation = { tok: t, cursor: 0, params: new Map(), macro: decl };
@@ -177,3 +190,45 @@ export class MacroExpander {
     }
   }
 }
+
+const libraryCache = new Map<string, Map<string, MacroDecl>>();
+
+/**
+ * The library macros of the `*.stpm` files in `dirs` (each directory's files sorted by name),
+ * read once per process. Throws PreprocessError on an error in a file or a duplicate name.
+ */
+export function loadLibraryMacros(dirs: readonly string[]): Map<string, MacroDecl> {
+  const key = dirs.join('\0');
+  const cached = libraryCache.get(key);
+  if (cached !== undefined) return cached;
+  const all = new Map<string, MacroDecl>();
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith('.stpm')).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const file = path.join(dir, n);
+      const lexer = new Lexer(new SourceText(fs.readFileSync(file, 'latin1'), file), []);
+      const mx = new MacroExpander(lexer, [], all);
+      const t = mx.scan();
+      if (t !== null) throw new PreprocessError(`unexpected token in library macro file '${file}'`, t);
+      for (const [name, decl] of mx.defined) {
+        const first = all.get(name);
+        if (first !== undefined) {
+          const e = new PreprocessError(`duplicate definition of library macro '@${name}'`, decl.tok);
+          e.chain = new PreprocessError(`macro '@${name}' first defined here`, first.tok);
+          throw e;
+        }
+      }
+      for (const [name, decl] of mx.defined) all.set(name, { ...decl, body: decl.body.map(foreign) });
+    }
+  }
+  libraryCache.set(key, all);
+  return all;
+}
+
+/** A token from another file: rendered from its spelling with its own location, never copied. */
+const foreign = (t: Token): Token => ({ ...t, start: undefined, end: undefined, seq: -2 });

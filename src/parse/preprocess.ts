@@ -13,7 +13,7 @@ import type { Loc } from './ast';
 import { Conditionals } from './conditionals';
 import { hostFacts, type Facts } from './facts';
 import { Lexer, PreprocessError, SourceText, junkMessage, type Token } from './lexer';
-import { MacroExpander } from './macros';
+import { MacroExpander, loadLibraryMacros, type MacroDecl } from './macros';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 
 export interface PreprocessOptions {
@@ -23,6 +23,8 @@ export interface PreprocessOptions {
   facts?: Facts;
   /** Receives warnings (a macro redefining a built-in @operator). */
   warnings?: Diagnostic[];
+  /** Tapset directories: their `*.stpm` library macros are visible (src/parse/macros.ts). */
+  tapsets?: string[];
 }
 
 export interface Preprocessed {
@@ -105,12 +107,13 @@ export function preprocess(text: string, file: string, options: PreprocessOption
   const args = options.args ?? [];
   const source = new SourceText(text, file);
   const lexer = new Lexer(source, args);
-  const macros = new MacroExpander(lexer, options.warnings);
-  let facts = options.facts;
-  const pp = new Conditionals(macros, () => (facts ??= hostFacts()));
-
+  let library: Map<string, MacroDecl> | undefined;
   const tokens: Token[] = [];
   try {
+    if (options.tapsets?.length) library = loadLibraryMacros(options.tapsets);
+    const macros = new MacroExpander(lexer, options.warnings, library);
+    let facts = options.facts;
+    const pp = new Conditionals(macros, () => (facts ??= hostFacts()));
     for (let t = pp.scan(); t !== null; t = pp.scan()) tokens.push(t);
   } catch (e) {
     if (!(e instanceof PreprocessError)) throw e;

@@ -1,7 +1,8 @@
 // Tapset libraries, loaded the way stap loads them: every `.stp` file of the tapset
 // directories is parsed, and a file joins the script only when it defines something the
 // script (or a file already joined) uses: a probe alias its points name, or a function it
-// calls. The default directory is the repository's tapset/; `-I DIR` adds more.
+// calls. The default directory is the repository's tapset/; `-I DIR` adds more. The `.stpm`
+// files of the same directories hold library macros (src/parse/macros.ts).
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as A from './ast';
@@ -34,7 +35,7 @@ export function loadTapsets(dirs: string[], options: ParseOptions = {}): TapsetF
       for (const n of names) {
         const file = path.join(dir, n);
         const text = fs.readFileSync(file, 'latin1');
-        files.push({ file, text, script: parseScript(text, file, { facts: options.facts }) });
+        files.push({ file, text, script: parseScript(text, file, { facts: options.facts, tapsets: dirs }) });
       }
       cache.set(dir, files);
     }
