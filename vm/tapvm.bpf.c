@@ -68,6 +68,7 @@ struct vm_state {
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
 
 #include "strings.h"
+#include "regex.h"
 #include "format.h"
 
 /* ---- maps shared by every session (pinned with the programs) ---- */
@@ -932,6 +933,9 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		break;
 	case OP_STRTOL:
 		R(d) = s_strtol(st, sfp + a, R(b));
+		break;
+	case OP_REMATCH:
+		R(d) = re_match(st, lc->code, sfp + a, imm);
 		break;
 	case OP_ISDIGIT:
 		R(d) = S(a)[0] >= '0' && S(a)[0] <= '9';

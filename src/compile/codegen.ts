@@ -39,6 +39,7 @@ import type { TapsetInit } from '../probes/provider';
 import { syscallCatalog, NR_FIELD, RET_FIELD } from '../kernel/syscalls';
 import { argInfo, u16Table, dispatchTables } from './syscall-tables';
 import { optimize } from './optimize';
+import { compileEre, dfaTable } from '../regex/ere';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 const FRAME_REGS = 64;
@@ -584,6 +585,17 @@ class CodeGen {
     this.patch(jend, this.pc);
   }
 
+  private regexTables = new Map<string, number>();
+  /** REMATCH's DFA table for a pattern (src/regex/ere.ts), shared by every use of the pattern */
+  private regexTable(pattern: string): number {
+    let off = this.regexTables.get(pattern);
+    if (off === undefined) {
+      off = this.allocData(dfaTable(compileEre(pattern)), 2);
+      this.regexTables.set(pattern, off);
+    }
+    return off;
+  }
+
   /** ERRNOSTR's table: u32 count, then a u32 data offset per errno (0 unused) */
   private errnoTable(): number {
     if (this.errnoTableOff !== undefined) return this.errnoTableOff;
@@ -758,6 +770,13 @@ class CodeGen {
         return v;
       }
       case 'binary': {
+        if ((e.op === '=~' || e.op === '!~') && e.right.kind === 'string') {
+          const a = this.long(e.left);
+          const v = this.temp('long');
+          this.emit(Op.REMATCH, v.n, a.n, 0, this.regexTable(e.right.value));
+          if (e.op === '!~') this.emit(Op.LNOT, v.n, v.n);
+          return v;
+        }
         const l = this.long(e.left);
         const r = this.long(e.right);
         if (e.op === '.') {

@@ -178,6 +178,7 @@ export const enum Op {
   ISDIGIT = 88, // rd, sa: rd = first byte of sa is '0'..'9'
   SFMT = 89, // sd, ra, rb, i: sd .= ra formatted by the conversion imm (sprintf: conv | flags << 4 | width | precision, see src/isa/sprintf.ts); a * width is rb, a * precision rb+1; sd stays at most MAXSTRINGLEN-1 bytes
   SFMTS = 90, // sd, sa, rb, i: sd .= sa formatted by the %s conversion imm, as SFMT
+  REMATCH = 91, // rd, sa, o: rd = 1 when string sa matches the regex DFA table at data[imm] anywhere (=~; src/regex/ere.ts describes the table), else 0
   UARG = 120, // rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM
   TRY = 130, // p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING
   TRYEND = 131, // i: pop imm error handlers (the try block ended, or break/continue/return left it)
@@ -296,6 +297,7 @@ export const OPS: Record<number, OpInfo> = {
   88: { name: 'ISDIGIT', operands: 'rd, sa' },
   89: { name: 'SFMT', operands: 'sd, ra, rb, i' },
   90: { name: 'SFMTS', operands: 'sd, sa, rb, i' },
+  91: { name: 'REMATCH', operands: 'rd, sa, o' },
   120: { name: 'UARG', operands: 'rd, ra, t' },
   130: { name: 'TRY', operands: 'p' },
   131: { name: 'TRYEND', operands: 'i' },

@@ -211,6 +211,8 @@ export type BinaryOp =
   | '+' | '-' | '*' | '/' | '%'
   | '<<' | '>>' | '&' | '|' | '^'
   | '<' | '<=' | '>' | '>=' | '==' | '!='
+  /** regex match (the right operand is always a string literal) */
+  | '=~' | '!~'
   | '.';
 /** `loc` is the left operand's start; `opLoc` the operator's, which stap names in errors. */
 export interface BinaryExpr { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; loc: Loc; opLoc?: Loc }

@@ -81,10 +81,10 @@ export function parseEre(src: string): Node {
     let n = atom();
     for (;;) {
       const c = b[i];
-      if (c === 0x2a) (i++, (n = { k: 'rep', n, min: 0, max: -1 }));
-      else if (c === 0x2b) (i++, (n = { k: 'rep', n, min: 1, max: -1 }));
-      else if (c === 0x3f) (i++, (n = { k: 'rep', n, min: 0, max: 1 }));
-      else if (c === 0x7b) {
+      if (c === 0x2a || c === 0x2b || c === 0x3f) {
+        i++;
+        n = { k: 'rep', n, min: c === 0x2b ? 1 : 0, max: c === 0x3f ? 1 : -1 };
+      } else if (c === 0x7b) {
         i++;
         const min = num();
         if (min === null) fail('invalid repetition count');
@@ -147,11 +147,14 @@ export function parseEre(src: string): Node {
   const bracket = (): Node => {
     const s = new Uint8Array(NSYM);
     let neg = false;
-    if (b[i] === 0x5e) (neg = true), i++;
+    if (b[i] === 0x5e) {
+      neg = true;
+      i++;
+    }
     let first = true;
     for (;;) {
       if (i >= b.length) fail('unmatched [ in regular expression');
-      let c = b[i];
+      const c = b[i];
       if (c === 0x5d && !first) {
         i++;
         break;
@@ -174,7 +177,6 @@ export function parseEre(src: string): Node {
         for (let x = c; x <= hi; x++) s[x] = 1;
         i += 2;
       } else s[c] = 1;
-      c = 0;
     }
     if (neg) for (let x = 1; x < 256; x++) s[x] ^= 1;
     s[0] = 0;
@@ -198,8 +200,12 @@ interface Nfa {
 
 function buildNfa(root: Node): Nfa {
   const nfa: Nfa = { sets: [], next: [], eps: [], start: 0, accept: 0 };
-  const state = () => (nfa.sets.push(null), nfa.next.push([]), nfa.eps.push([]), nfa.sets.length - 1);
-  if (nfa.sets.length > 20000) throw new RegexError('regular expression too large');
+  const state = () => {
+    nfa.sets.push(null);
+    nfa.next.push([]);
+    nfa.eps.push([]);
+    return nfa.sets.length - 1;
+  };
   const frag = (n: Node): [number, number] => {
     if (nfa.sets.length > 20000) throw new RegexError('regular expression too large');
     switch (n.k) {
@@ -308,7 +314,12 @@ export function compileEre(src: string): Dfa {
   const closure = (seed: number[]): number[] => {
     const seen = new Set(seed);
     const stack = [...seed];
-    while (stack.length) for (const t of nfa.eps[stack.pop()!]) if (!seen.has(t)) seen.add(t), stack.push(t);
+    while (stack.length)
+      for (const t of nfa.eps[stack.pop()!])
+        if (!seen.has(t)) {
+          seen.add(t);
+          stack.push(t);
+        }
     return [...seen].sort((x, y) => x - y);
   };
   const ids = new Map<string, number>();

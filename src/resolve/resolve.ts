@@ -9,6 +9,10 @@ import { expandProbes } from './expand';
 import { elaborationWarnings } from './warnings';
 import { BUILTINS, OUTPUT_BUILTINS, SPRINT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
+import { compileEre, RegexError } from '../regex/ere';
+
+/** stap's regex tapset functions over the last match's subexpressions (not kept by tapvm) */
+const REGEX_GROUP_FUNCTIONS = ['matched', 'matched_str', 'ngroups'];
 
 type T = ScalarType | undefined;
 
@@ -283,6 +287,21 @@ export function resolve(script: A.Script): ResolvedProgram {
           checkIs(e.right, scope, 'string');
           return 'string';
         }
+        if (e.op === '=~' || e.op === '!~') {
+          expr(e.left, scope, 'string');
+          checkIs(e.left, scope, 'string');
+          // the grammar makes the right operand a string literal; an invalid or too large
+          // pattern is a compile-time error, as in stap
+          if (e.right.kind === 'string') {
+            try {
+              compileEre(e.right.value);
+            } catch (x) {
+              if (x instanceof RegexError) err(`regex compilation error: ${x.message}`, e.right.loc);
+              else throw x;
+            }
+          }
+          return 'long';
+        }
         if (['<', '<=', '>', '>=', '==', '!='].includes(e.op)) {
           const l = expr(e.left, scope);
           const r = expr(e.right, scope, l);
@@ -480,6 +499,10 @@ export function resolve(script: A.Script): ResolvedProgram {
       const arities = [...new Set(overloads.map((x) => x.decl.params.length))].sort((a, b) => a - b);
       err(`function '${e.name}' takes ${arities.join(' or ')} argument(s), got ${e.args.length}`, e.loc);
       return undefined;
+    }
+    if (!f && REGEX_GROUP_FUNCTIONS.includes(e.name)) {
+      err(`${e.name}() is not supported by tapvm yet (=~ and !~ are; their subexpressions are not kept)`, e.loc);
+      return e.name === 'ngroups' ? 'long' : 'string';
     }
     if (!f) {
       const close = similar(e.name, [...new Set([...functions.values()].map((x) => x.decl.name)), ...BUILTINS.keys(), ...OUTPUT_BUILTINS, ...SPRINT_BUILTINS]);

@@ -15,6 +15,7 @@ import { AGG, aggregate, bucketCount, readStatVal, statAdd, statDescAt, writeSta
 import * as SF from './strfuncs';
 import { decodeConversion } from '../isa/sprintf';
 import { formatValues, type FormatValue } from '../output/format';
+import { runTable } from '../regex/ere';
 
 const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES, MAXTRY } =
   LIMITS;
@@ -803,6 +804,9 @@ function step(lc: LoopCtx): number {
       s[sd] = cstr(s[sd] + formatValues({ pieces: [c], args: [] }, vals));
       break;
     }
+    case Op.REMATCH:
+      r[rd] = runTable(lc.img.data, imm >>> 0, Buffer.from(s[sa], 'latin1')) ? 1n : 0n;
+      break;
     case Op.ERRNOSTR:
       s[sd] = errnoStr(lc.img.data, r[ra], imm >>> 0);
       break;

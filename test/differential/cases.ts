@@ -1121,6 +1121,55 @@ const statRange: Group = {
   expectStderrMatch: /^ERROR: histogram index out of range near identifier '@hist_linear' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
 };
 
+// ------------------------------------------------------------------------------------------
+// =~ and !~ (src/regex/ere.ts builds the DFA; src/vm/interp.ts and vm/regex.h run it)
+
+const regex: Group = {
+  name: 'regex =~ and !~',
+  cases: [
+    {
+      label: 'rebasic',
+      body: String.raw`rs = "hello, world"; printf("rebasic: %d %d %d %d %d %d\n", rs =~ "wor", rs =~ "^wor", rs =~ "l+o,", rs =~ "d$", rs =~ "^h.*d$", rs =~ "xyz")`,
+      expect: 'rebasic: 1 0 1 1 1 0\n',
+    },
+    {
+      label: 'renot',
+      body: String.raw`printf("renot: %d %d %d\n", "abc" !~ "b", "abc" !~ "^b", ("abc" =~ "c") + ("abc" !~ "z"))`,
+      expect: 'renot: 0 1 2\n',
+    },
+    {
+      label: 'reclass',
+      body: String.raw`printf("reclass: %d %d %d %d %d\n", "foo_1" =~ "^[[:alpha:]_][[:alnum:]_]*$", "1foo" =~ "^[[:alpha:]_][[:alnum:]_]*$", "a-b" =~ "[^a-z]", "abc" =~ "[^a-z]", "x]y" =~ "[]]")`,
+      expect: 'reclass: 1 0 1 0 1\n',
+    },
+    {
+      label: 'rerep',
+      body: String.raw`printf("rerep: %d %d %d %d %d\n", "aaa" =~ "^a{3}$", "aaaa" =~ "^a{3}$", "abcdab" =~ "^(ab|cd){2,3}$", "ab" =~ "^(ab|cd){2,3}$", "color" =~ "colou?r")`,
+      expect: 'rerep: 1 0 1 0 1\n',
+    },
+    {
+      label: 'reempty',
+      body: String.raw`re0 = ""; printf("reempty: %d %d %d %d\n", re0 =~ "^$", re0 =~ "", "x" =~ "^$", re0 =~ "a*")`,
+      expect: 'reempty: 1 1 0 1\n',
+    },
+    {
+      label: 'relong',
+      body: String.raw`rl = "` + digits127 + String.raw`"; printf("relong: %d %d %d\n", rl =~ "6$", rl =~ "^0123.*56$", rl =~ "^[0-9]+$")`,
+      expect: 'relong: 1 1 1\n',
+    },
+    {
+      label: 'reescape',
+      body: String.raw`printf("reescape: %d %d %d %d\n", "a.b" =~ "a\\.b", "axb" =~ "a\\.b", "1+1" =~ "1\\+1", "` + hi + String.raw`" =~ "h[^a-z]llo")`,
+      expect: 'reescape: 1 0 1 1\n',
+    },
+    {
+      label: 'reif',
+      body: String.raw`if (execname() =~ "^.+$" && !(execname() =~ "^$")) println("reif: named"); else println("reif: unnamed")`,
+      expect: 'reif: named\n',
+    },
+  ],
+};
+
 export const GROUPS: Group[] = [
   stats,
   statEmpty,
@@ -1162,4 +1211,5 @@ export const GROUPS: Group[] = [
   stringatError,
   contextPure,
   sprintfs,
+  regex,
 ];
