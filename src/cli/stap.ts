@@ -12,6 +12,7 @@ import { liveSessions, formatSessions } from '../runtime/sessions';
 import { kernelFacts, withKernelFacts, hostKernelFacts, factsFromSnapshot, type KernelFacts, type UsedFacts } from '../kernel/facts';
 import { writeModule, encodeModule, moduleFileName, validModuleName, isaHash } from '../module/module';
 import { printResolved } from './p2';
+import { listingScript, formatListing } from './listing';
 import { PassTimer } from './passes';
 import { runImage, parseDefines, setGlobals, type RuntimeFlags } from './runner';
 import { startFlight } from './flight';
@@ -28,6 +29,8 @@ interface Options extends RuntimeFlags {
   r?: string;
   F?: boolean;
   sessions?: boolean;
+  l: string[];
+  L: string[];
 }
 
 /** The preprocessor's view (kernel_v, arch, CONFIG_*) of the kernel facts being compiled for. */
@@ -160,6 +163,20 @@ export function compileWithFacts(
   }
 }
 
+/** -l / -L: passes 1 and 2 over `probe PATTERN {}`, then the listing; no kernel attachment. */
+function listProbes(o: Options): number {
+  const withVars = o.L.length > 0;
+  const script = listingScript([...o.l, ...o.L]);
+  const facts = o.r !== undefined ? loadFacts(o.r) : hostKernelFacts();
+  const timer = new PassTimer((o.v ?? 0) > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
+  // stap suppresses warnings in listing mode
+  const c = compileWithFacts(script, '<input>', 2, timer, [], facts, true, o.I);
+  if (!c) return 1;
+  const out = withKernelFacts(facts, () => formatListing(c.compiled.resolved!, withVars)).result;
+  process.stdout.write(out);
+  return out ? 0 : 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('tapvm')
     .usage('[options] SCRIPT.stp [ARGS...]  |  tapvm [options] -e SCRIPT [ARGS...]')
@@ -174,6 +191,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-global-var-display', 'do not print the globals written and never read at exit')
     .option('-k', 'keep the temporary directory: accepted for stap compatibility; tapvm makes none')
     .option('-g', 'guru mode: accepted for stap compatibility; changes nothing (tapvm runs no embedded C)')
+    .option('-l <probe>', 'list the probe points PROBE matches (aliases, wildcards), one per line, and exit', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-L <probe>', 'like -l, with each point\'s variables and their types', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('--sessions', 'list the live tapvm sessions on this host and exit')
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
     .option('-x <pid>', 'set target() to PID')
@@ -200,6 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatSessions(liveSessions()));
     return 0;
   }
+  if (o.l.length || o.L.length) return listProbes(o);
   const script = readScript(o.e, program.args);
   if (!script) return 1;
   const { text, file, args: scriptArgs } = script;
