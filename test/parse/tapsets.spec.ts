@@ -31,7 +31,7 @@ describe('tapset linking', () => {
   });
 
   it('parses every file of the repository tapset/', () => {
-    expect(loadTapsets([DEFAULT_TAPSET_DIR]).map((f) => path.basename(f.file))).toEqual(['kprocess.stp', 'oneshot.stp', 'scheduler.stp', 'signal.stp']);
+    expect(loadTapsets([DEFAULT_TAPSET_DIR]).map((f) => path.basename(f.file))).toEqual(['indent.stp', 'kprocess.stp', 'oneshot.stp', 'scheduler.stp', 'signal.stp']);
   });
 
   it('finds functions in -I directories from the command line; oneshot runs once and ends', () => {
