@@ -58,9 +58,15 @@ d('sessions', { timeout: 30_000 }, () => {
     // its control socket is left behind, and the next session removes it (another test file's
     // session, running in parallel, may be that next session: so only the end state is checked)
     const sock = controlPath(String(run.proc.pid));
-    const next = spawnSync(process.execPath, [CLI, '-v', '-T', '0.2', '-e', 'probe begin { }'], { encoding: 'utf8' });
-    expect(next.status).toBe(0);
-    expect(slotOf(next.stderr)).toBeLessThanOrEqual(slot);
+    // Sessions of other test files run in parallel and may hold that slot for a moment, so the
+    // next start gets a few tries to show that the slot (or a lower one) is free again.
+    const slots: number[] = [];
+    for (let i = 0; i < 5 && !slots.some((s) => s <= slot); i++) {
+      const next = spawnSync(process.execPath, [CLI, '-v', '-T', '0.2', '-e', 'probe begin { }'], { encoding: 'utf8' });
+      expect(next.status).toBe(0);
+      slots.push(slotOf(next.stderr));
+    }
+    expect(Math.min(...slots)).toBeLessThanOrEqual(slot);
     expect(fs.existsSync(sock)).toBe(false);
   });
 
