@@ -34,8 +34,13 @@ export interface ResolvedPoint {
   never?: boolean;
   /** stap's tapset variables, set on entry to the handler when the handler uses them */
   tapsetVars?: Map<string, TapsetVar>;
-  /** `$$vars` / `$$parms` (and the `$` variants): the fields they print, in order */
-  prettyVars?: TracepointField[];
+  /**
+   * `$$parms` / `$$locals` / `$$return` (and `$$vars` = parms then locals): the fields each
+   * prints, in order. Absent: the point has no named context variables; `parms` absent: its
+   * parameters are not readable here (a syscall .return). `userStrings`: with a `$`/`$$` suffix,
+   * `char *` fields print the user-space string they point to.
+   */
+  pretty?: { parms?: TracepointField[]; locals: TracepointField[]; ret?: TracepointField; userStrings?: boolean };
   /**
    * Called once types are known with the $variables and tapset variables the handler uses: a
    * point covering several system calls becomes one point per argument layout.

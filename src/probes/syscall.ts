@@ -139,6 +139,9 @@ function point(pp: string, syscalls: SyscallDesc[], exit: boolean, optional: boo
         : new LazyMap(() => unionTapsetVars(syscalls), core),
   };
 
+  // $$parms: one system call's arguments; a .return has only $return (the arguments are gone)
+  if (exit) resolved.pretty = { locals: [], ret: RET_FIELD };
+  else if (syscalls.length === 1) resolved.pretty = { parms: syscallArgs(syscalls[0]), locals: [], userStrings: true };
   if (syscalls.length > 1 && !exit) resolved.specialize = (used) => split(pp, syscalls, used, optional);
   return resolved;
 }

@@ -41,7 +41,8 @@ export function resolveTracepoint(system: string, event: string, pp: string): Re
     const hint = near.length ? ` (similar: ${near.map((e) => `${system}:${e}`).join(', ')})` : '';
     return { error: `no match for probe point ${pp}: this kernel has no tracepoint ${system}:${event}${hint}` };
   }
-  return { pp, target: 'kernel', attach: { family: 'tracepoint', system, event }, contextVars: scriptFields(fmt.fields, `${system}:${event}`) };
+  const contextVars = scriptFields(fmt.fields, `${system}:${event}`);
+  return { pp, target: 'kernel', attach: { family: 'tracepoint', system, event }, contextVars, pretty: { parms: [...contextVars.values()], locals: [] } };
 }
 
 export const tracepointProvider: ProbeProvider = {

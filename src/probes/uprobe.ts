@@ -46,11 +46,13 @@ function pointFor(file: string, pid: number | undefined, rest: string, offset: b
   const buildId = elfCache.get(file)?.buildId;
   const contextVars = new Map<string, TracepointField>();
   if (retprobe) contextVars.set('return', RETURN_VAR);
+  // $$return on a uretprobe; $$parms has no names without DWARF (no `pretty` on entry points)
   return {
     pp: `process(${JSON.stringify(file)}).${rest}`,
     target: 'kernel',
     attach: { family: 'uprobe', path: file, offset: Number(offset), retprobe, ...(pid !== undefined ? { pid } : {}), ...(buildId ? { buildId } : {}) },
     contextVars,
+    ...(retprobe ? { pretty: { locals: [], ret: RETURN_VAR } } : {}),
     ...(func !== undefined ? { func } : {}),
   };
 }
@@ -153,6 +155,7 @@ function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Paramet
     guards.push({ field: groupDead, equals: 1n });
   }
   r.contextVars = new Map();
+  r.pretty = undefined;
   r.guards = guards;
   return r;
 }

@@ -5,6 +5,7 @@ import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 import { similar, type ResolvedPoint } from '../probes';
+import type { TracepointField } from '../kernel/tracefs';
 import { expandProbes } from './expand';
 import { elaborationWarnings } from './warnings';
 import { BUILTINS, OUTPUT_BUILTINS, SPRINT_BUILTINS, findBuiltin } from './builtins';
@@ -251,6 +252,12 @@ export function resolve(script: A.Script): ResolvedProgram {
         err(AT_UNSUPPORTED[e.op], e.loc);
         return undefined;
       case 'tvar': {
+        // $$vars & co. were expanded to sprintf calls by foldDefined where the point has them
+        if (e.name.startsWith('$')) {
+          const x = prettyExpansion(e, scope.probe?.point);
+          err(typeof x === 'string' ? x : `'$${e.name}' cannot be used here`, e.loc);
+          return undefined;
+        }
         const unsupported = tvarUnsupported(e);
         if (unsupported) {
           err(unsupported, e.loc);
@@ -692,7 +699,6 @@ const AT_UNSUPPORTED: Record<A.AtExpr['op'], string> = {
 /** Why tapvm cannot evaluate a context variable of this form, or undefined when it can. */
 function tvarUnsupported(e: A.TargetVar): string | undefined {
   const text = `${e.addressOf ? '&' : ''}$${e.name}${e.pretty ?? ''}`;
-  if (e.name.startsWith('$')) return `'${text}' is not supported yet: tapvm has no pretty-printer for all context variables`;
   if (e.pretty) return `'${text}' is not supported yet: tapvm has no pretty-printer for context variables`;
   if (e.addressOf) return `'${text}': tapvm cannot take the address of a context variable`;
   if (e.path) return `'${text}${e.path[0].kind === 'member' ? '->' + e.path[0].name : '[...]'}': tapvm has no type information to follow fields, pointers or arrays of context variables`;
@@ -704,6 +710,7 @@ function isDefined(e: unknown, point: ResolvedPoint | undefined): boolean {
   if (!e || typeof e !== 'object') return true;
   if (Array.isArray(e)) return e.every((x) => isDefined(x, point));
   const n = e as A.Expr;
+  if (n.kind === 'tvar' && n.name.startsWith('$')) return typeof prettyExpansion(n, point) !== 'string';
   if (n.kind === 'tvar') return !!point && !tvarUnsupported(n) && point.contextVars.has(n.name);
   if (n.kind === 'at' && (n.op === 'cast' || n.op === 'var' || n.op === 'entry')) return false;
   return Object.entries(n).every(([k, v]) => k === 'loc' || k === 'opLoc' || isDefined(v, point));
@@ -728,7 +735,62 @@ function foldDefined(n: unknown, point: ResolvedPoint | undefined): void {
       return foldDefined(node, point);
     }
   }
+  if (node.kind === 'tvar' && (node as unknown as A.TargetVar).name.startsWith('$')) {
+    const x = prettyExpansion(node as unknown as A.TargetVar, point);
+    if (typeof x !== 'string') {
+      for (const k of Object.keys(node)) delete node[k];
+      Object.assign(node, x);
+    }
+    return;
+  }
   for (const [k, v] of Object.entries(node)) if (k !== 'loc' && k !== 'opLoc') foldDefined(v, point);
+}
+
+/**
+ * `$$vars`, `$$parms`, `$$locals`, `$$return` (and the `$`/`$$` suffixes) as stap prints them:
+ * a `sprintf` of `name=value` pairs separated by spaces, numbers as `%#x`, strings quoted;
+ * or the sentence saying why the point has none. The result is cut at MAXSTRINGLEN like any
+ * string (stap cuts too).
+ */
+function prettyExpansion(e: A.TargetVar, point: ResolvedPoint | undefined): A.Expr | string {
+  const text = `${e.addressOf ? '&' : ''}$${e.name}${e.pretty ?? ''}`;
+  const what = e.name.slice(1);
+  if (!['vars', 'parms', 'locals', 'return'].includes(what)) return `unknown context variable '${text}' (expected $$vars, $$parms, $$locals or $$return)`;
+  if (e.addressOf) return `'${text}': tapvm cannot take the address of a context variable`;
+  if (e.path) return `'${text}' is a string: it has no fields or elements`;
+  if (!point) return `context variable '${text}' used outside a probe`;
+  const p = point.pretty;
+  if (!p && point.attach.family === 'syscall')
+    return `'${text}' is not available in ${point.pp}: the point covers system calls with different arguments (name one system call)`;
+  if (!p) return `'${text}' is not available in ${point.pp}: the probe point has no named context variables`;
+  let fields: TracepointField[];
+  if (what === 'return') {
+    if (!p.ret) return `'${text}' is only available in a .return probe`;
+    fields = [p.ret];
+  } else if (what === 'locals') fields = p.locals;
+  else {
+    if (!p.parms) return `'${text}' is not available in ${point.pp}: tapvm does not keep the arguments for a .return probe (use $$return)`;
+    fields = what === 'parms' ? p.parms : [...p.parms, ...p.locals];
+  }
+  const pieces: string[] = [];
+  const args: A.Expr[] = [];
+  const loc = e.loc;
+  for (const f of fields) {
+    const tv: A.TargetVar = { kind: 'tvar', name: f.name, loc };
+    if (f.kind === 'dataloc_string' || f.kind === 'char_array') {
+      pieces.push(`${f.name}="%s"`);
+      args.push(tv);
+    } else if (f.kind === 'int' && e.pretty && p.userStrings && /char\s*\*/.test(f.ctype)) {
+      pieces.push(`${f.name}="%s"`);
+      args.push({ kind: 'call', name: 'user_string', args: [tv, { kind: 'string', value: '', loc }], loc });
+    } else if (f.kind === 'int') {
+      pieces.push(`${f.name}=%#x`);
+      args.push(tv);
+    }
+    // fields tapvm cannot read (kind 'other') are left out
+  }
+  if (!args.length) return { kind: 'string', value: '', loc };
+  return { kind: 'call', name: 'sprintf', args: [{ kind: 'string', value: pieces.join(' '), loc }, ...args], loc };
 }
 
 /** stap: arming conditions may only read global variables. */

@@ -8,12 +8,12 @@ if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: $
 const d = can.ok ? describe : describe.skip;
 
 /** Runs `script` (with T = the trigger's pid) until the trigger exits; returns stdout. */
-async function traced(trigger: string[], script: (pid: number) => string): Promise<{ stdout: string; stderr: string; code: number | null }> {
+async function traced(trigger: string[], script: (pid: number) => string): Promise<{ stdout: string; stderr: string; code: number | null; pid: number }> {
   const t = await startTrigger(...trigger);
   const run = runTapvm(['-e', `${script(t.pid)}\nprobe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) exit() }`]);
   await run.armed;
   t.go();
-  return run.done;
+  return { ...(await run.done), pid: t.pid };
 }
 
 d('system call probes on the kernel', () => {
@@ -80,6 +80,22 @@ d('system call probes on the kernel', () => {
     const r = await traced(['exec'], (pid) => `probe kernel.trace("sched_process_exec") { if (pid() == ${pid}) printf("%s %s\\n", pp(), execname()) }`);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('kernel.trace("sched_process_exec") true\n');
+  });
+
+  it('prints $$parms of sched_process_exec as stap does: name=value, the file name quoted, numbers in %#x', async () => {
+    const r = await traced(['exec'], (pid) => `probe kernel.trace("sched:sched_process_exec") { if (pid() == ${pid}) printf("[%s] [%s]\\n", $$parms, $$locals) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`[filename="/bin/true" pid=0x${r.pid.toString(16)} old_pid=0x${r.pid.toString(16)}] []\n`);
+  });
+
+  it('prints $$parms of syscall.openat (the name it opens with $$parms$) and $$return', async () => {
+    const r = await traced(['open', '/etc/hostname', '1'], (pid) => `probe syscall.openat { if (pid() == ${pid}) printf("%s\\n%s\\n", $$parms, $$parms$) }
+      probe syscall.openat.return { if (pid() == ${pid}) println($$return) }`);
+    expect(r.stderr).toBe('');
+    const [plain, strings, ret] = r.stdout.split('\n');
+    expect(plain).toMatch(/^dfd=0xffffffffffffff9c filename=0x[0-9a-f]+ flags=0x0 mode=0x0$/);
+    expect(strings).toBe('dfd=0xffffffffffffff9c filename="/etc/hostname" flags=0x0 mode=0x0');
+    expect(ret).toMatch(/^return=0x[0-9a-f]+$/);
   });
 
   it('says in one sentence that no system call matches', () => {

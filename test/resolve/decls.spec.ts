@@ -91,7 +91,7 @@ describe('@-operators and context variables', () => {
       `semantic error 1:${col(exprs[1])} @var is not supported: tapvm has no debug information to find variables by name`,
       `semantic error 1:${col(exprs[2])} @entry is not supported yet: tapvm does not save values at the entry of a .return probe`,
       `semantic error 1:${col(exprs[3])} '$x$' is not supported yet: tapvm has no pretty-printer for context variables`,
-      `semantic error 1:${col(exprs[4])} '$$parms' is not supported yet: tapvm has no pretty-printer for all context variables`,
+      `semantic error 1:${col(exprs[4])} '$$parms' is not available in begin: the probe point has no named context variables`,
       `semantic error 1:${col(exprs[5])} '&$x': tapvm cannot take the address of a context variable`,
       `semantic error 1:${col(exprs[6])} '$p->f': tapvm has no type information to follow fields, pointers or arrays of context variables`,
     ]);

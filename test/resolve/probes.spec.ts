@@ -143,3 +143,56 @@ describe('probe point syntax', () => {
     ]);
   });
 });
+
+describe('$$vars, $$parms, $$locals, $$return', () => {
+  /** The sprintf calls (format, argument kinds) the pretty-printing variables became in the first probe. */
+  function expansions(src: string): string[] {
+    const out: string[] = [];
+    const walk = (n: unknown): void => {
+      if (!n || typeof n !== 'object') return;
+      if (Array.isArray(n)) return n.forEach(walk);
+      const e = n as { kind?: string; name?: string; args?: { kind: string; value?: string; name?: string }[] };
+      if (e.kind === 'call' && e.name === 'sprintf' && e.args) {
+        out.push(`${e.args[0].value} <- ${e.args.slice(1).map((a) => (a.kind === 'tvar' ? '$' + a.name : `${a.name}()`)).join(' ')}`);
+        return;
+      }
+      if (e.kind === 'string' && e.value === '') out.push('""');
+      Object.values(n).forEach(walk);
+    };
+    walk(compileSource(src, FILE, 2).resolved!.probes[0].decl.body);
+    return out;
+  }
+
+  it('expands $$parms of a tracepoint to a sprintf of its fields: numbers %#x, strings quoted; $$locals is empty', () => {
+    expect(expansions('probe kernel.trace("sched:sched_process_exec") { println($$parms) println($$vars$) println($$locals) }')).toEqual([
+      'filename="%s" pid=%#x old_pid=%#x <- $filename $pid $old_pid',
+      'filename="%s" pid=%#x old_pid=%#x <- $filename $pid $old_pid',
+      '""',
+    ]);
+  });
+
+  it('expands $$parms of one system call to its arguments, $$parms$ reading char * ones as user strings, $$return on .return', () => {
+    expect(expansions('probe syscall.openat { println($$parms) }')).toEqual(['dfd=%#x filename=%#x flags=%#x mode=%#x <- $dfd $filename $flags $mode']);
+    expect(expansions('probe syscall.openat { println($$parms$) }')).toEqual(['dfd=%#x filename="%s" flags=%#x mode=%#x <- $dfd user_string() $flags $mode']);
+    expect(expansions('probe syscall.openat.return { println($$return) }')).toEqual(['return=%#x <- $return']);
+  });
+
+  it('folds @defined($$vars) per probe point', () => {
+    expect(output('probe begin { printf("%d\\n", @defined($$vars)) }')).toBe('0\n');
+    expect(diags('probe kernel.trace("sched:sched_switch") { if (!@defined($$vars)) error("no") }')).toEqual([]);
+  });
+
+  it('is a semantic error where the point has no named context variables, or not these', () => {
+    expect(diags('probe begin { println($$vars) }\nprobe timer.s(1) { println($$parms) }')).toEqual([
+      "semantic error 1:23 '$$vars' is not available in begin: the probe point has no named context variables",
+      "semantic error 2:28 '$$parms' is not available in timer.s(1): the probe point has no named context variables",
+    ]);
+    expect(diags('probe syscall.openat { println($$return) }\nprobe syscall.openat.return { println($$parms) }')).toEqual([
+      "semantic error 1:32 '$$return' is only available in a .return probe",
+      "semantic error 2:39 '$$parms' is not available in syscall.openat.return: tapvm does not keep the arguments for a .return probe (use $$return)",
+    ]);
+    expect(diags('probe syscall.* { println($$parms) }')).toEqual([
+      "semantic error 1:27 '$$parms' is not available in syscall.*: the point covers system calls with different arguments (name one system call)",
+    ]);
+  });
+});
