@@ -151,7 +151,7 @@ describe('$$vars, $$parms, $$locals, $$return', () => {
     const walk = (n: unknown): void => {
       if (!n || typeof n !== 'object') return;
       if (Array.isArray(n)) return n.forEach(walk);
-      const e = n as { kind?: string; name?: string; args?: { kind: string; value?: string; name?: string }[] };
+      const e = n as { kind?: string; name?: string; value?: string; args?: { kind: string; value?: string; name?: string }[] };
       if (e.kind === 'call' && e.name === 'sprintf' && e.args) {
         out.push(`${e.args[0].value} <- ${e.args.slice(1).map((a) => (a.kind === 'tvar' ? '$' + a.name : `${a.name}()`)).join(' ')}`);
         return;
