@@ -38,7 +38,7 @@ function variables(p: ResolvedProbe, name: string): string[] {
   const described = providerOf(concrete.split(/[.(]/)[0])?.describe?.(concrete);
   if (described?.length) return [...locals, ...described];
   const vars = [...(p.point.tapsetVars ?? new Map()).entries()].map(([n, v]) => `${n}:${v.type}`);
-  for (const f of p.point.prettyVars ?? [...Map.prototype.values.call(p.point.contextVars)] as TracepointField[]) vars.push(`$${f.name}:${fieldType(f)}`);
+  for (const f of [...Map.prototype.values.call(p.point.contextVars)] as TracepointField[]) vars.push(`$${f.name}:${fieldType(f)}`);
   return [...locals, ...vars];
 }
 
