@@ -146,17 +146,7 @@ static __always_inline void f_conv(struct vm_state *st, __u32 d, __u32 a, __s64 
 		char e = 0;
 
 		if ((spec & FF_HASH) && (ch < 0x20 || ch > 0x7e || ch == '\'' || ch == '\\')) {
-			switch (ch) {
-			case '\a': e = 'a'; break;
-			case '\b': e = 'b'; break;
-			case '\f': e = 'f'; break;
-			case '\n': e = 'n'; break;
-			case '\r': e = 'r'; break;
-			case '\t': e = 't'; break;
-			case '\v': e = 'v'; break;
-			case '\'': e = '\''; break;
-			case '\\': e = '\\'; break;
-			}
+			e = c_escape(ch, '\'');
 			st->fm.pre[0] = '\\';
 			if (e) {
 				st->fm.pre[1] = e;

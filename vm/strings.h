@@ -15,6 +15,24 @@
  * in a loop into a pointer it increments, whose bound the verifier cannot see. */
 #define IDX(x) ({ __u32 __i = (__u32)(x) & (MAXSTRINGLEN - 1); asm volatile("" : "+r"(__i)); __i; })
 
+/* The letter of C's backslash escape for c (\n -> 'n'), with quote (' or ") escaped as itself;
+ * 0 when c has none and is written as an octal escape. Shared by text_str/string_quoted
+ * and sprintf's %#c. */
+static __always_inline char c_escape(__u8 c, char quote)
+{
+	switch (c) {
+	case '\a': return 'a';
+	case '\b': return 'b';
+	case '\f': return 'f';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	case '\t': return 't';
+	case '\v': return 'v';
+	case '\\': return '\\';
+	}
+	return c == (__u8)quote ? quote : 0;
+}
+
 static __always_inline __u32 s_len(struct vm_state *st, __u32 slot)
 {
 	long n = bpf_probe_read_kernel_str(st->tmp, MAXSTRINGLEN, SLOT(st, slot));
@@ -293,19 +311,8 @@ static long text_cb(__u64 index, void *arg)
 	} else if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
 		st->res[IDX(o++)] = c;
 	} else {
-		char e = 0;
+		char e = c_escape(c, '"');
 
-		switch (c) {
-		case '\a': e = 'a'; break;
-		case '\b': e = 'b'; break;
-		case '\f': e = 'f'; break;
-		case '\n': e = 'n'; break;
-		case '\r': e = 'r'; break;
-		case '\t': e = 't'; break;
-		case '\v': e = 'v'; break;
-		case '"': e = '"'; break;
-		case '\\': e = '\\'; break;
-		}
 		num = e ? 2 : 4;
 		if (st->sx.outlen < (__s32)num)
 			return 1;
