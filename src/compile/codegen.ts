@@ -42,6 +42,24 @@ import { optimize } from './optimize';
 import { compileEre, dfaTable } from '../regex/ere';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
+/**
+ * Where each index of an array key sits, and the key's size. Long indices come first, then
+ * strings: a key offset is one byte (the VMs mask imm & 255), so a long after two strings
+ * (offset 256) would wrap onto the first string. This way a key that fits KEYMAX has every
+ * long below 256 and every string at most at 144. Used by script arrays and statistics alike.
+ */
+function keyLayout(keyTypes: ScalarType[], widths: number[]): { keyOffsets: number[]; size: number } {
+  const keyOffsets: number[] = keyTypes.map(() => 0);
+  let size = 0;
+  for (const kind of ['long', 'string'] as const)
+    keyTypes.forEach((t, i) => {
+      if (t !== kind) return;
+      keyOffsets[i] = size;
+      size += widths[i];
+    });
+  return { keyOffsets, size };
+}
+
 const FRAME_REGS = 64;
 const FRAME_STRS = 8;
 const HANDLER_STRS = LIMITS.NSTRS - FRAME_STRS;
@@ -112,14 +130,7 @@ class CodeGen {
         // a statistic, scalar or array: an element of a per-CPU hash map (a scalar's key is 0)
         const keyTypes = (g.keyTypes ?? []) as ScalarType[];
         const kw = g.keyTypes ? widths.get(g.name)! : [];
-        const keyOffsets: number[] = keyTypes.map(() => 0);
-        let size = 0;
-        for (const kind of ['long', 'string'] as const)
-          keyTypes.forEach((t, i) => {
-            if (t !== kind) return;
-            keyOffsets[i] = size;
-            size += kw[i];
-          });
+        const { keyOffsets, size } = keyLayout(keyTypes, kw);
         const cls = ARRAY_CLASSES.findIndex((c) => (c as { stat?: boolean }).stat === true && c.keySize >= size);
         if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
         this.arrays.set(g.name, {
@@ -135,18 +146,8 @@ class CodeGen {
         });
       } else if (g.keyTypes) {
         const keyTypes = g.keyTypes as ScalarType[];
-        // long indices first, then strings: a key offset is one byte (the VMs mask imm & 255),
-        // so a long after two strings (offset 256) wrapped onto the first string. This way a
-        // key that fits KEYMAX has every long below 256 and every string at most at 144.
         const keyWidths = widths.get(g.name)!;
-        const keyOffsets: number[] = keyTypes.map(() => 0);
-        let size = 0;
-        for (const kind of ['long', 'string'] as const)
-          keyTypes.forEach((t, i) => {
-            if (t !== kind) return;
-            keyOffsets[i] = size;
-            size += keyWidths[i];
-          });
+        const { keyOffsets, size } = keyLayout(keyTypes, keyWidths);
         // class = 2 * (smallest key size class that fits) + (1 for string values)
         const sizeClass = ARRAY_CLASSES.findIndex((c, i) => i % 2 === 0 && c.keySize >= size);
         const cls = sizeClass < 0 ? -1 : sizeClass + (g.type === 'string' ? 1 : 0);
