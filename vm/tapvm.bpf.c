@@ -28,6 +28,7 @@ struct vm_state {
 	char s[NSTRS][MAXSTRINGLEN];
 	char tmp[2 * MAXSTRINGLEN];	/* concatenation buffer: offset + size both bounded by MAXSTRINGLEN */
 	__u8 key[KEYMAX];
+	__u8 wkey[KEYMAX];	/* AWRAP: the oldest key of a full wrap-around array (vm/wrap.h) */
 	__u8 out[OUTMAX + MAXSTRINGLEN + 16];
 	__u8 zero_stat[sizeof(struct stat_val)];	/* never written: a new statistic's first copy */
 	__s64 stat_out;					/* stat_read()'s result */
@@ -204,6 +205,8 @@ static __always_inline void *any_inner(__u32 cls, __u32 okey)
 {
 	return cls >= ACLASS_K16_STAT ? stat_inner(cls, okey) : array_inner(cls, okey);
 }
+
+#include "wrap.h"
 
 static __always_inline void count(__u32 slot, int which)
 {
@@ -715,6 +718,15 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		}
 		x = R(a);
 		R(d) = __sync_fetch_and_add((__s64 *)vp, x) + x;
+		break;
+	case OP_AWRAP:
+		/* stap's map->wrap: a key already there keeps its place; a new one is numbered */
+		inner = any_inner(b, okey);
+		if (inner && bpf_map_lookup_elem(inner, st->key))
+			break;
+		x = __sync_fetch_and_add(&lc->g->num[a & (NGLOBALS - 1)], 1);
+		if (wrap_insert(st, b << 16 | okey, lc->slot * 64 + (d & 63), x))
+			return raise(lc, ERR_OVERFLOW, pc, NULL);
 		break;
 	case OP_ADEL:
 		inner = any_inner(b, okey);

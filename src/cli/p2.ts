@@ -7,7 +7,9 @@ export function printResolved(r: ResolvedProgram): string {
     out.push('# globals');
     for (const g of r.globals.values()) {
       const keys = g.keyTypes ? `[${g.keyTypes.join(', ')}]` : '';
-      out.push(`${g.name}:${g.type}${keys}`);
+      // stap's vardecl::printsig: name, '%' for wrap-around, '[N]' for a declared size
+      const decl = `${g.decl.wrap ? '%' : ''}${g.decl.size ? `[${g.decl.size.value}]` : ''}`;
+      out.push(`${g.name}${decl}:${g.type}${keys}`);
     }
   }
   if (r.functions.size) {

@@ -171,6 +171,17 @@ class CodeGen {
         this.globals.set(g.name, { name: g.name, type: g.type!, slot, init });
       }
     }
+    // wrap-around arrays: an order array (same key layout, long values) and a creation counter
+    for (const arr of [...this.arrays.values()]) {
+      if (!prog.globals.get(arr.name)?.decl.wrap) continue;
+      const order = ids++;
+      const seq = nums++;
+      const sizeClass = arr.stat ? ARRAY_CLASSES.findIndex((c) => c.keySize === ARRAY_CLASSES[arr.cls].keySize) : arr.cls & ~1;
+      // '.' cannot be in a script identifier, and BPF map names allow it
+      this.arrays.set(`${arr.name}.order`, { ...arr, name: `${arr.name}.order`, id: order, cls: sizeClass, valueType: 'long', stat: undefined });
+      this.globals.set(`${arr.name}.seq`, { name: `${arr.name}.seq`, type: 'long', slot: seq });
+      arr.wrap = { order, seq };
+    }
     if (nums > LIMITS.NGLOBALS || strs > LIMITS.NGSTRS || ids > 64) this.error('too many globals for one session', prog.script.loc);
     // the stat descriptors (struct stat_desc by array id) follow the pp() table, before any string
     const stats = [...this.arrays.values()].filter((a) => a.stat);
@@ -693,6 +704,7 @@ class CodeGen {
       const arr = this.arrays.get(t.array.name)!;
       this.buildKey(arr, this.evalKeys(t.indices));
       this.emit(Op.ADEL, 0, 0, arr.cls, arr.id);
+      if (arr.wrap) this.emit(Op.ADEL, 0, 0, this.orderOf(arr).cls, arr.wrap.order);
       return;
     }
     const arr = this.f.locals.has(t.name) ? undefined : this.arrays.get(t.name);
@@ -704,6 +716,7 @@ class CodeGen {
     }
     if (arr) {
       this.emit(Op.ACLR, 0, 0, arr.cls, arr.id);
+      if (arr.wrap) this.emit(Op.ACLR, 0, 0, this.orderOf(arr).cls, arr.wrap.order);
       return;
     }
     const declared = this.prog.globals.get(t.name);
@@ -888,6 +901,15 @@ class CodeGen {
     return v;
   }
 
+  private orderOf(arr: ArrayInfo): ArrayInfo {
+    return this.arrays.get(`${arr.name}.order`)!;
+  }
+
+  /** Before a write that may create an element of a wrap-around array: make room (vm/wrap.h). */
+  private wrapRoom(arr: ArrayInfo) {
+    if (arr.wrap) this.emit(Op.AWRAP, arr.wrap.order, arr.wrap.seq, arr.cls, arr.id);
+  }
+
   private buildKey(arr: ArrayInfo, keys: Val[]) {
     this.emit(Op.KCLR, 0, 0, 0, ARRAY_CLASSES[arr.cls].keySize);
     keys.forEach((k, i) =>
@@ -904,6 +926,7 @@ class CodeGen {
       const keys = t.kind === 'index' ? this.evalKeys(t.indices) : [];
       const value = this.long(e.value);
       this.buildKey(arr, keys);
+      this.wrapRoom(arr);
       this.emit(Op.STADD, 0, value.n, arr.cls, arr.id);
       return value;
     }
@@ -918,6 +941,7 @@ class CodeGen {
           this.emit(Op.NEG, d.n, value.n);
         }
         this.buildKey(arr, keys);
+        this.wrapRoom(arr);
         const v = this.temp('long');
         this.emit(Op.AADD, v.n, d.n, arr.cls, arr.id);
         return v;
@@ -930,6 +954,7 @@ class CodeGen {
         result = this.combine(op, old, value);
       }
       this.buildKey(arr, keys);
+      this.wrapRoom(arr);
       this.emit(arr.valueType === 'long' ? Op.ASET : Op.ASETS, 0, result.n, arr.cls, arr.id);
       return result;
     }
@@ -973,6 +998,7 @@ class CodeGen {
     if (t.kind === 'index') {
       const arr = this.arrays.get(t.array.name)!;
       this.buildKey(arr, this.evalKeys(t.indices));
+      this.wrapRoom(arr);
       after = this.temp('long');
       this.emit(Op.AADD, after.n, one.n, arr.cls, arr.id);
     } else {

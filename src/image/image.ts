@@ -33,6 +33,9 @@ export interface ArrayInfo {
   maxEntries: number;
   /** a statistic (a scalar one has no indices): how it accumulates; also in the data area */
   stat?: StatDesc;
+  /** `global a%`: the id of its order array (key -> creation number) and the global slot
+   * counting creations (vm/wrap.h) */
+  wrap?: { order: number; seq: number };
 }
 
 export type ProbeTarget = 'kernel' | 'user';

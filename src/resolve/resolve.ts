@@ -117,8 +117,6 @@ export function resolve(script: A.Script): ResolvedProgram {
       if (globals.has(item.name)) err(`duplicate global '${item.name}'`, item.loc);
       const type: T = item.init ? (item.init.kind === 'number' ? 'long' : 'string') : undefined;
       const g: GlobalSym = { name: item.name, decl: item, type };
-      // stap keeps the oldest-first entry list that wrap-around needs; a BPF hash map has none
-      if (item.wrap) err(`wrap-around arrays are not supported yet: '${item.name}'`, item.loc);
       if (item.size) g.maxEntries = Number(item.size.value);
       globals.set(item.name, g);
     } else if (item.kind === 'function') {

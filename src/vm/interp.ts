@@ -197,6 +197,32 @@ function arrayInner(lc: LoopCtx, cls: number, id: number): ArrayInfo | null {
   return arr !== undefined && arr.cls === cls && cls < ARRAY_CLASSES.length ? arr : null;
 }
 
+/** The first statistics class (vm/isa.json: the value classes come first). */
+const ACLASS_STAT = ARRAY_CLASSES.findIndex((c) => (c as { stat?: boolean }).stat === true);
+
+/**
+ * vm/wrap.h wrap_insert(): number the new key in the order array; when that is full, the element
+ * with the smallest number (the oldest) leaves both arrays first. false: still no room.
+ */
+function wrapInsert(backend: VmBackend, arr: ArrayInfo, order: ArrayInfo, key: Uint8Array, seq: bigint): boolean {
+  if (backend.arrayGet(order, key) !== null || backend.arraySet(order, key, i64Bytes(seq))) return true;
+  let oldest: Uint8Array | null = null;
+  let min = 0n;
+  for (const k of backend.arrayKeys(order)) {
+    const v = backend.arrayGet(order, k);
+    if (v === null) continue;
+    const n = readI64(v);
+    if (oldest === null || n < min) {
+      oldest = k;
+      min = n;
+    }
+  }
+  if (oldest === null) return false;
+  backend.arrayDelete(arr, oldest);
+  backend.arrayDelete(order, oldest);
+  return backend.arraySet(order, key, i64Bytes(seq));
+}
+
 /** The key the map sees: the key buffer's first keySize bytes (a copy: backends may keep it). */
 function keyOf(st: VmState, arr: ArrayInfo): Uint8Array {
   return st.key.slice(0, ARRAY_CLASSES[arr.cls].keySize);
@@ -616,6 +642,17 @@ function step(lc: LoopCtx): number {
       const nv = BigInt.asIntN(64, readI64(vp) + x);
       if (!backend.arraySet(arr, k, i64Bytes(nv))) return raise(lc, ERR.OVERFLOW, pc);
       r[rd] = nv;
+      break;
+    }
+    case Op.AWRAP: {
+      // stap's map->wrap: a key already there keeps its place; a new one is numbered
+      arr = arrayInner(lc, b, okey);
+      if (!arr) return raise(lc, ERR.OVERFLOW, pc);
+      const k = keyOf(st, arr);
+      if ((arr.stat ? backend.statGet(arr, k) : backend.arrayGet(arr, k)) !== null) break;
+      const seq = backend.globalAdd(a & (NGLOBALS - 1), 1n) - 1n;
+      const order = arrayInner(lc, b >= ACLASS_STAT ? (b - ACLASS_STAT) * 2 : b & ~1, d & 63);
+      if (!order || !wrapInsert(backend, arr, order, k, seq)) return raise(lc, ERR.OVERFLOW, pc);
       break;
     }
     case Op.ADEL:

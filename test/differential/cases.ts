@@ -1170,6 +1170,60 @@ const regex: Group = {
   ],
 };
 
+// stap's map->wrap (runtime/map.c _new_map_create): a full `%` array reuses its oldest element
+// (the first created; updates do not move an element), deletes free a place.
+const wrapArrays: Group = {
+  name: 'wrap-around arrays: a new key in a full a% replaces the oldest one',
+  decls: 'global wra%[3], wrs%[2], wrk%[2], wrt%[2], wrd%',
+  cases: [
+    {
+      label: 'wrap',
+      body: String.raw`for (wi = 1; wi <= 5; wi++) wra[wi] = wi * 10; printf("wrap: %d %d %d %d %d %d %d\n", 1 in wra, 2 in wra, 3 in wra, 4 in wra, 5 in wra, wra[3], wra[5])`,
+      expect: 'wrap: 0 0 1 1 1 30 50\n',
+    },
+    {
+      label: 'wrapupd',
+      // updating 3 keeps it oldest; 6 replaces 3, then 7 replaces 4
+      body: String.raw`wra[3] = 33; wra[6]++; printf("wrapupd: %d %d %d %d\n", 3 in wra, 4 in wra, 5 in wra, wra[6]); wra[7] += 7; printf("wrapupd: %d %d %d %d\n", 4 in wra, 5 in wra, 6 in wra, wra[7])`,
+      expect: 'wrapupd: 0 1 1 1\nwrapupd: 0 1 1 7\n',
+    },
+    {
+      label: 'wrapdel',
+      // a deleted element frees its place: the next new key replaces nothing
+      body: String.raw`delete wra[6]; wra[8] = 8; printf("wrapdel: %d %d %d %d\n", 5 in wra, 6 in wra, 7 in wra, 8 in wra); wra[9] = 9; printf("wrapdel: %d %d %d\n", 5 in wra, 7 in wra, 9 in wra)`,
+      expect: 'wrapdel: 1 0 1 1\nwrapdel: 0 1 1\n',
+    },
+    {
+      label: 'wrapstr',
+      body: String.raw`wrs["a"] = "x"; wrs["b"] = "y"; wrs["c"] = "z"; printf("wrapstr: %d %d %d %s\n", "a" in wrs, "b" in wrs, "c" in wrs, wrs["c"])`,
+      expect: 'wrapstr: 0 1 1 z\n',
+    },
+    {
+      label: 'wrapkeys',
+      body: String.raw`wrk[1, "one"] = 1; wrk[2, "two"] = 2; wrk[1, "one"] = 11; wrk[3, "three"] = 3; printf("wrapkeys: %d %d %d\n", [1, "one"] in wrk, [2, "two"] in wrk, wrk[3, "three"])`,
+      expect: 'wrapkeys: 0 1 3\n',
+    },
+    {
+      label: 'wrapstat',
+      body: String.raw`wrt[1] <<< 1; wrt[2] <<< 2; wrt[1] <<< 10; wrt[3] <<< 3; printf("wrapstat: %d %d %d\n", 1 in wrt, @count(wrt[2]), @sum(wrt[3]))`,
+      expect: 'wrapstat: 0 1 3\n',
+    },
+    {
+      label: 'wrapdefault',
+      // `global a%` holds MAXMAPENTRIES (2048) elements
+      body: String.raw`for (wj = 0; wj < 2050; wj++) wrd[wj] = wj; printf("wrapdefault: %d %d %d %d\n", 0 in wrd, 1 in wrd, 2 in wrd, wrd[2049])`,
+      expect: 'wrapdefault: 0 0 1 2049\n',
+    },
+  ],
+  maxAction: 200000,
+};
+
+const wrapDisplay: Group = {
+  name: 'wrap-around arrays at exit: the elements left are displayed',
+  decls: 'global wrx%[2]',
+  cases: [{ label: 'wrapshow', body: String.raw`wrx[1] = 1; wrx[2] = 2; wrx[3] = 3; printf("wrapshow: done\n")`, expect: 'wrapshow: done\n' }],
+};
+
 export const GROUPS: Group[] = [
   stats,
   statEmpty,
@@ -1202,6 +1256,8 @@ export const GROUPS: Group[] = [
   exitThenError,
   emptyError,
   fullArray,
+  wrapArrays,
+  wrapDisplay,
   sharedDivColumn,
   tryCatch,
   uncaughtInCatch,

@@ -1,11 +1,16 @@
 // The resolver on stap's declarations (issue 3): declared function and parameter types seed
 // type inference (a conflicting use names the declaration too), `private` changes nothing,
-// `global a[N]` is an array with maxEntries N even when unused, `%` arrays are refused, and a
+// `global a[N]` is an array with maxEntries N even when unused, `%` arrays get an order array, and a
 // foreach sort directive leaves inference alone.
 import { describe, expect, it } from 'vitest';
 import { compileSource } from '../../src/compile/index';
 import { DiagnosticError } from '../../src/diag/diagnostic';
 import type { ResolvedProgram } from '../../src/resolve/resolve';
+import { Op } from '../../src/isa/opcodes';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
+const TAPVM = path.join(__dirname, '../../bin/tapvm');
 
 const FILE = 'r.stp';
 
@@ -114,11 +119,27 @@ describe('sized and wrap-around arrays', () => {
     ]);
   });
 
-  it('refuses wrap-around arrays (a BPF hash map has no oldest element to replace)', () => {
-    expect(diags('global ok[4], w%, v%[8]\nprobe begin { w[1] = 1; v[2] = 2; ok[3] = 3 }')).toEqual([
-      "1:15 wrap-around arrays are not supported yet: 'w'",
-      "1:19 wrap-around arrays are not supported yet: 'v'",
-    ]);
+  it('accepts wrap-around arrays; a wrap-around array used as a scalar is an error', () => {
+    expect(diags('global ok[4], w%, v%[8]\nprobe begin { w[1] = 1; v[2] = 2; ok[3] = 3 }')).toEqual([]);
+    expect(resolved('global v%[8]\nprobe begin { v[2] = 2 }').globals.get('v')).toMatchObject({ maxEntries: 8, keyTypes: ['long'] });
+    expect(diags('global w%\nprobe begin { w = 1 }')).toEqual(["2:15 array 'w' used as a scalar"]);
+  });
+
+  it('-p2 shows the % and the size as stap\'s printsig does', () => {
+    const r = spawnSync(TAPVM, ['-p2', '-e', 'global v%[8], w%, s[3]\nprobe begin { v[2] = 2; w["x"] = 1; s[1] = 1 }'], { encoding: 'utf8' });
+    expect(r.stdout).toContain('# globals\nv%[8]:long[long]\nw%:long[string]\ns[3]:long[long]\n');
+  });
+
+  it('compiles AWRAP before each write that may create an element, and deletes the order array with the array', () => {
+    const img = compileSource('global v%[8]\nprobe begin { v[1] = 1; v[2]++; v[3] += 2; delete v[1]; delete v }', FILE).image!;
+    const order = img.arrays.find((a) => a.name === 'v.order')!;
+    const v = img.arrays.find((a) => a.name === 'v')!;
+    expect(v.wrap).toEqual({ order: order.id, seq: img.globals.find((g) => g.name === 'v.seq')!.slot });
+    expect(order).toMatchObject({ cls: v.cls, maxEntries: 8, valueType: 'long' });
+    const ops = img.code.map((w) => Number(w & 0xffn));
+    expect(ops.filter((o) => o === Op.AWRAP)).toHaveLength(3);
+    expect(ops.filter((o) => o === Op.ADEL)).toHaveLength(2);
+    expect(ops.filter((o) => o === Op.ACLR)).toHaveLength(2);
   });
 });
 
