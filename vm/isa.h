@@ -24,6 +24,8 @@
 #define NSYSCALLS 512
 #define MAXDISPATCH 16
 #define DISPATCH_PROBE 65535
+#define MAXITERS 8
+#define ITERKEYS 4096
 
 #define ACLASS_K16_V8 0
 #define ACLASS_K16_V8_KEY 16
@@ -95,6 +97,8 @@
 #define ERR_ARGNUM 25
 #define ERR_SKIPPED 10
 #define ERR_POSITION 40
+#define ERR_ITERS 20
+#define ERR_ITERKEYS 21
 #define CTX_PID 0
 #define CTX_TID 1
 #define CTX_PPID 2
@@ -170,7 +174,7 @@ enum tapvm_op {
 	OP_AADD = 46, /* rd, ra, A: atomically array[imm][key] += ra (created as 0); rd = new value */
 	OP_AIN = 47, /* rd, A: rd = key in array[imm] */
 	OP_ADEL = 48, /* A: delete array[imm][key] */
-	OP_ACLR = 49, /* A: delete every element of array[imm] (user space only) */
+	OP_ACLR = 49, /* A: delete every element of array[imm] (the kernel deletes them one by one with bpf_for_each_map_elem) */
 	OP_CTX = 50, /* rd, c: rd = context value imm (pid, tid, ...) */
 	OP_CTXS = 51, /* sd, c: sd = context string imm (execname, pp) */
 	OP_TPLD = 52, /* rd, t: rd = tracepoint field at ctx+imm; b = width in bytes | 0x80 when signed */
@@ -182,11 +186,11 @@ enum tapvm_op {
 	OP_OEND = 58, /* -: submit the output record; a full ring buffer counts a lost record */
 	OP_EXIT = 59, /* -: stop the session's probes from firing and ask user space to run end probes */
 	OP_ERROR = 60, /* sa: raise error USER with message sa; ends the handler */
-	OP_ITBEGIN = 61, /* rd, A: user space: snapshot the keys of array[imm] into iterator rd */
-	OP_ITNEXT = 62, /* ra, p: user space: advance iterator ra, loading its key into the key buffer; when done pc = imm */
+	OP_ITBEGIN = 61, /* rd, A: snapshot the keys of array[imm] into iterator rd (the kernel: into its per-CPU key slots; re-running the same ITBEGIN in the same call depth frees that iterator and every later one; more than MAXITERS live iterators is error ITERS, more than ITERKEYS keys in all error ITERKEYS) */
+	OP_ITNEXT = 62, /* ra, p: advance iterator ra, loading its key into the key buffer; when done pc = imm */
 	OP_KGETI = 63, /* rd, k: rd = key[imm..imm+8] */
 	OP_KGETS = 64, /* sd, k: sd = string at key[imm..] */
-	OP_ITSORT = 65, /* ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order); a statistics array sorts by aggregate (imm >> 9) & 7 (stap's @count 0, @sum 1, @min 2, @max 3, @avg 4) */
+	OP_ITSORT = 65, /* ra, i: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order); a statistics array sorts by aggregate (imm >> 9) & 7 (stap's @count 0, @sum 1, @min 2, @max 3, @avg 4); for the kernel, which has no array layout, an index column's byte offset in the key is (imm >> 12) & 511 and imm & 0x200000 says it is a string of width (imm >> 22) & 255 */
 	OP_STADD = 66, /* ra, A: statistic array[imm][key] <<< ra on this CPU (count, sum, min, max, Welford variance, histogram bucket per the stat descriptor at data[NPROBES*4 + id*16]); created on first use; full array is error OVERFLOW */
 	OP_STGET = 67, /* rd, x, A: rd = aggregate a of statistic array[imm][key] over every CPU; count and sum of an absent or empty element are 0, the others raise USER 'empty aggregate' */
 	OP_STHIST = 68, /* rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range' */
@@ -220,6 +224,7 @@ enum tapvm_op {
 	OP_SCRET = 112, /* sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02 */
 	OP_KSTACK = 140, /* -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace() */
 	OP_SYMNAME = 141, /* sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms */
+	OP_ITEND = 184, /* ra: the foreach loop of iterator ra ended (every exit but return and next): the kernel frees it and every later iterator (their loops were inside it); user space ignores it */
 	OP_MULI = 160, /* rd, ra, i: rd = ra * imm (superinstruction: MOVI + MUL) */
 	OP_DIVI = 161, /* rd, ra, i: rd = ra / imm like DIV; imm == 0 is error DIV0 */
 	OP_MODI = 162, /* rd, ra, i: rd = ra % imm like MOD; imm == 0 is error DIV0 */

@@ -64,6 +64,7 @@ struct vm_state {
 	__u32 pc, fp, sfp, depth;
 	__u32 status, outlen, probe, slot;
 	__u32 steps, next;	/* steps of the running handler; index of the next handler to run */
+	__u32 nit, ittop;	/* live foreach iterators and their first free key slot (vm/iter.h) */
 };
 
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
@@ -441,6 +442,7 @@ static __always_inline long raise_stat(struct loop_ctx *lc, __u32 pc, long why)
 
 #include "context.h"
 #include "stack.h"
+#include "iter.h"
 
 /* A string constant compared in place: the compiler fuses only offsets up to
  * DATA_BYTES - MAXSTRINGLEN, so str_cmp's MAXSTRINGLEN bytes stay inside the data area. */
@@ -732,6 +734,30 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		inner = any_inner(b, okey);
 		if (inner)
 			bpf_map_delete_elem(inner, st->key);
+		break;
+	/* ---- foreach and delete of a whole array (vm/iter.h) ---- */
+	case OP_ACLR:
+		iter_each(STAT_WHERE(b, okey), 1);
+		break;
+	case OP_ITBEGIN:
+		n = iter_begin(st, pc, STAT_WHERE(b, okey));
+		if (n < 0)
+			return raise(lc, -n, pc, NULL);
+		R(d) = n;
+		break;
+	case OP_ITNEXT:
+		n = iter_next(st, R(a));
+		if (n < 0)
+			return raise(lc, ERR_FAULT, pc, NULL);
+		if (!n)
+			*pcp = imm;
+		break;
+	case OP_ITSORT:
+		if (iter_sort(st, R(a), imm))
+			return raise(lc, ERR_FAULT, pc, NULL);
+		break;
+	case OP_ITEND:
+		iter_end(st, R(a));
 		break;
 	case OP_CTX:
 		switch (imm) {
@@ -1074,6 +1100,8 @@ static __always_inline long next_handler(struct loop_ctx *lc)
 	st->status = ST_RUNNING;
 	st->outlen = 0;
 	st->steps = 0;
+	st->nit = 0;
+	st->ittop = 0;
 	return 0;
 }
 

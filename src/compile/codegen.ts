@@ -16,6 +16,12 @@ import type { GlobalSym } from '../resolve/resolve';
 
 /** ITSORT's imm: a statistics array's aggregate, shifted */
 const ITSORT_AGG_SHIFT = 9;
+/** ITSORT's imm for the kernel (vm/iter.h): an index column's byte offset in the key, shifted */
+const ITSORT_OFF_SHIFT = 12;
+/** ITSORT's imm: the index column is a string */
+const ITSORT_STR = 0x200000;
+/** ITSORT's imm: a string index column's width (NUL included, at most MAXSTRINGLEN), shifted */
+const ITSORT_WIDTH_SHIFT = 22;
 
 /** How a statistic accumulates, from what its uses asked for (resolve's StatUse). */
 function statDesc(g: GlobalSym): StatDesc {
@@ -665,8 +671,13 @@ class CodeGen {
       this.emit(Op.MOVI, count, 0, 0, 0);
     }
     this.emit(Op.ITBEGIN, it, 0, arr.cls, arr.id);
-    if (s.sort)
-      this.emit(Op.ITSORT, 0, it, 0, s.sort.column | (s.sort.dir === '-' ? ITSORT_DESC : 0) | (AGG[s.sort.aggr ?? 'count'] << ITSORT_AGG_SHIFT));
+    if (s.sort) {
+      // the kernel has no array layout: an index column's key offset and kind travel in imm
+      const c = s.sort.column;
+      const keyBits =
+        c === 0 ? 0 : (arr.keyOffsets[c - 1] << ITSORT_OFF_SHIFT) | (arr.keyTypes[c - 1] === 'string' ? ITSORT_STR | (arr.keyWidths[c - 1] << ITSORT_WIDTH_SHIFT) : 0);
+      this.emit(Op.ITSORT, 0, it, 0, c | (s.sort.dir === '-' ? ITSORT_DESC : 0) | (AGG[s.sort.aggr ?? 'count'] << ITSORT_AGG_SHIFT) | keyBits);
+    }
     const top = this.pc;
     let jlimit = -1;
     if (limit && count !== undefined) {
@@ -682,9 +693,11 @@ class CodeGen {
     if (s.value) this.bindVar(s.value.name, (v) => this.emit(v.type === 'long' ? Op.AGET : Op.AGETS, v.n, 0, arr.cls, arr.id));
     const l = this.loopBody(s.body);
     this.emit(Op.JMP, 0, 0, 0, top);
-    this.patch(jdone, this.pc);
-    if (jlimit >= 0) this.patch(jlimit, this.pc);
-    this.patchLoop(l, top, this.pc);
+    // every way out but return and next passes ITEND: the kernel frees the loop's key slots
+    const end = this.emit(Op.ITEND, 0, it, 0, 0);
+    this.patch(jdone, end);
+    if (jlimit >= 0) this.patch(jlimit, end);
+    this.patchLoop(l, top, end);
   }
 
   /** Loads a foreach variable: into a local's register, or a temp then stored to the global

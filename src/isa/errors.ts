@@ -1,6 +1,6 @@
 // stap's text for each run-time error code: what `ERROR: ... near ...` prints and what a
 // `catch (msg)` receives (the compiler copies the table into the data area for CATCH).
-import { ERR } from './opcodes';
+import { ERR, LIMITS } from './opcodes';
 
 export const ERROR_MESSAGES: Record<number, string> = {
   [ERR.DIV0]: 'division by 0',
@@ -12,6 +12,9 @@ export const ERROR_MESSAGES: Record<number, string> = {
   [ERR.OUTPUT]: 'output record too long',
   [ERR.ARGNUM]: 'function argument number must be 1 or more',
   [ERR.POSITION]: 'Position out of bounds',
+  // kernel probes only: foreach snapshots keys into bounded per-CPU slots (vm/iter.h)
+  [ERR.ITERS]: `too many nested foreach loops (at most ${LIMITS.MAXITERS} at once in a kernel probe)`,
+  [ERR.ITERKEYS]: `too many keys to iterate (at most ${LIMITS.ITERKEYS} in all running foreach loops of a kernel probe)`,
   [ERR.SKIPPED]: 'Skipped too many probes, check MAXSKIPPED or try again with stap -t for more details.',
 };
 

@@ -21,7 +21,9 @@ export const LIMITS = {
   "MAXTRY": 8,
   "NSYSCALLS": 512,
   "MAXDISPATCH": 16,
-  "DISPATCH_PROBE": 65535
+  "DISPATCH_PROBE": 65535,
+  "MAXITERS": 8,
+  "ITERKEYS": 4096
 } as const;
 
 export const ARRAY_CLASSES = [
@@ -92,7 +94,7 @@ export const ARRAY_CLASSES = [
 ] as const;
 
 export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"STACK":10,"HIST":30} as const;
-export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10,"POSITION":40} as const;
+export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10,"POSITION":40,"ITERS":20,"ITERKEYS":21} as const;
 export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9,"EXE_INO":40,"EXE_DEV":41,"EUID":10,"EGID":11,"TASK_CURRENT":12,"PEXECNAME":13,"LOCAL_CLOCK_NS":14,"JIFFIES":15} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
 
@@ -146,7 +148,7 @@ export const enum Op {
   AADD = 46, // rd, ra, A: atomically array[imm][key] += ra (created as 0); rd = new value
   AIN = 47, // rd, A: rd = key in array[imm]
   ADEL = 48, // A: delete array[imm][key]
-  ACLR = 49, // A: delete every element of array[imm] (user space only)
+  ACLR = 49, // A: delete every element of array[imm] (the kernel deletes them one by one with bpf_for_each_map_elem)
   CTX = 50, // rd, c: rd = context value imm (pid, tid, ...)
   CTXS = 51, // sd, c: sd = context string imm (execname, pp)
   TPLD = 52, // rd, t: rd = tracepoint field at ctx+imm; b = width in bytes | 0x80 when signed
@@ -158,11 +160,11 @@ export const enum Op {
   OEND = 58, // -: submit the output record; a full ring buffer counts a lost record
   EXIT = 59, // -: stop the session's probes from firing and ask user space to run end probes
   ERROR = 60, // sa: raise error USER with message sa; ends the handler
-  ITBEGIN = 61, // rd, A: user space: snapshot the keys of array[imm] into iterator rd
-  ITNEXT = 62, // ra, p: user space: advance iterator ra, loading its key into the key buffer; when done pc = imm
+  ITBEGIN = 61, // rd, A: snapshot the keys of array[imm] into iterator rd (the kernel: into its per-CPU key slots; re-running the same ITBEGIN in the same call depth frees that iterator and every later one; more than MAXITERS live iterators is error ITERS, more than ITERKEYS keys in all error ITERKEYS)
+  ITNEXT = 62, // ra, p: advance iterator ra, loading its key into the key buffer; when done pc = imm
   KGETI = 63, // rd, k: rd = key[imm..imm+8]
   KGETS = 64, // sd, k: sd = string at key[imm..]
-  ITSORT = 65, // ra, i: user space: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order); a statistics array sorts by aggregate (imm >> 9) & 7 (stap's @count 0, @sum 1, @min 2, @max 3, @avg 4)
+  ITSORT = 65, // ra, i: sort iterator ra (right after ITBEGIN) by column imm & 0xff (0 = the value, n = index n), ascending, descending when imm & 0x100; longs signed, strings bytewise; stable (ties keep map order); a statistics array sorts by aggregate (imm >> 9) & 7 (stap's @count 0, @sum 1, @min 2, @max 3, @avg 4); for the kernel, which has no array layout, an index column's byte offset in the key is (imm >> 12) & 511 and imm & 0x200000 says it is a string of width (imm >> 22) & 255
   STADD = 66, // ra, A: statistic array[imm][key] <<< ra on this CPU (count, sum, min, max, Welford variance, histogram bucket per the stat descriptor at data[NPROBES*4 + id*16]); created on first use; full array is error OVERFLOW
   STGET = 67, // rd, x, A: rd = aggregate a of statistic array[imm][key] over every CPU; count and sum of an absent or empty element are 0, the others raise USER 'empty aggregate'
   STHIST = 68, // rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range'
@@ -196,6 +198,7 @@ export const enum Op {
   SCRET = 112, // sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02
   KSTACK = 140, // -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace()
   SYMNAME = 141, // sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms
+  ITEND = 184, // ra: the foreach loop of iterator ra ended (every exit but return and next): the kernel frees it and every later iterator (their loops were inside it); user space ignores it
   MULI = 160, // rd, ra, i: rd = ra * imm (superinstruction: MOVI + MUL)
   DIVI = 161, // rd, ra, i: rd = ra / imm like DIV; imm == 0 is error DIV0
   MODI = 162, // rd, ra, i: rd = ra % imm like MOD; imm == 0 is error DIV0
@@ -316,6 +319,7 @@ export const OPS: Record<number, OpInfo> = {
   112: { name: 'SCRET', operands: 'sd' },
   140: { name: 'KSTACK', operands: '' },
   141: { name: 'SYMNAME', operands: 'sd, ra, i' },
+  184: { name: 'ITEND', operands: 'ra' },
   160: { name: 'MULI', operands: 'rd, ra, i' },
   161: { name: 'DIVI', operands: 'rd, ra, i' },
   162: { name: 'MODI', operands: 'rd, ra, i' },

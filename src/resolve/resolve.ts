@@ -592,7 +592,6 @@ export function resolve(script: A.Script): ResolvedProgram {
         if (s.limit) {
           expectType(s.limit, scope, 'long'); // a string limit compiled to a GE on the slot's number
         }
-        if (final && scope.probe?.point.target === 'kernel') err('foreach in a kernel probe is not supported yet: iterate in a timer, begin or end probe', s.loc);
         stmt(s.body, scope, true);
         return;
       }
@@ -633,8 +632,6 @@ export function resolve(script: A.Script): ResolvedProgram {
           }
         } else if (s.target.kind === 'index') expr(s.target, scope);
         else if (!g || !isArray(g)) expr(s.target, scope);
-        if (final && s.target.kind === 'ident' && globals.get(s.target.name)?.keyTypes && scope.probe?.point.target === 'kernel')
-          err('deleting a whole array in a kernel probe is not supported yet', s.loc);
         return;
       }
       case 'try':
@@ -663,7 +660,6 @@ export function resolve(script: A.Script): ResolvedProgram {
   for (const f of functions.values()) if (f.ret === undefined) f.ret = 'void';
   final = true;
   pass();
-  kernelReach(probes, functions, globals, err);
   specializePoints(probes, err);
 
   for (const f of functions.values()) {
@@ -853,57 +849,3 @@ function declareFunctions(items: A.TopLevel[], functions: Map<string, FunctionSy
   }
 }
 
-/** What a statement tree calls ("name/nargs"), and its first construct that only user space can run. */
-function scan(s: A.Stmt, globals: Map<string, GlobalSym>): { calls: Set<string>; userOnly?: { what: string; loc: A.Loc } } {
-  const calls = new Set<string>();
-  let userOnly: { what: string; loc: A.Loc } | undefined;
-  const visit = (n: unknown): void => {
-    if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    const node = n as { kind?: string; loc?: A.Loc };
-    if (node.kind === 'call') calls.add(`${(n as A.CallExpr).name}/${(n as A.CallExpr).args.length}`);
-    if (!userOnly && node.kind === 'foreach') userOnly = { what: 'foreach', loc: node.loc! };
-    if (!userOnly && node.kind === 'delete') {
-      const t = (n as A.DeleteStmt).target;
-      if (t.kind === 'ident' && globals.get(t.name)?.keyTypes) userOnly = { what: 'deleting a whole array', loc: node.loc! };
-    }
-    for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') visit(v);
-  };
-  visit(s);
-  return { calls, userOnly };
-}
-
-/**
- * Functions reached from kernel probes must not use what only the user-space interpreter can
- * run (the probe bodies themselves are checked where the construct is): report it at compile
- * time rather than as an OPCODE error at run time.
- */
-function kernelReach(
-  probes: ResolvedProbe[],
-  functions: Map<string, FunctionSym>,
-  globals: Map<string, GlobalSym>,
-  err: (msg: string, loc?: A.Loc) => void,
-) {
-  const info = new Map([...functions].map(([key, f]) => [key, scan(f.decl.body, globals)]));
-  /** "name/nargs" -> the keys it may run: the chain's head and every overload after it */
-  const targets = (call: string): string[] => {
-    const i = call.lastIndexOf('/');
-    const keys: string[] = [];
-    for (let f = findFunction(functions, call.slice(0, i), Number(call.slice(i + 1))); f; f = f.next ? functions.get(f.next) : undefined) keys.push(f.key);
-    return keys;
-  };
-  for (const p of probes) {
-    if (p.point.target !== 'kernel') continue;
-    const seen = new Set<string>();
-    const queue = [...scan(p.decl.body, globals).calls].flatMap(targets);
-    while (queue.length) {
-      const key = queue.shift()!;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const f = info.get(key)!;
-      const name = functions.get(key)!.decl.name;
-      if (f.userOnly) err(`${f.userOnly.what} in function '${name}', called from kernel probe ${p.point.pp}, is not supported yet`, f.userOnly.loc);
-      for (const c of f.calls) queue.push(...targets(c));
-    }
-  }
-}

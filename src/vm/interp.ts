@@ -1,7 +1,7 @@
 // tapvm's user-space interpreter: vm/tapvm.bpf.c in TypeScript. It runs begin/end probes (and
 // anything else user space runs) against a VmBackend. The cases of step() are the C's, in the
-// same order and with the same names, so the two read side by side; the user-space-only
-// opcodes (ACLR, ITBEGIN, ITNEXT, ITSORT: the kernel's default case) come last, before default.
+// same order and with the same names, so the two read side by side; the foreach opcodes
+// (ACLR, ITBEGIN, ITNEXT, ITSORT, ITEND: vm/iter.h in the kernel) come last, before default.
 //
 // Registers are a BigInt64Array, so every store wraps to signed 64 bits like the kernel's __s64.
 // Strings are byte strings (see ./strings): one char per byte, at most MAXSTRINGLEN-1 bytes.
@@ -895,7 +895,7 @@ function step(lc: LoopCtx): number {
     case Op.SNEC:
       r[rd] = b2n((s[sa] === dataStr(lc, imm)) === (op === Op.SEQC));
       break;
-    /* ---- user space only: in the kernel these are the default case (OPCODE) ---- */
+    /* ---- foreach and delete of a whole array (vm/iter.h in the kernel) ---- */
     case Op.ACLR:
       arr = arrayInner(lc, b, okey);
       if (arr) backend.arrayClear(arr);
@@ -929,6 +929,9 @@ function step(lc: LoopCtx): number {
       if (!sortIterator(backend, it, imm)) return raise(lc, ERR.OPCODE, pc);
       break;
     }
+    case Op.ITEND:
+      // the kernel frees its key slots here; user space keeps every snapshot until the handler ends
+      break;
     default:
       return raise(lc, ERR.OPCODE, pc);
   }

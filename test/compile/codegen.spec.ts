@@ -338,8 +338,9 @@ describe('code generation', () => {
       0028  OEND
               # c.stp:4: foreach (v = [s, n] in m limit 2) {
       0029  JMP      0013
+      0030  ITEND    r2
               # c.stp:2: probe begin {
-      0030  HALT
+      0031  HALT
       "
     `);
   });
@@ -711,20 +712,21 @@ describe('code generation', () => {
       0010  AGET     r4, a[]
       0011  GST      r4, v
       0012  JMP      0007
+      0013  ITEND    r2
               # c.stp:5: x = 0
-      0013  MOVI     r2, 0
-      0014  MOV      r1, r2
+      0014  MOVI     r2, 0
+      0015  MOV      r1, r2
               # c.stp:6: printf("%d %d\\n", x, x++)
-      0015  MOV      r2, r1
-      0016  MOVI     r3, 1
-      0017  MOV      r4, r1
-      0018  ADD      r1, r1, r3
-      0019  OBEGIN   "%d %d\\n"
-      0020  OINT     r2
-      0021  OINT     r4
-      0022  OEND
+      0016  MOV      r2, r1
+      0017  MOVI     r3, 1
+      0018  MOV      r4, r1
+      0019  ADD      r1, r1, r3
+      0020  OBEGIN   "%d %d\\n"
+      0021  OINT     r2
+      0022  OINT     r4
+      0023  OEND
               # c.stp:2: probe begin {
-      0023  HALT
+      0024  HALT
       "
     `);
   });

@@ -59,24 +59,26 @@ describe('code generation', () => {
       0016  OINT     r1
       0017  OEND
       0018  JMP      0012
+      0019  ITEND    r3
               # c.stp:5: foreach (v = [s, n] in m+ limit 1) print(v)
-      0019  MOVI     r4, 1
-      0020  MOVI     r5, 0
-      0021  ITBEGIN  r3, m[]
-      0022  ITSORT   r3, value+
-      0023  GE       r6, r5, r4
-      0024  JNZ      r6, 0034
-      0025  ADDI     r5, r5, 1
-      0026  ITNEXT   r3, 0034
-      0027  KGETS    s1, key+8
-      0028  KGETI    r1, key+0
-      0029  AGET     r2, m[]
-      0030  OBEGIN   "%d"
-      0031  OINT     r2
-      0032  OEND
-      0033  JMP      0023
+      0020  MOVI     r4, 1
+      0021  MOVI     r5, 0
+      0022  ITBEGIN  r3, m[]
+      0023  ITSORT   r3, value+
+      0024  GE       r6, r5, r4
+      0025  JNZ      r6, 0035
+      0026  ADDI     r5, r5, 1
+      0027  ITNEXT   r3, 0035
+      0028  KGETS    s1, key+8
+      0029  KGETI    r1, key+0
+      0030  AGET     r2, m[]
+      0031  OBEGIN   "%d"
+      0032  OINT     r2
+      0033  OEND
+      0034  JMP      0024
+      0035  ITEND    r3
               # c.stp:2: probe begin {
-      0034  HALT
+      0036  HALT
       "
     `);
   });

@@ -6,8 +6,8 @@
 // "label:". `expect`, when given, is exactly the lines the case prints (what stap prints).
 // Bodies are stap source: String.raw keeps "\n" for stap's own string escapes.
 //
-// Only deterministic operations: no pid(), execname(), time. No foreach and no `delete arr`
-// (whole array): kernel probes reject them at compile time.
+// Only deterministic operations: no pid(), execname(), time. A foreach either sorts without
+// ties or sees one element: unsorted and tied orders are the hash map's.
 
 export interface Case {
   label: string;
@@ -1224,7 +1224,66 @@ const wrapDisplay: Group = {
   cases: [{ label: 'wrapshow', body: String.raw`wrx[1] = 1; wrx[2] = 2; wrx[3] = 3; printf("wrapshow: done\n")`, expect: 'wrapshow: done\n' }],
 };
 
+// ------------------------------------------------------------------------------------------
+// foreach and delete of a whole array (vm/iter.h in the kernel)
+
+const foreachForms: Group = {
+  name: 'foreach: sorted by value, key and aggregate, limit, value binding, nesting, delete',
+  decls: 'global fa, fb, fs, fm',
+  maxAction: 100000,
+  cases: [
+    {
+      label: 'fsetup',
+      body: String.raw`for (i = 0; i < 10; i++) { fa[i * 7 % 10] = 100 - i; fb[sprintf("k%d", i % 4), i] = sprintf("v%d", 9 - i); fs[i % 3] <<< i; fm["x" . sprint(i)] = i }
+foreach (k in fs) n1++
+printf("fsetup: %d\n", n1)`,
+      expect: 'fsetup: 3\n',
+    },
+    {
+      label: 'fval',
+      body: String.raw`printf("fval:"); foreach (k in fa-) printf(" %d=%d", k, fa[k]); println("")`,
+      expect: 'fval: 0=100 7=99 4=98 1=97 8=96 5=95 2=94 9=93 6=92 3=91\n',
+    },
+    {
+      label: 'flimit',
+      body: String.raw`printf("flimit:"); foreach (v = k in fa+ limit 3) printf(" %d:%d", k, v); lim = 0; foreach (k in fa limit lim) println("never"); println("")`,
+      expect: 'flimit: 3:91 6:92 9:93\n',
+    },
+    {
+      label: 'fkey',
+      body: String.raw`printf("fkey:"); foreach ([x, y-] in fb) printf(" %s,%d", x, y); foreach ([x-, y] in fb limit 4) printf(" %s", x); println("")`,
+      expect: 'fkey: k1,9 k0,8 k3,7 k2,6 k1,5 k0,4 k3,3 k2,2 k1,1 k0,0 k3 k3 k2 k2\n',
+    },
+    {
+      label: 'fstrval',
+      body: String.raw`printf("fstrval:"); foreach (sv = [x, y] in fb-) printf(" %s,%d=%s", x, y, sv); println("")`,
+      expect: 'fstrval: k0,0=v9 k1,1=v8 k2,2=v7 k3,3=v6 k0,4=v5 k1,5=v4 k2,6=v3 k3,7=v2 k0,8=v1 k1,9=v0\n',
+    },
+    {
+      label: 'fstat',
+      body: String.raw`printf("fstat:"); foreach (k in fs @sum-) printf(" %d:%d", k, @sum(fs[k])); foreach (k in fs @max+) printf(" %d", k); foreach (k- in fs) printf(" %d", k); println("")`,
+      expect: 'fstat: 0:18 2:15 1:12 1 2 0 2 1 0\n',
+    },
+    {
+      label: 'fnest',
+      body: String.raw`printf("fnest:"); foreach (k in fa+ limit 4) foreach (j in fa- limit 3) { if (j == 4) break; printf(" %d%d", k, j) } println("")`,
+      expect: 'fnest: 30 37 60 67 90 97 20 27\n',
+    },
+    {
+      label: 'fdel',
+      body: String.raw`printf("fdel:"); foreach (mk- in fm) { printf(" %s", mk); delete fm[mk]; fm["y"] = 1 } printf(" %d %d\n", ["x1"] in fm, ["y"] in fm)`,
+      expect: 'fdel: x9 x8 x7 x6 x5 x4 x3 x2 x1 x0 0 1\n',
+    },
+    {
+      label: 'fclear',
+      body: String.raw`delete fa; delete fs; n2 = 0; foreach (k in fa) n2++; foreach (k in fs) n2++; printf("fclear: %d %d %d %d\n", n2, 3 in fa, 1 in fs, ["k1", 1] in fb)`,
+      expect: 'fclear: 0 0 0 1\n',
+    },
+  ],
+};
+
 export const GROUPS: Group[] = [
+  foreachForms,
   stats,
   statEmpty,
   statRange,

@@ -207,18 +207,6 @@ d('walking skeleton on the kernel', () => {
     expect(r.code).toBe(0);
   });
 
-  it('rejects at compile time a foreach in a function that a kernel probe calls (also indirectly)', () => {
-    const r = runTapvmSync([
-      '-p2',
-      '-e',
-      'global a\nfunction g() { foreach (k in a) println(k) }\nfunction f() { g() }\nprobe syscall.getppid { f() }\nprobe begin { a[1] = 1; f() }',
-    ]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("semantic error: foreach in function 'g', called from kernel probe syscall.getppid, is not supported yet\n        at: <input>:2:16");
-    // the same function called only from user-space probes is fine
-    expect(runTapvmSync(['-e', 'global a\nfunction g() { foreach (k in a) println(k) }\nprobe begin { a[7] = 1; g(); exit() }']).stdout).toBe('7\n');
-  });
-
   it('prints the globals it wrote and never read at exit, as stap does', async () => {
     const t = await startTrigger('getppid', '100');
     const run = runTapvm([
