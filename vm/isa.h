@@ -196,6 +196,7 @@ enum tapvm_op {
 	OP_STHIST = 68, /* rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range' */
 	OP_STPRINT = 69, /* A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key] */
 	OP_AWRAP = 70, /* A: wrap-around array[imm] (class b) before a write of key: when key is new, record its insertion number (global slot a, atomic) in the order array d (long class of the same key size) and, when that is full, first delete the oldest element from both (stap's map->wrap); a failure is error OVERFLOW */
+	OP_ACT = 71, /* i: charge imm statements to MAXACTION (stap's record_actions: the compiler flushes its count at the end of each basic block and every 10 statements); when the handler's total reaches maxaction: error MAXACTION at this pc */
 	OP_STRLEN = 80, /* rd, sa: rd = strlen(sa) */
 	OP_SUBSTR = 81, /* sd, sa, rb: sd = substr(sa, start rb, length rb+1) as stap: "" unless 0 <= start < strlen; at most length bytes */
 	OP_STRAT = 82, /* rd, sa, rb: rd = byte rb of sa, sign-extended (stringat); rb outside [0, strlen) is error POSITION */

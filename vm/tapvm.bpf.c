@@ -63,7 +63,7 @@ struct vm_state {
 	__u64 busy;
 	__u32 pc, fp, sfp, depth;
 	__u32 status, outlen, probe, slot;
-	__u32 steps, next;	/* steps of the running handler; index of the next handler to run */
+	__u32 steps, next;	/* statements ACT charged to the running handler; index of the next handler to run */
 	__u32 nit, ittop;	/* live foreach iterators and their first free key slot (vm/iter.h) */
 };
 
@@ -1106,7 +1106,7 @@ static __always_inline long next_handler(struct loop_ctx *lc)
 }
 
 /* Instructions per bpf_loop iteration: the callback's call and set-up cost is paid once for
- * STEP_INSNS instructions (bench/RESULTS.md). st->steps keeps MAXACTION exact. */
+ * STEP_INSNS instructions (bench/RESULTS.md). */
 #define STEP_INSNS 8
 
 /*
@@ -1116,6 +1116,7 @@ static __always_inline long next_handler(struct loop_ctx *lc)
  * then runs once, after the loop, so its big cases are verified once.
  */
 #define FAST_NO 2
+#define FAST_MAXACTION 3
 
 static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, __u32 *pcp)
 {
@@ -1130,6 +1131,13 @@ static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, 
 	case OP_HALT:
 		st->status = ST_HALTED;
 		return 1;
+	case OP_ACT:
+		/* stap's `c->actionremaining -= n`: MAXACTION counts statements, charged per basic
+		 * block by the compiler; the error's pc is this ACT (pc not advanced) */
+		st->steps += imm;
+		if (st->steps >= lc->ss->maxaction)
+			return FAST_MAXACTION;
+		break;
 	case OP_MOVI: R(d) = imm; break;
 	case OP_MOV: R(d) = R(a); break;
 	case OP_ADD: R(d) = R(a) + R(b); break;
@@ -1183,7 +1191,7 @@ static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, 
 	return 0;
 }
 
-/* MAXACTION: this handler ran maxaction instructions without ending. */
+/* MAXACTION: this handler's ACTs charged maxaction statements (st->pc is that ACT). */
 static __always_inline long maxaction_hit(struct loop_ctx *lc)
 {
 	struct vm_state *st = lc->st;
@@ -1197,15 +1205,16 @@ static __always_inline long maxaction_hit(struct loop_ctx *lc)
 
 /*
  * The bpf_loop callback: up to STEP_INSNS fast instructions with pc in a register, or one
- * other instruction through exec1(); when the handler ended (or ran MAXACTION instructions),
+ * other instruction through exec1(); when the handler ended (or an ACT reached MAXACTION),
  * the next handler of the firing. Several handlers share one loop, so the verifier walks the
- * interpreter once whatever the number of probes on a system call.
+ * interpreter once whatever the number of probes on a system call. Instructions are not
+ * counted here: MAXACTION is the compiler's ACTs (every loop iteration runs one).
  */
 static long vm_loop(__u64 index, void *arg)
 {
 	struct loop_ctx *lc = arg;
 	struct vm_state *st = lc->st;
-	__u32 pc = st->pc, steps = st->steps, max = lc->ss->maxaction;
+	__u32 pc = st->pc;
 	long r = 0;
 
 	for (int k = 0; k < STEP_INSNS; k++) {
@@ -1214,24 +1223,16 @@ static long vm_loop(__u64 index, void *arg)
 			break;
 		if (r) {
 			st->pc = pc;
-			return next_handler(lc);
-		}
-		if (++steps >= max) {
-			st->pc = pc;
-			st->steps = steps;
-			return maxaction_hit(lc);
+			return r == FAST_MAXACTION ? maxaction_hit(lc) : next_handler(lc);
 		}
 	}
 	st->pc = pc;
-	st->steps = steps;
 	if (r != FAST_NO)
 		return 0;
 	/* exec1 works on st->pc itself: a caught error moves it to the catch block */
 	if (exec1(lc, st, &st->pc))
 		return next_handler(lc);
-	if (++st->steps < max)
-		return 0;
-	return maxaction_hit(lc);
+	return 0;
 }
 
 /*
@@ -1246,7 +1247,6 @@ static __always_inline int run(void *ctx, __u64 cookie)
 	struct loop_ctx lc = {};
 	struct vm_state *st;
 	struct session *ss;
-	__u64 budget;
 
 	ss = bpf_map_lookup_elem(&sessions, &slot);
 	if (!ss || !ss->active)
@@ -1281,9 +1281,9 @@ static __always_inline int run(void *ctx, __u64 cookie)
 	lc.single = probe << 16 | ((__u32)cookie & 0xffff);
 	st->next = 0;
 	next_handler(&lc);
-	/* each handler stops itself after maxaction steps; bpf_loop refuses more than 1 << 23 */
-	budget = (__u64)ss->maxaction * n;
-	bpf_loop(budget < (1 << 23) ? budget : (1 << 23), vm_loop, &lc, 0);
+	/* each handler stops itself at MAXACTION statements (every loop iteration runs an ACT);
+	 * bpf_loop's own bound (it refuses more than 1 << 23) only guards against a runaway */
+	bpf_loop(1 << 23, vm_loop, &lc, 0);
 	if (st->status == ST_RUNNING) {
 		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
 

@@ -23,7 +23,7 @@ export interface RuntimeFlags {
 }
 
 export function parseDefines(defs: string[]): Record<string, number> {
-  const limits: Record<string, number> = { MAXACTION: 10000, MAXERRORS: 0, MAXSKIPPED: 100 };
+  const limits: Record<string, number> = { MAXACTION: 1000, MAXERRORS: 0, MAXSKIPPED: 100 };
   for (const d of defs) {
     const m = /^([A-Z_][A-Z0-9_]*)=(\d+)$/.exec(d);
     if (!m) throw new Error(`invalid -D option '${d}': expected NAME=NUMBER`);

@@ -125,6 +125,8 @@ class CodeGen {
   private errnoTableOff: number | undefined;
   private f!: Frame;
   private probe: ResolvedProbe | undefined;
+  /** statements counted but not yet charged by an ACT (stap's action_counter) */
+  private actions = 0;
 
   constructor(private prog: ResolvedProgram) {
     let nums = 0;
@@ -437,10 +439,12 @@ class CodeGen {
     this.probe = p;
     this.newFrame(false, 'void');
     const entry = this.pc;
+    this.actions = 0;
     this.at(p.decl.loc, `probe ${p.point.pp}`, () => {
       this.declareLocals(p.locals, []);
       const fails = (p.point.guards ?? []).map((g) => this.guard(g));
       this.stmt(p.decl.body);
+      this.recordActions(0, true, p.decl.body);
       const end = this.emit(Op.HALT);
       for (const f of fails) this.patch(f, end);
     });
@@ -466,9 +470,11 @@ class CodeGen {
     this.newFrame(true, fn.ret === 'void' || fn.ret === undefined ? 'void' : fn.ret);
     this.functionPcs.set(fn.key, this.pc);
     this.curFn = fn;
+    this.actions = 0;
     this.at(fn.decl.loc, `function '${fn.decl.name}'`, () => {
       this.declareLocals(fn.locals, fn.decl.params);
       this.stmt(fn.decl.body);
+      this.recordActions(0, true, fn.decl.body);
       if (this.f.retType === 'long') this.emit(Op.MOVI, 0, 0, 0, 0);
       else if (this.f.retType === 'string') this.emit(Op.SCLR, 0);
       this.emit(Op.RET);
@@ -480,6 +486,20 @@ class CodeGen {
   }
 
   // ---- statements ----
+
+  /**
+   * MAXACTION as stap counts it (translate.cxx record_actions): statements are counted at
+   * compile time in stap's order and charged by an ACT at the end of each basic block
+   * (update) or once 10 are pending, so the hot path counts nothing per instruction.
+   */
+  private recordActions(n: number, update: boolean, tok: A.Stmt) {
+    this.actions += n;
+    if ((update && this.actions > 0) || this.actions >= 10) {
+      // the error names the statement's first token, as stap's c->last_stmt does
+      this.at(tok.loc, stmtNear(tok), () => this.emit(Op.ACT, 0, 0, 0, this.actions));
+      this.actions = 0;
+    }
+  }
 
   private stmt(s: A.Stmt): void {
     const m = this.mark();
@@ -494,32 +514,46 @@ class CodeGen {
         return;
       case 'exprstmt':
         this.expr(s.expr, true);
+        this.recordActions(1, false, s);
         return;
       case 'if': {
+        this.recordActions(1, true, s);
         const c = this.expr(s.cond)!;
         const jz = this.emit(Op.JZ, 0, c.n);
         this.stmt(s.then);
+        this.recordActions(0, true, s.then);
         if (s.else) {
           const jend = this.emit(Op.JMP);
           this.patch(jz, this.pc);
           this.stmt(s.else);
+          this.recordActions(0, true, s.else);
           this.patch(jend, this.pc);
         } else this.patch(jz, this.pc);
         return;
       }
       case 'while': {
+        // stap's while is a for loop without init and step
+        this.recordActions(1, true, s);
         const top = this.pc;
+        this.recordActions(1, false, s);
         const c = this.expr(s.cond)!;
         const jz = this.emit(Op.JZ, 0, c.n);
         const l = this.loopBody(s.body);
+        this.recordActions(0, true, s.body);
         this.emit(Op.JMP, 0, 0, 0, top);
         this.patch(jz, this.pc);
         this.patchLoop(l, top, this.pc);
         return;
       }
       case 'for': {
-        if (s.init) this.exprStmt(s.init);
+        if (s.init) {
+          this.exprStmt(s.init);
+          this.recordActions(1, false, { kind: 'exprstmt', expr: s.init, loc: s.init.loc });
+        }
+        this.recordActions(1, true, s);
         const top = this.pc;
+        // iterating is an action (pending: charged with the body's)
+        this.recordActions(1, false, s);
         let jz = -1;
         if (s.cond) {
           const m = this.mark();
@@ -528,8 +562,13 @@ class CodeGen {
           this.release(m);
         }
         const loops = this.loopBody(s.body);
+        this.recordActions(0, true, s.body);
         const stepPc = this.pc;
-        if (s.step) this.exprStmt(s.step);
+        // as in stap, the step's action stays pending past the loop (charged after it)
+        if (s.step) {
+          this.exprStmt(s.step);
+          this.recordActions(1, false, { kind: 'exprstmt', expr: s.step, loc: s.step.loc });
+        }
         this.emit(Op.JMP, 0, 0, 0, top);
         if (jz >= 0) this.patch(jz, this.pc);
         this.patchLoop(loops, stepPc, this.pc);
@@ -540,6 +579,7 @@ class CodeGen {
       case 'next': {
         // in an overloaded function: continue with the next one, same frame and arguments
         const next = this.f.isFunction ? this.curFn?.next : undefined;
+        this.recordActions(1, true, s);
         if (next) this.callFixups.push({ pc: this.emit(Op.JMP), name: next });
         else this.emit(Op.HALT);
         return;
@@ -547,6 +587,7 @@ class CodeGen {
       case 'break':
       case 'continue': {
         const l = this.f.loops[this.f.loops.length - 1];
+        this.recordActions(1, true, s);
         this.popTries(this.f.tries - l.tries);
         const j = this.emit(Op.JMP);
         (s.kind === 'break' ? l.breaks : l.continues).push(j);
@@ -558,12 +599,15 @@ class CodeGen {
           this.move({ type: v.type, n: 0 }, v);
         } else if (this.f.retType === 'long') this.emit(Op.MOVI, 0, 0, 0, 0);
         else if (this.f.retType === 'string') this.emit(Op.SCLR, 0);
+        this.recordActions(1, true, s);
         this.popTries(this.f.tries);
         this.emit(Op.RET);
         return;
       }
       case 'delete':
-        return this.delete(s);
+        this.delete(s);
+        this.recordActions(1, false, s);
+        return;
       case 'try':
         return this.tryCatch(s);
       case 'empty':
@@ -584,6 +628,7 @@ class CodeGen {
     const push = this.emit(Op.TRY);
     this.f.tries++;
     this.stmt(s.body);
+    this.recordActions(0, true, s.body);
     this.f.tries--;
     this.at(s.body.loc, 'try', () => this.popTries(1));
     const jend = this.emit(Op.JMP);
@@ -599,7 +644,10 @@ class CodeGen {
         this.storeGlobal(g, t);
       });
     }
+    // catching is an action: a catch block does not start when MAXACTION is used up
+    this.recordActions(1, true, s);
     this.stmt(s.handler);
+    this.recordActions(0, true, s.handler);
     this.patch(jend, this.pc);
   }
 
@@ -678,7 +726,9 @@ class CodeGen {
         c === 0 ? 0 : (arr.keyOffsets[c - 1] << ITSORT_OFF_SHIFT) | (arr.keyTypes[c - 1] === 'string' ? ITSORT_STR | (arr.keyWidths[c - 1] << ITSORT_WIDTH_SHIFT) : 0);
       this.emit(Op.ITSORT, 0, it, 0, c | (s.sort.dir === '-' ? ITSORT_DESC : 0) | (AGG[s.sort.aggr ?? 'count'] << ITSORT_AGG_SHIFT) | keyBits);
     }
+    this.recordActions(1, true, s);
     const top = this.pc;
+    this.recordActions(1, false, s);
     let jlimit = -1;
     if (limit && count !== undefined) {
       const t = this.reg();
@@ -692,6 +742,7 @@ class CodeGen {
     );
     if (s.value) this.bindVar(s.value.name, (v) => this.emit(v.type === 'long' ? Op.AGET : Op.AGETS, v.n, 0, arr.cls, arr.id));
     const l = this.loopBody(s.body);
+    this.recordActions(0, true, s.body);
     this.emit(Op.JMP, 0, 0, 0, top);
     // every way out but return and next passes ITEND: the kernel frees the loop's key slots
     const end = this.emit(Op.ITEND, 0, it, 0, 0);
@@ -1333,4 +1384,26 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>, 
     ...(syscallDispatch?.length ? { syscallDispatch } : {}),
     ...(g.syscallText ? { syscallText: true } : {}),
   };
+}
+
+/** stap's token text for a statement's first token (c->last_stmt): what MAXACTION's error names. */
+function stmtNear(s: A.Stmt): string {
+  if (s.kind === 'block') return "operator '{'";
+  if (s.kind === 'empty') return "operator ';'";
+  if (s.kind !== 'exprstmt') return 'keyword';
+  let e: A.Expr = s.expr;
+  // the leftmost token: descend into the left operand of binary forms
+  for (;;) {
+    if (e.kind === 'binary' || e.kind === 'logical') e = e.left;
+    else if (e.kind === 'ternary') e = e.cond;
+    else if (e.kind === 'assign' || (e.kind === 'incdec' && !e.prefix)) e = e.target;
+    else break;
+  }
+  if (e.kind === 'ident' || e.kind === 'call') return `identifier '${e.name}'`;
+  if (e.kind === 'index') return `identifier '${e.array.name}'`;
+  if (e.kind === 'incdec') return `operator '${e.op}'`;
+  if (e.kind === 'unary') return `operator '${e.op}'`;
+  if (e.kind === 'number') return `number '${e.value}'`;
+  if (e.kind === 'string') return `string '${e.value}'`;
+  return 'keyword';
 }

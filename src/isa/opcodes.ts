@@ -170,6 +170,7 @@ export const enum Op {
   STHIST = 68, // rd, ra, A: rd = histogram bucket ra of statistic array[imm][key] over every CPU; empty is USER 'empty aggregate', a bucket outside the histogram USER 'histogram index out of range'
   STPRINT = 69, // A: send a HIST record (header + the key) asking user space to print the histogram of statistic array[imm][key]
   AWRAP = 70, // A: wrap-around array[imm] (class b) before a write of key: when key is new, record its insertion number (global slot a, atomic) in the order array d (long class of the same key size) and, when that is full, first delete the oldest element from both (stap's map->wrap); a failure is error OVERFLOW
+  ACT = 71, // i: charge imm statements to MAXACTION (stap's record_actions: the compiler flushes its count at the end of each basic block and every 10 statements); when the handler's total reaches maxaction: error MAXACTION at this pc
   STRLEN = 80, // rd, sa: rd = strlen(sa)
   SUBSTR = 81, // sd, sa, rb: sd = substr(sa, start rb, length rb+1) as stap: "" unless 0 <= start < strlen; at most length bytes
   STRAT = 82, // rd, sa, rb: rd = byte rb of sa, sign-extended (stringat); rb outside [0, strlen) is error POSITION
@@ -291,6 +292,7 @@ export const OPS: Record<number, OpInfo> = {
   68: { name: 'STHIST', operands: 'rd, ra, A' },
   69: { name: 'STPRINT', operands: 'A' },
   70: { name: 'AWRAP', operands: 'A' },
+  71: { name: 'ACT', operands: 'i' },
   80: { name: 'STRLEN', operands: 'rd, sa' },
   81: { name: 'SUBSTR', operands: 'sd, sa, rb' },
   82: { name: 'STRAT', operands: 'rd, sa, rb' },

@@ -41,7 +41,7 @@ export interface UserContextValues {
 }
 
 export interface RunOptions {
-  /** instructions per handler, like the session's maxaction (bpf_loop iterations) */
+  /** MAXACTION: statements per handler, as ACT charges them (the session's maxaction) */
   maxAction: number;
 }
 
@@ -54,6 +54,9 @@ export interface RunResult {
 const ST_RUNNING = 0;
 const ST_HALTED = 1;
 const ST_ERROR = 2;
+const ST_MAXACTION = 3;
+/** A guard only: every loop and call runs an ACT, so MAXACTION ends a handler long before. */
+const MAX_STEPS = 1 << 26;
 
 /** sizeof(struct rec_hdr): OBEGIN's outlen, so OUTPUT errors happen where the kernel's do */
 const REC_HDR = 16;
@@ -108,6 +111,8 @@ interface VmState {
   status: number;
   outlen: number;
   probe: number;
+  /** statements charged by ACT in this handler (the kernel's st->steps) */
+  actions: number;
 }
 
 /** The image, decoded once: the code blob as the kernel sees it (zeros, i.e. HALT, after the
@@ -170,6 +175,8 @@ interface LoopCtx {
   img: ProgramImage;
   backend: VmBackend;
   ctx: UserContextValues;
+  /** the session's MAXACTION: statements (ACT's counts) per handler */
+  maxAction: number;
 }
 
 // CLOCK_REALTIME = a monotonic clock + an offset taken once, like the kernel's
@@ -425,6 +432,15 @@ function step(lc: LoopCtx): number {
     case Op.HALT:
       st.status = ST_HALTED;
       return 1;
+    case Op.ACT:
+      // stap's `c->actionremaining -= n; if (<= 0) MAXACTION`: the error's pc is this ACT
+      st.actions += imm;
+      if (st.actions >= lc.maxAction) {
+        st.pc = pc;
+        st.status = ST_MAXACTION;
+        return 1;
+      }
+      break;
     case Op.MOVI:
       r[rd] = BigInt(imm);
       break;
@@ -960,13 +976,14 @@ function newState(): VmState {
     status: ST_RUNNING,
     outlen: 0,
     probe: 0,
+    actions: 0,
   };
 }
 
 /**
- * Runs one handler from pc, like the kernel's run(): at most opts.maxAction instructions, then
- * a MAXACTION error whose pc is the next instruction. Events go to backend.emit. Every run
- * starts from zeroed registers, empty strings and a zeroed key buffer.
+ * Runs one handler from pc, like the kernel's run(): until it ends, or its ACTs charged
+ * opts.maxAction statements (a MAXACTION error at that ACT). Events go to backend.emit. Every
+ * run starts from zeroed registers, empty strings and a zeroed key buffer.
  */
 export function runHandler(
   img: ProgramImage,
@@ -977,16 +994,16 @@ export function runHandler(
   opts: RunOptions,
 ): RunResult {
   const st = newState();
-  const lc: LoopCtx = { st, code: decodeImage(img), img, backend, ctx };
+  const lc: LoopCtx = { st, code: decodeImage(img), img, backend, ctx, maxAction: opts.maxAction };
   st.pc = pc >>> 0;
   st.probe = probeIndex & 0xffff;
 
   let steps = 0;
-  while (steps < opts.maxAction) {
+  while (steps < MAX_STEPS) {
     steps++;
     if (step(lc)) break;
   }
-  if (st.status === ST_RUNNING) {
+  if (st.status === ST_RUNNING || st.status === ST_MAXACTION) {
     backend.emit({ type: 'error', code: ERR.MAXACTION, pc: st.pc });
     return { status: 'maxaction', steps };
   }

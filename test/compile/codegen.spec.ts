@@ -65,7 +65,8 @@ describe('code generation', () => {
       0028  MOVHI    r9, -1
       0029  MOV      r8, r9
               # c.stp:1: probe begin {
-      0030  HALT
+      0030  ACT      8
+      0031  HALT
       "
     `);
   });
@@ -106,7 +107,8 @@ describe('code generation', () => {
       0024  OR       r13, r10, r12
       0025  MOV      r3, r13
               # c.stp:1: probe begin {
-      0026  HALT
+      0026  ACT      3
+      0027  HALT
       "
     `);
   });
@@ -150,7 +152,8 @@ describe('code generation', () => {
       0026  OINT     r4
       0027  OEND
               # c.stp:1: probe begin {
-      0028  HALT
+      0028  ACT      4
+      0029  HALT
       "
     `);
   });
@@ -194,7 +197,8 @@ describe('code generation', () => {
       0025  SMOV     s3, s4
       0026  SMOV     s1, s3
               # c.stp:1: probe begin {
-      0027  HALT
+      0027  ACT      4
+      0028  HALT
       "
     `);
   });
@@ -207,30 +211,35 @@ describe('code generation', () => {
       0001  MOVI     r2, 2
       0002  MOV      r1, r2
               # c.stp:3: if (x == 1) print("one")
-      0003  MOVI     r2, 1
-      0004  EQ       r3, r1, r2
-      0005  JZ       r3, 0011
-      0006  SCONST   s1, "one"
-      0007  OBEGIN   "%s"
-      0008  OSTR     s1
-      0009  OEND
-      0010  JMP      0023
+      0003  ACT      2
+      0004  MOVI     r2, 1
+      0005  EQ       r3, r1, r2
+      0006  JZ       r3, 0013
+      0007  SCONST   s1, "one"
+      0008  OBEGIN   "%s"
+      0009  OSTR     s1
+      0010  OEND
+      0011  ACT      1
+      0012  JMP      0028
               # c.stp:4: else if (x == 2) print("two")
-      0011  MOVI     r4, 2
-      0012  EQ       r5, r1, r4
-      0013  JZ       r5, 0019
-      0014  SCONST   s1, "two"
-      0015  OBEGIN   "%s"
-      0016  OSTR     s1
-      0017  OEND
-      0018  JMP      0023
+      0013  ACT      1
+      0014  MOVI     r4, 2
+      0015  EQ       r5, r1, r4
+      0016  JZ       r5, 0023
+      0017  SCONST   s1, "two"
+      0018  OBEGIN   "%s"
+      0019  OSTR     s1
+      0020  OEND
+      0021  ACT      1
+      0022  JMP      0028
               # c.stp:5: else print("many")
-      0019  SCONST   s1, "many"
-      0020  OBEGIN   "%s"
-      0021  OSTR     s1
-      0022  OEND
+      0023  SCONST   s1, "many"
+      0024  OBEGIN   "%s"
+      0025  OSTR     s1
+      0026  OEND
+      0027  ACT      1
               # c.stp:1: probe begin {
-      0023  HALT
+      0028  HALT
       "
     `);
   });
@@ -251,46 +260,57 @@ describe('code generation', () => {
       0002  MOVI     r3, 0
       0003  MOV      r1, r3
               # c.stp:3: while (i < 10) {
-      0004  MOVI     r3, 10
-      0005  LT       r4, r1, r3
-      0006  JZ       r4, 0018
+      0004  ACT      2
+      0005  MOVI     r3, 10
+      0006  LT       r4, r1, r3
+      0007  JZ       r4, 0023
               # c.stp:4: i++
-      0007  MOVI     r5, 1
-      0008  ADD      r1, r1, r5
+      0008  MOVI     r5, 1
+      0009  ADD      r1, r1, r5
               # c.stp:5: if (i == 3) continue
-      0009  MOVI     r5, 3
-      0010  EQ       r6, r1, r5
-      0011  JZ       r6, 0013
-      0012  JMP      0004
+      0010  ACT      3
+      0011  MOVI     r5, 3
+      0012  EQ       r6, r1, r5
+      0013  JZ       r6, 0016
+      0014  ACT      1
+      0015  JMP      0005
               # c.stp:6: if (i == 5) break
-      0013  MOVI     r5, 5
-      0014  EQ       r6, r1, r5
-      0015  JZ       r6, 0017
-      0016  JMP      0018
+      0016  ACT      1
+      0017  MOVI     r5, 5
+      0018  EQ       r6, r1, r5
+      0019  JZ       r6, 0022
+      0020  ACT      1
+      0021  JMP      0023
               # c.stp:3: while (i < 10) {
-      0017  JMP      0004
+      0022  JMP      0005
               # c.stp:8: for (j = 0; j < 4; j += 1) {
-      0018  MOVI     r3, 0
-      0019  MOV      r2, r3
-      0020  MOVI     r3, 4
-      0021  LT       r4, r2, r3
-      0022  JZ       r4, 0034
+      0023  MOVI     r3, 0
+      0024  MOV      r2, r3
+      0025  ACT      2
+      0026  MOVI     r3, 4
+      0027  LT       r4, r2, r3
+      0028  JZ       r4, 0044
               # c.stp:9: if (j == 1) continue
-      0023  MOVI     r3, 1
-      0024  EQ       r4, r2, r3
-      0025  JZ       r4, 0027
-      0026  JMP      0031
+      0029  ACT      2
+      0030  MOVI     r3, 1
+      0031  EQ       r4, r2, r3
+      0032  JZ       r4, 0035
+      0033  ACT      1
+      0034  JMP      0041
               # c.stp:10: if (j == 2) break
-      0027  MOVI     r3, 2
-      0028  EQ       r4, r2, r3
-      0029  JZ       r4, 0031
-      0030  JMP      0034
+      0035  ACT      1
+      0036  MOVI     r3, 2
+      0037  EQ       r4, r2, r3
+      0038  JZ       r4, 0041
+      0039  ACT      1
+      0040  JMP      0044
               # c.stp:8: for (j = 0; j < 4; j += 1) {
-      0031  MOVI     r3, 1
-      0032  ADD      r2, r2, r3
-      0033  JMP      0020
+      0041  MOVI     r3, 1
+      0042  ADD      r2, r2, r3
+      0043  JMP      0026
               # c.stp:1: probe begin {
-      0034  HALT
+      0044  ACT      1
+      0045  HALT
       "
     `);
   });
@@ -318,29 +338,33 @@ describe('code generation', () => {
       0010  MOVI     r3, 2
       0011  MOVI     r4, 0
       0012  ITBEGIN  r2, m[]
-      0013  GE       r5, r4, r3
-      0014  JNZ      r5, 0030
-      0015  ADDI     r4, r4, 1
-      0016  ITNEXT   r2, 0030
-      0017  KGETS    s1, key+8
-      0018  KGETI    r1, key+0
-      0019  AGETS    s2, m[]
+      0013  ACT      2
+      0014  GE       r5, r4, r3
+      0015  JNZ      r5, 0034
+      0016  ADDI     r4, r4, 1
+      0017  ITNEXT   r2, 0034
+      0018  KGETS    s1, key+8
+      0019  KGETI    r1, key+0
+      0020  AGETS    s2, m[]
               # c.stp:5: if (n == 1) continue
-      0020  MOVI     r6, 1
-      0021  EQ       r7, r1, r6
-      0022  JZ       r7, 0024
-      0023  JMP      0013
+      0021  ACT      2
+      0022  MOVI     r6, 1
+      0023  EQ       r7, r1, r6
+      0024  JZ       r7, 0027
+      0025  ACT      1
+      0026  JMP      0014
               # c.stp:6: println(s, n, v)
-      0024  OBEGIN   "%s%d%s\\n"
-      0025  OSTR     s1
-      0026  OINT     r1
-      0027  OSTR     s2
-      0028  OEND
+      0027  OBEGIN   "%s%d%s\\n"
+      0028  OSTR     s1
+      0029  OINT     r1
+      0030  OSTR     s2
+      0031  OEND
               # c.stp:4: foreach (v = [s, n] in m limit 2) {
-      0029  JMP      0013
-      0030  ITEND    r2
+      0032  ACT      1
+      0033  JMP      0014
+      0034  ITEND    r2
               # c.stp:2: probe begin {
-      0031  HALT
+      0035  HALT
       "
     `);
   });
@@ -381,7 +405,8 @@ describe('code generation', () => {
       0020  SCAT     s3, s2, s1
       0021  GSTS     s3, s
               # c.stp:2: probe begin {
-      0022  HALT
+      0022  ACT      7
+      0023  HALT
       "
     `);
   });
@@ -449,7 +474,8 @@ describe('code generation', () => {
       0042  KPUTI    r2, key+0
       0043  ASET     r5, a[]
               # c.stp:2: probe begin {
-      0044  HALT
+      0044  ACT      6
+      0045  HALT
       "
     `);
     expect(
@@ -499,7 +525,8 @@ describe('code generation', () => {
       0018  KPUTI    r3, key+16
       0019  ASET     r4, x[]
               # c.stp:2: probe begin {
-      0020  HALT
+      0020  ACT      2
+      0021  HALT
       "
     `);
   });
@@ -538,7 +565,8 @@ describe('code generation', () => {
       0020  SCLR     s1
       0021  GSTS     s1, s
               # c.stp:2: probe begin {
-      0022  HALT
+      0022  ACT      9
+      0023  HALT
       "
     `);
   });
@@ -579,7 +607,8 @@ describe('code generation', () => {
       0023  OSTR     s2
       0024  OEND
               # c.stp:1: probe begin {
-      0025  HALT
+      0025  ACT      6
+      0026  HALT
       "
     `);
     expect(image('probe begin { printf("%d-%s\\n", 1, "a"); print(1, "a"); println("a", 1) }').formats).toEqual([
@@ -602,43 +631,46 @@ describe('code generation', () => {
       0000  SCLR     s1
       0001  MOVI     r5, 3
       0002  MOV      r4, r5
-      0003  CALL     r3, s5, 0024
+      0003  CALL     r3, s5, 0026
       0004  MOV      r2, r3
       0005  SCONST   s5, "-"
       0006  SMOV     s3, s5
       0007  SCONST   s5, "w"
       0008  SMOV     s4, s5
-      0009  CALL     r1, s2, 0019
+      0009  CALL     r1, s2, 0020
       0010  SMOV     s1, s2
               # c.stp:9: printf("%s %d\\n", s, twice(4))
       0011  MOVI     r3, 4
       0012  MOV      r2, r3
-      0013  CALL     r1, s2, 0024
+      0013  CALL     r1, s2, 0026
       0014  OBEGIN   "%s %d\\n"
       0015  OSTR     s1
       0016  OINT     r1
       0017  OEND
               # c.stp:7: probe begin {
-      0018  HALT
+      0018  ACT      2
+      0019  HALT
 
       function join:
               # c.stp:2: return sep . word
-      0019  SCAT     s3, s1, s2
-      0020  SMOV     s0, s3
-      0021  RET
-              # c.stp:1: function join(n, sep, word) {
-      0022  SCLR     s0
+      0020  SCAT     s3, s1, s2
+      0021  SMOV     s0, s3
+      0022  ACT      1
       0023  RET
+              # c.stp:1: function join(n, sep, word) {
+      0024  SCLR     s0
+      0025  RET
 
       function twice:
               # c.stp:5: return n * 2
-      0024  MOVI     r2, 2
-      0025  MUL      r3, r1, r2
-      0026  MOV      r0, r3
-      0027  RET
+      0026  MOVI     r2, 2
+      0027  MUL      r3, r1, r2
+      0028  MOV      r0, r3
+      0029  ACT      1
+      0030  RET
               # c.stp:4: function twice(n) {
-      0028  MOVI     r0, 0
-      0029  RET
+      0031  MOVI     r0, 0
+      0032  RET
       "
     `);
   });
@@ -651,42 +683,47 @@ describe('code generation', () => {
               # c.stp:9: show(fib(10))
       0000  MOVI     r5, 10
       0001  MOV      r4, r5
-      0002  CALL     r3, s2, 0006
+      0002  CALL     r3, s2, 0007
       0003  MOV      r2, r3
-      0004  CALL     r1, s1, 0024
+      0004  CALL     r1, s1, 0028
               # c.stp:8: probe begin {
-      0005  HALT
+      0005  ACT      1
+      0006  HALT
 
       function fib:
               # c.stp:2: if (n < 2) return n
-      0006  MOVI     r2, 2
-      0007  LT       r3, r1, r2
-      0008  JZ       r3, 0011
-      0009  MOV      r0, r1
-      0010  RET
+      0007  ACT      1
+      0008  MOVI     r2, 2
+      0009  LT       r3, r1, r2
+      0010  JZ       r3, 0014
+      0011  MOV      r0, r1
+      0012  ACT      1
+      0013  RET
               # c.stp:3: return fib(n - 1) + fib(n - 2)
-      0011  MOVI     r4, 1
-      0012  SUB      r5, r1, r4
-      0013  MOV      r3, r5
-      0014  CALL     r2, s1, 0006
-      0015  MOVI     r5, 2
-      0016  SUB      r6, r1, r5
-      0017  MOV      r4, r6
-      0018  CALL     r3, s2, 0006
-      0019  ADD      r4, r2, r3
-      0020  MOV      r0, r4
-      0021  RET
+      0014  MOVI     r4, 1
+      0015  SUB      r5, r1, r4
+      0016  MOV      r3, r5
+      0017  CALL     r2, s1, 0007
+      0018  MOVI     r5, 2
+      0019  SUB      r6, r1, r5
+      0020  MOV      r4, r6
+      0021  CALL     r3, s2, 0007
+      0022  ADD      r4, r2, r3
+      0023  MOV      r0, r4
+      0024  ACT      1
+      0025  RET
               # c.stp:1: function fib(n) {
-      0022  MOVI     r0, 0
-      0023  RET
+      0026  MOVI     r0, 0
+      0027  RET
 
       function show:
               # c.stp:6: println(x)
-      0024  OBEGIN   "%d\\n"
-      0025  OINT     r1
-      0026  OEND
+      0028  OBEGIN   "%d\\n"
+      0029  OINT     r1
+      0030  OEND
               # c.stp:5: function show(x) {
-      0027  RET
+      0031  ACT      1
+      0032  RET
       "
     `);
   });
@@ -706,27 +743,30 @@ describe('code generation', () => {
       0005  ASET     r3, a[]
               # c.stp:4: foreach (v = [k] in a) { }
       0006  ITBEGIN  r2, a[]
-      0007  ITNEXT   r2, 0013
-      0008  KGETI    r3, key+0
-      0009  GST      r3, k
-      0010  AGET     r4, a[]
-      0011  GST      r4, v
-      0012  JMP      0007
-      0013  ITEND    r2
+      0007  ACT      2
+      0008  ITNEXT   r2, 0015
+      0009  KGETI    r3, key+0
+      0010  GST      r3, k
+      0011  AGET     r4, a[]
+      0012  GST      r4, v
+      0013  ACT      1
+      0014  JMP      0008
+      0015  ITEND    r2
               # c.stp:5: x = 0
-      0014  MOVI     r2, 0
-      0015  MOV      r1, r2
+      0016  MOVI     r2, 0
+      0017  MOV      r1, r2
               # c.stp:6: printf("%d %d\\n", x, x++)
-      0016  MOV      r2, r1
-      0017  MOVI     r3, 1
-      0018  MOV      r4, r1
-      0019  ADD      r1, r1, r3
-      0020  OBEGIN   "%d %d\\n"
-      0021  OINT     r2
-      0022  OINT     r4
-      0023  OEND
+      0018  MOV      r2, r1
+      0019  MOVI     r3, 1
+      0020  MOV      r4, r1
+      0021  ADD      r1, r1, r3
+      0022  OBEGIN   "%d %d\\n"
+      0023  OINT     r2
+      0024  OINT     r4
+      0025  OEND
               # c.stp:2: probe begin {
-      0024  HALT
+      0026  ACT      2
+      0027  HALT
       "
     `);
   });

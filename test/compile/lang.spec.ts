@@ -52,33 +52,37 @@ describe('code generation', () => {
               # c.stp:4: foreach ([s, n-] in m) print(n)
       0010  ITBEGIN  r3, m[]
       0011  ITSORT   r3, key2-
-      0012  ITNEXT   r3, 0019
-      0013  KGETS    s1, key+8
-      0014  KGETI    r1, key+0
-      0015  OBEGIN   "%d"
-      0016  OINT     r1
-      0017  OEND
-      0018  JMP      0012
-      0019  ITEND    r3
+      0012  ACT      2
+      0013  ITNEXT   r3, 0021
+      0014  KGETS    s1, key+8
+      0015  KGETI    r1, key+0
+      0016  OBEGIN   "%d"
+      0017  OINT     r1
+      0018  OEND
+      0019  ACT      2
+      0020  JMP      0013
+      0021  ITEND    r3
               # c.stp:5: foreach (v = [s, n] in m+ limit 1) print(v)
-      0020  MOVI     r4, 1
-      0021  MOVI     r5, 0
-      0022  ITBEGIN  r3, m[]
-      0023  ITSORT   r3, value+
-      0024  GE       r6, r5, r4
-      0025  JNZ      r6, 0035
-      0026  ADDI     r5, r5, 1
-      0027  ITNEXT   r3, 0035
-      0028  KGETS    s1, key+8
-      0029  KGETI    r1, key+0
-      0030  AGET     r2, m[]
-      0031  OBEGIN   "%d"
-      0032  OINT     r2
-      0033  OEND
-      0034  JMP      0024
-      0035  ITEND    r3
+      0022  MOVI     r4, 1
+      0023  MOVI     r5, 0
+      0024  ITBEGIN  r3, m[]
+      0025  ITSORT   r3, value+
+      0026  ACT      1
+      0027  GE       r6, r5, r4
+      0028  JNZ      r6, 0039
+      0029  ADDI     r5, r5, 1
+      0030  ITNEXT   r3, 0039
+      0031  KGETS    s1, key+8
+      0032  KGETI    r1, key+0
+      0033  AGET     r2, m[]
+      0034  OBEGIN   "%d"
+      0035  OINT     r2
+      0036  OEND
+      0037  ACT      2
+      0038  JMP      0027
+      0039  ITEND    r3
               # c.stp:2: probe begin {
-      0036  HALT
+      0040  HALT
       "
     `);
   });
@@ -93,19 +97,22 @@ describe('code generation', () => {
       0001  MOV      r2, r3
       0002  SCONST   s3, "x"
       0003  SMOV     s2, s3
-      0004  CALL     r1, s1, 0009
+      0004  CALL     r1, s1, 0010
       0005  OBEGIN   "%s"
       0006  OSTR     s1
       0007  OEND
-      0008  HALT
+      0008  ACT      1
+      0009  HALT
 
       function f:
               # c.stp:1: function f:string (n:long, s) { if (n) return s }
-      0009  JZ       r1, 0012
-      0010  SMOV     s0, s1
-      0011  RET
-      0012  SCLR     s0
-      0013  RET
+      0010  ACT      1
+      0011  JZ       r1, 0015
+      0012  SMOV     s0, s1
+      0013  ACT      1
+      0014  RET
+      0015  SCLR     s0
+      0016  RET
       "
     `);
   });
@@ -134,7 +141,8 @@ describe('code generation', () => {
       0010  MOVI     r1, 1
       0011  GST      r1, n
       0012  ACLR     a[]
-      0013  HALT
+      0013  ACT      5
+      0014  HALT
       "
     `);
   });

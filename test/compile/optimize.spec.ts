@@ -23,16 +23,20 @@ describe('bytecode optimizer', () => {
         0001  MULI     r4, r2, 3
         0002  ADDI     r1, r4, 1
                 # c.stp:5: while (x > 2) x -= 4
-        0003  MOVI     r3, 2
-        0004  JLE      r1, r3, 0007
-        0005  ADDI     r1, r1, -4
-        0006  JMP      0003
+        0003  ACT      4
+        0004  MOVI     r3, 2
+        0005  JLE      r1, r3, 0009
+        0006  ADDI     r1, r1, -4
+        0007  ACT      2
+        0008  JMP      0004
                 # c.stp:6: if (x != y) a = x & 7
-        0007  JEQ      r1, r2, 0010
-        0008  ANDI     r5, r1, 7
-        0009  GST      r5, a
+        0009  ACT      1
+        0010  JEQ      r1, r2, 0014
+        0011  ANDI     r5, r1, 7
+        0012  GST      r5, a
+        0013  ACT      1
                 # c.stp:2: probe begin {
-        0010  HALT
+        0014  HALT
         "
       `);
   });

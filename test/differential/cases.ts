@@ -24,8 +24,8 @@ export interface Group {
   maxAction?: number;
   /** give the kernel run the pid filter's instructions on top of maxAction */
   equalizeMaxAction?: boolean;
-  /** MAXACTION = the begin handler's instruction count + this (straight-line bodies only);
-   * the kernel run gets the pid filter's instructions on top */
+  /** MAXACTION = the statements the begin handler's ACTs charge + this (straight-line bodies
+   * only); the kernel run gets the pid filter's statement on top */
   maxActionRelative?: number;
   /** other -D options, e.g. MAXERRORS=0 */
   defines?: string[];
@@ -754,24 +754,24 @@ const outLongsOver: Group = {
 };
 
 const exactBudget: Group = {
-  name: 'MAXACTION exactly the handler length: runs to HALT',
-  maxActionRelative: 0,
+  name: 'MAXACTION one more than the handler charges: runs to the end',
+  maxActionRelative: 1,
   cases: [{ label: 'exact', body: String.raw`printf("exact: %d\n", 1 + 2)`, expect: 'exact: 3\n' }],
 };
 
 const exactBudgetMinus2: Group = {
-  // two short, not one: the HALT that one short would stop at is the probe's own ("near probe
-  // begin" / "near probe syscall.getppid"), the EXIT of the exit() after the body is the same
-  name: 'error: MAXACTION two short of the handler length (stops at the EXIT of exit())',
-  maxActionRelative: -2,
+  // stap: `actionremaining -= n; if (<= 0) error`, so reaching MAXACTION is the error. The
+  // budget runs out at the then-block's ACT (charged after its printf ran), before exit()'s
+  name: 'error: MAXACTION reached at the end of an if block (stap counts statements per block)',
+  maxActionRelative: -1,
   expectCode: 1,
-  expectStderr: "ERROR: MAXACTION exceeded near identifier 'exit' at <input>:4:1\n" + WARN1,
-  cases: [{ label: 'exactm1', body: String.raw`printf("exactm1: %d\n", 1 + 2)`, expect: 'exactm1: 3\n' }],
+  expectStderr: "ERROR: MAXACTION exceeded near operator '{' at <input>:3:40\n" + WARN1,
+  cases: [{ label: 'exactm1', body: String.raw`printf("exactm1: %d\n", 1 + 2); if (1) { printf("exactm1: in\n") }`, expect: 'exactm1: 3\nexactm1: in\n' }],
 };
 
 const maxactionFn: Group = {
   name: 'error: MAXACTION inside recursive calls (the stopping pc and frame must match)',
-  maxAction: 10007,
+  maxAction: 2003,
   equalizeMaxAction: true,
   decls: 'global calls function fib(n) { calls++; if (n < 2) return n; return fib(n - 1) + fib(n - 2) } probe error { printf("maxfn: calls %d\\n", calls) }',
   expectCode: 1,

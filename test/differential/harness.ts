@@ -28,11 +28,15 @@ export function kernelScript(g: Group, pid: number): string {
   return `${g.decls ?? ''}\nprobe syscall.getppid { if (pid() == ${pid}) {\n${bodyOf(g)}\nexit() } }\n`;
 }
 
-/** Instructions in the script's -p3 listing (the CLI's own compiler, as the runs use). */
-async function insnCount(script: string, defines: string[]): Promise<number> {
+/** Statements the script's ACTs charge, from its -p3 listing (the CLI's own compiler, as the
+ * runs use): MAXACTION counts these (straight-line code runs each ACT once). */
+async function actionCount(script: string, defines: string[]): Promise<number> {
   const r = await runTapvm([...defines, '-p3', '-e', script], { verbose: false }).done;
   if (r.code !== 0) throw new Error(`-p3 failed (${r.code}): ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => /^\d{4} {2}\S/.test(l)).length;
+  return r.stdout
+    .split('\n')
+    .map((l) => /^\d{4} {2}ACT +(\d+)$/.exec(l))
+    .reduce((n, m) => n + (m ? Number(m[1]) : 0), 0);
 }
 
 function defineArgs(g: Group, maxAction?: number): string[] {
@@ -43,9 +47,9 @@ function defineArgs(g: Group, maxAction?: number): string[] {
 }
 
 /**
- * The kernel handler runs the pid filter (CTX, MOVI, EQ, JZ) before the body: when a group
- * counts on MAXACTION (the error's pc depends on how many instructions ran), the kernel run
- * gets that many more instructions, so the body itself has the same budget in both.
+ * The kernel handler runs the pid filter (an `if`: one statement) before the body: when a
+ * group counts on MAXACTION (where the error happens depends on how many statements ran), the
+ * kernel run gets that many more, so the body itself has the same budget in both.
  * The difference is measured from the two -p3 listings, not assumed.
  */
 async function budgets(g: Group, pid: number): Promise<{ user?: number; kernel?: number }> {
@@ -53,10 +57,10 @@ async function budgets(g: Group, pid: number): Promise<{ user?: number; kernel?:
   // the whole image's length: with no functions or other probes (maxActionRelative's groups
   // have no decls) that is the handler's
   if (g.maxActionRelative !== undefined && g.decls) throw new Error('maxActionRelative needs a group without decls');
-  const [userInsns, kernelInsns] = await Promise.all([insnCount(userScript(g), defineArgs(g)), insnCount(kernelScript(g, pid), defineArgs(g))]);
-  const extra = kernelInsns - userInsns;
-  if (extra < 0 || extra > 8) throw new Error(`unexpected pid-filter prefix of ${extra} instructions`);
-  const user = g.maxActionRelative !== undefined ? userInsns + g.maxActionRelative : g.maxAction!;
+  const [userActs, kernelActs] = await Promise.all([actionCount(userScript(g), defineArgs(g)), actionCount(kernelScript(g, pid), defineArgs(g))]);
+  const extra = kernelActs - userActs;
+  if (extra !== 1) throw new Error(`unexpected pid filter of ${extra} statements`);
+  const user = g.maxActionRelative !== undefined ? userActs + g.maxActionRelative : g.maxAction!;
   return { user, kernel: user + extra };
 }
 

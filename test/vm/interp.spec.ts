@@ -106,26 +106,27 @@ describe('control', () => {
     }
   });
 
-  it('more than maxAction instructions is error MAXACTION at the next pc', () => {
-    const r = run(asm({ code: [{ op: Op.MOVI, d: 1, imm: 0 }, { label: 'l' }, { op: Op.ADDI, d: 1, a: 1, imm: 1 }, { op: Op.JMP, to: 'l' }] }), {
-      maxAction: 100,
-    });
-    expect(r.res).toEqual({ status: 'maxaction', steps: 100 });
-    // 1 MOVI + 99 of the loop: the last one executed is ADDI (pc 1), so the next is JMP (pc 2)
+  it('ACT charges statements: reaching maxAction is error MAXACTION at that ACT', () => {
+    const r = run(
+      asm({ code: [{ op: Op.MOVI, d: 1, imm: 0 }, { label: 'l' }, { op: Op.ADDI, d: 1, a: 1, imm: 1 }, { op: Op.ACT, imm: 3 }, { op: Op.JMP, to: 'l' }] }),
+      { maxAction: 100 },
+    );
+    // 34 ACTs of 3 reach 102 >= 100: 1 MOVI + 33 * 3 + ADDI, ACT
+    expect(r.res).toEqual({ status: 'maxaction', steps: 1 + 33 * 3 + 2 });
     expect(r.events).toEqual([{ type: 'error', code: ERR.MAXACTION, pc: 2 }]);
   });
 
-  it('exactly maxAction instructions, the HALT included, is fine', () => {
-    const img = asm({ code: [{ op: Op.MOVI, d: 1, imm: 1 }, { op: Op.MOVI, d: 1, imm: 2 }, HALT] });
-    expect(run(img, { maxAction: 3 }).res).toEqual({ status: 'halted', steps: 3 });
-    const r = run(img, { maxAction: 2 });
-    expect(r.res).toEqual({ status: 'maxaction', steps: 2 });
-    expect(r.errors).toEqual([{ type: 'error', code: ERR.MAXACTION, pc: 2 }]);
+  it('instructions themselves are not counted; one short of maxAction is fine', () => {
+    const img = asm({ code: [{ op: Op.MOVI, d: 1, imm: 1 }, { op: Op.ACT, imm: 4 }, { op: Op.MOVI, d: 1, imm: 2 }, { op: Op.ACT, imm: 1 }, HALT] });
+    expect(run(img, { maxAction: 6 }).res).toEqual({ status: 'halted', steps: 5 });
+    const r = run(img, { maxAction: 5 });
+    expect(r.res).toEqual({ status: 'maxaction', steps: 4 });
+    expect(r.errors).toEqual([{ type: 'error', code: ERR.MAXACTION, pc: 3 }]);
   });
 
-  it('maxAction 0 runs nothing', () => {
-    const r = run(asm({ code: [HALT] }), { maxAction: 0 });
-    expect(r.res).toEqual({ status: 'maxaction', steps: 0 });
+  it('maxAction 0 stops at the first ACT', () => {
+    const r = run(asm({ code: [{ op: Op.ACT, imm: 1 }, HALT] }), { maxAction: 0 });
+    expect(r.res).toEqual({ status: 'maxaction', steps: 1 });
     expect(r.errors).toEqual([{ type: 'error', code: ERR.MAXACTION, pc: 0 }]);
   });
 
