@@ -19,6 +19,8 @@ export interface ProgInfo {
   verifiedInsns: number;
   xlatedLen: number;
   jitedLen: number;
+  /** bpf_prog_info.recursion_misses: runs the kernel skipped (a BPF program already running on the CPU) */
+  recursionMisses: number;
 }
 
 export interface UprobeOptions {

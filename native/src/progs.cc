@@ -60,6 +60,9 @@ static Napi::Value ProgInfo(const Napi::CallbackInfo& info) {
   o.Set("verifiedInsns", Napi::Number::New(env, pi.verified_insns));
   o.Set("xlatedLen", Napi::Number::New(env, pi.xlated_prog_len));
   o.Set("jitedLen", Napi::Number::New(env, pi.jited_prog_len));
+  // runs the kernel refused because a BPF program was already running on the CPU
+  // (bpf_prog_active / the per-program recursion guard): tapvm's busy flag never sees them
+  o.Set("recursionMisses", Napi::Number::New(env, static_cast<double>(pi.recursion_misses)));
   return o;
 }
 

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import { addon, BPF_ANY, BPF_MAP_TYPE, type Addon, type Link, type RingBufferReader } from '../native';
 import type { ProgramImage, ProbeInfo } from '../image/image';
-import { LIMITS, REC, ARRAY_CLASSES } from '../isa/opcodes';
+import { LIMITS, REC, ARRAY_CLASSES, ERR } from '../isa/opcodes';
 import type { VmEvent } from '../vm/backend';
 import { runHandler, type UserContextValues } from '../vm/interp';
 import type { Interpreter } from './interpreter';
@@ -75,6 +75,9 @@ export interface GenerationOptions {
   target: number;
 }
 
+/** A program's recursion_misses (0 from an addon built before it reported them). */
+const misses = (fd: number): number => addon().progInfo(fd).recursionMisses ?? 0;
+
 const NO_COUNTERS: Counters = { lost: 0n, skipped: 0n, errors: 0n, runs: 0n };
 
 export class Generation {
@@ -101,6 +104,10 @@ export class Generation {
   private ctx: UserContextValues;
   /** set once the generation stops running handlers (timers cleared, deactivated) */
   ended = false;
+  /** the programs this script's links run, each with its recursion_misses when first used */
+  private missBase = new Map<number, number>();
+  /** MAXSKIPPED was reported (by the kernel or by checkSkipped) */
+  private skippedReported = false;
 
   constructor(
     private vm: Interpreter,
@@ -256,6 +263,7 @@ export class Generation {
         const { type, config, period, freq } = p.attach;
         try {
           this.links.push(addon().attachPerfEvent(this.vm.progs.tapvm_perf, type, config, period, freq, this.cookie(p)));
+          this.watchMisses(this.vm.progs.tapvm_perf);
         } catch (e) {
           const errno = (e as { errno?: number }).errno;
           if (errno === 2 || errno === 95 || errno === 19)
@@ -298,6 +306,7 @@ export class Generation {
       try {
         const offsets = group.map((p) => (p.attach as U).offset);
         this.links.push(addon().attachUprobeMulti(this.vm.progs.tapvm_uprobe_multi, { path: u.path, offsets, cookies: group.map((p) => this.cookie(p)), pid: u.pid, retprobe: u.retprobe }));
+        this.watchMisses(this.vm.progs.tapvm_uprobe_multi);
         this.uprobeMulti = true;
         return;
       } catch (e) {
@@ -328,6 +337,7 @@ export class Generation {
   /** A uprobe takes the interpreter directly: each uprobe perf event has its own program list. */
   private attachUprobe(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>): Link {
     try {
+      this.watchMisses(this.vm.progs.tapvm_uprobe);
       return addon().attachUprobe(this.vm.progs.tapvm_uprobe, { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
     } catch (e) {
       const errno = (e as { errno?: number }).errno;
@@ -340,12 +350,55 @@ export class Generation {
   private attachThroughStub(tpId: number, cookie: bigint, name: string): Link {
     for (const stub of this.vm.stubs) {
       try {
-        return addon().attachTracepoint(stub, tpId, cookie);
+        const link = addon().attachTracepoint(stub, tpId, cookie);
+        this.watchMisses(stub);
+        return link;
       } catch (e) {
         if ((e as { errno?: number }).errno !== 17 /* EEXIST */) throw e;
       }
     }
     throw new Error(`tracepoint ${name} already carries ${this.vm.stubs.length} tapvm probes, the most one host can attach`);
+  }
+
+  /**
+   * The kernel refuses a tracing program's run while another BPF program runs on the CPU
+   * (bpf_prog_active; the tracepoint stubs, perf and uprobe programs alike) and counts it in
+   * the program's recursion_misses, before tapvm's busy flag could see it. Those are skipped
+   * probes too: each program's count is taken when this script first links it, and the growth
+   * is added to the kernel's own skipped count. The programs are shared (a stub serves every
+   * session on other tracepoints, tapvm_perf every perf probe of the host), so a miss of
+   * another session's firing on a shared program is counted here as well.
+   */
+  private watchMisses(fd: number) {
+    if (!this.missBase.has(fd)) this.missBase.set(fd, misses(fd));
+  }
+
+  /** recursion_misses of this script's programs since it linked them */
+  recursionMisses(): number {
+    let n = 0;
+    for (const [fd, base] of this.missBase) n += misses(fd) - base;
+    return n;
+  }
+
+  /** The kernel's skipped count (its busy flag) plus the recursion misses. */
+  private skippedNow(): bigint {
+    if (this.slot < 0) return 0n;
+    const raw = addon().mapLookup(this.vm.maps.counters, slotKeyOf(this.slot), COUNTERS_SIZE * this.ncpus);
+    return (raw ? sumCounters(raw, this.ncpus).skipped : 0n) + BigInt(this.recursionMisses());
+  }
+
+  /** Past MAXSKIPPED counting the misses: stap's "Skipped too many probes" error (once; the
+   * kernel reports it itself when its own count passes first). */
+  checkSkipped() {
+    if (this.skippedReported || this.state === 'error' || this.missBase.size === 0) return;
+    if (this.skippedNow() <= BigInt(this.opts.maxSkipped)) return;
+    this.skippedReported = true;
+    this.onEvent(this, { type: 'error', code: ERR.SKIPPED, pc: 0 });
+  }
+
+  /** An ERROR record came: a SKIPPED one from the kernel is reported once. */
+  noteError(code: number) {
+    if (code === ERR.SKIPPED) this.skippedReported = true;
   }
 
   runUser(p: ProbeInfo) {
@@ -368,6 +421,8 @@ export class Generation {
 
   /** Starts the user-space timer probes. */
   startTimers() {
+    // MAXSKIPPED counts the kernel's recursion misses too: looked at once a second
+    if (this.missBase.size) this.timers.push(setInterval(() => !this.ended && this.checkSkipped(), 1000));
     for (const p of this.img.probes) {
       if (p.attach.family !== 'timer') continue;
       const periodMs = Number(p.attach.periodNs) / 1e6;
@@ -426,7 +481,8 @@ export class Generation {
     const a = addon();
     const key = slotKeyOf(this.slot);
     const raw = a.mapLookup(this.vm.maps.counters, key, COUNTERS_SIZE * this.ncpus);
-    const counters = raw ? sumCounters(raw, this.ncpus) : NO_COUNTERS;
+    const counters = raw ? sumCounters(raw, this.ncpus) : { ...NO_COUNTERS };
+    counters.skipped += BigInt(this.recursionMisses());
     this.reader?.close();
     this.reader = undefined;
     withLock(() => a.mapUpdate(this.vm.maps.sessions, key, Buffer.alloc(SESSION_SIZE), BPF_ANY));

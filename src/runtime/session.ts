@@ -144,6 +144,7 @@ export class Session {
     } else {
       // too many skipped firings is the session's error, not a handler's: not counted
       if (ev.code !== ERR.SKIPPED) gen.errors++;
+      else gen.noteError(ev.code);
       gen.output.flush();
       this.opts.err.write(errorMessage(gen.img, ev) + '\n');
       if (ev.code === ERR.SKIPPED || gen.errors > this.opts.maxErrors) {
@@ -303,6 +304,8 @@ export class Session {
     gen.deactivate();
     if (this.opts.command && !this.continued) this.opts.command.kill('SIGKILL');
     gen.drain();
+    // the recursion misses since the last look may pass MAXSKIPPED: error probes, not end ones
+    gen.checkSkipped();
     gen.runEnd(this.opts.globalDisplay !== false);
     // Detaching waits for each tracepoint's grace period, so it comes after the output is out.
     await gen.detach();
