@@ -99,5 +99,15 @@ d('foreach in kernel probes', () => {
     const r2 = await kernelRun('global a[2048]', fill, 1, ['-D', 'MAXACTION=100000']);
     expect(r2.stdout).toBe('');
     expect(r2.stderr).toMatch(/^ERROR: too many keys to iterate \(at most 4096 in all running foreach loops of a kernel probe\) near foreach/);
+    // sequential loops free their slots at the exit (break, limit, the end), and try/catch
+    // catches the limit with its message
+    const seq = Array.from({ length: 12 }, (_, i) => `foreach (k${i} in a limit 1) { t++; break }`).join(' ');
+    const r3 = await kernelRun(
+      'global a, t',
+      `a[1] = 1; a[2] = 2; ${seq} try { ${deep} println("never") } catch (msg) { printf("%d %s\\n", t, msg) }`,
+      1,
+    );
+    expect(r3.stderr).toBe('');
+    expect(r3.stdout).toBe('12 too many nested foreach loops (at most 8 at once in a kernel probe)\n');
   }, 30_000);
 });
