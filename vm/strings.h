@@ -215,7 +215,7 @@ static long tok_cb(__u64 index, void *arg)
 	return 0;
 }
 
-static __always_inline void s_tokenize(struct vm_state *st, __u32 d, __u32 a, __u32 delim)
+static __always_inline void s_tokenize(struct vm_state *st, __u32 d, __u32 a, __u32 delim, __u64 tag)
 {
 	struct tok_ctx t = { .st = st, .delim = delim };
 
@@ -224,6 +224,9 @@ static __always_inline void s_tokenize(struct vm_state *st, __u32 d, __u32 a, __
 		bpf_probe_read_kernel_str(st->tok, MAXSTRINGLEN, SLOT(st, a));
 		st->tokpos = 0;
 		st->tokon = 1;
+		st->toktag = tag;
+	} else if (st->toktag != tag) {
+		st->tokon = 0;	/* the CPU's state is another session's: this one has none */
 	}
 	t.ld = s_len(st, delim);
 	st->sx.o = 0;

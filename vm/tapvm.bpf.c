@@ -35,6 +35,7 @@ struct vm_state {
 	char res[2 * MAXSTRINGLEN];	/* string function results (vm/strings.h) */
 	char tok[MAXSTRINGLEN];		/* tokenize's state: the string, where strsep goes on */
 	__u32 tokpos, toklen, tokon;
+	__u64 toktag;			/* the session whose tokenize state this is (tok_tag()) */
 	char dig[32];			/* sprintf's digits, least significant first */
 	struct {	/* one sprintf conversion's plan (vm/format.h) */
 		__u64 num;
@@ -964,7 +965,8 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		s_replace(st, sfp + d, sfp + a, sfp + b);
 		break;
 	case OP_TOKEN:
-		s_tokenize(st, sfp + d, sfp + a, sfp + b);
+		/* stap's state is per module and CPU: another session's chain on this CPU is not ours */
+		s_tokenize(st, sfp + d, sfp + a, sfp + b, lc->slot ^ (lc->ss->owner_pid << 8) ^ (lc->ss->owner_start << 32));
 		break;
 	case OP_TEXTSTR:
 		s_text(st, sfp + d, sfp + a, R(b), R(b + 1));

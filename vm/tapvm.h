@@ -23,7 +23,7 @@ struct gstr_blob {
 /* Per-session control block: element of the `sessions` array map. */
 struct session {
 	__u32 active;		/* kernel probes run only while non-zero */
-	__u32 maxaction;	/* instructions per handler (bpf_loop iterations) */
+	__u32 maxaction;	/* MAXACTION: statements per handler, as ACT charges them */
 	__s64 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	__u64 owner_pid;
 	__u64 owner_start;	/* owner's start time (jiffies since boot) from /proc/PID/stat */
