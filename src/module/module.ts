@@ -4,9 +4,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
-import { pack, unpack } from 'msgpackr';
+import type * as Msgpackr from 'msgpackr';
 import type { ProgramImage } from '../image/image';
 import type { KernelFacts, UsedFacts } from '../kernel/facts';
+
+/** msgpackr (and its native extension) is loaded on first use: a one-liner that neither writes a
+ * module nor opens a control connection does not pay for it at start-up. */
+export const msgpackr = (): typeof Msgpackr => require('msgpackr');
 
 export const MODULE_EXT = '.tvm';
 const FORMAT = 'tapvm-module';
@@ -54,6 +58,7 @@ export function validModuleName(name: string): boolean {
 }
 
 export function encodeModule(body: ModuleBody): Buffer {
+  const { pack } = msgpackr();
   const packed = pack(body);
   const file: ModuleFile = { format: FORMAT, version: VERSION, body: packed, sha256: crypto.createHash('sha256').update(packed).digest('hex') };
   return pack(file);
@@ -67,7 +72,7 @@ export function writeModule(file: string, body: ModuleBody): void {
 export function decodeModule(bytes: Buffer, file: string): ModuleBody {
   let f: ModuleFile;
   try {
-    f = unpack(bytes) as ModuleFile;
+    f = msgpackr().unpack(bytes) as ModuleFile;
   } catch {
     throw new Error(`${file} is not a tapvm module`);
   }
@@ -75,7 +80,7 @@ export function decodeModule(bytes: Buffer, file: string): ModuleBody {
   if (f.version !== VERSION) throw new Error(`${file} is a version ${f.version} tapvm module, and this tapvm reads version ${VERSION}`);
   const sum = crypto.createHash('sha256').update(f.body).digest('hex');
   if (sum !== f.sha256) throw new Error(`${file} is damaged: its checksum does not match its contents`);
-  const body = unpack(f.body) as ModuleBody;
+  const body = msgpackr().unpack(f.body) as ModuleBody;
   // msgpackr gives Buffers back for Uint8Arrays; keep the image exactly what the compiler made
   body.image.data = new Uint8Array(body.image.data);
   return body;

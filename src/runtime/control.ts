@@ -11,10 +11,9 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { pack, unpack } from 'msgpackr';
 import type { ProgramImage } from '../image/image';
 import type { SwapOptions, SwapResult } from './session';
-import { decodeModule, factsMismatch } from '../module/module';
+import { decodeModule, factsMismatch, msgpackr } from '../module/module';
 import { hostKernelFacts } from '../kernel/facts';
 
 export const CONTROL_DIR = fs.existsSync('/run') ? '/run/tapvm' : path.join(require('os').tmpdir(), 'tapvm');
@@ -47,7 +46,7 @@ export type ControlReply =
   | { type: 'end'; exitCode: number };
 
 function frame(v: unknown): Buffer {
-  const body = pack(v);
+  const body = msgpackr().pack(v);
   const hdr = Buffer.alloc(4);
   hdr.writeUInt32BE(body.length);
   return Buffer.concat([hdr, body]);
@@ -63,7 +62,7 @@ function readFrames(sock: net.Socket, onFrame: (v: unknown) => void) {
       if (buf.length < 4 + n) break;
       const body = buf.subarray(4, 4 + n);
       buf = buf.subarray(4 + n);
-      onFrame(unpack(body));
+      onFrame(msgpackr().unpack(body));
     }
   });
 }
