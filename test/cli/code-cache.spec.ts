@@ -1,0 +1,92 @@
+// The V8 code cache (src/cli/code-cache.ts): a second run compiles from the cache, a changed
+// module (even of the same length) is compiled from its new source, and a damaged or unwritable
+// cache changes nothing but the speed. Needs `npm run build` (the runner loads dist/).
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, describe, it, expect } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '../..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-code-cache-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const CACHE = path.join(tmp, 'cache');
+const MOD = path.join(tmp, 'm.js');
+const RUNNER = path.join(tmp, 'runner.js');
+fs.writeFileSync(RUNNER, `require(${JSON.stringify(path.join(ROOT, 'dist/cli/code-cache.js'))}).install();\nprocess.stdout.write(require('./m.js').value);\n`);
+
+interface Stats {
+  hits: number;
+  misses: number;
+  rejected: number;
+  written: boolean;
+}
+
+function run(cacheDir = CACHE, cmd = [RUNNER]): { stdout: string; stats: Stats; code: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, cmd, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TAPVM_CACHE_DIR: cacheDir, TAPVM_CODE_CACHE_STATS: '1' } });
+  const m = /^code cache: (.*)$/m.exec(r.stderr);
+  return { stdout: r.stdout, stats: JSON.parse(m![1]) as Stats, code: r.status, stderr: r.stderr.replace(/^code cache: .*\n/m, '') };
+}
+
+function cacheFiles(dir = CACHE): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+}
+
+describe('code cache', () => {
+  it('is written by the first run and used by the next', () => {
+    fs.writeFileSync(MOD, "exports.value = 'aaa';\n");
+    const first = run();
+    expect(first.stdout).toBe('aaa');
+    expect(first.stats).toEqual({ hits: 0, misses: 1, rejected: 0, written: true });
+    expect(cacheFiles()).toEqual([expect.stringMatching(/^v8-[0-9a-f]{16}\.bin$/)]);
+    const second = run();
+    expect(second.stdout).toBe('aaa');
+    expect(second.stats).toEqual({ hits: 1, misses: 0, rejected: 0, written: false });
+  });
+
+  it('compiles a module whose source changed (same length) from the new source', () => {
+    fs.writeFileSync(MOD, "exports.value = 'aaa';\n");
+    run();
+    fs.writeFileSync(MOD, "exports.value = 'bbb';\n");
+    const r = run();
+    expect(r.stdout).toBe('bbb');
+    expect(r.stats).toMatchObject({ hits: 0, misses: 1, written: true });
+    expect(run().stats).toMatchObject({ hits: 1, misses: 0 });
+  });
+
+  it('ignores a damaged cache file and replaces it', () => {
+    fs.writeFileSync(MOD, "exports.value = 'ccc';\n");
+    run();
+    const [name] = cacheFiles();
+    fs.writeFileSync(path.join(CACHE, name), Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3]));
+    const r = run();
+    expect(r).toMatchObject({ code: 0, stdout: 'ccc', stderr: '' });
+    expect(r.stats).toMatchObject({ hits: 0, misses: 1, written: true });
+    expect(run().stats).toMatchObject({ hits: 1 });
+    // a damaged byte in the code itself, behind an intact header
+    const file = path.join(CACHE, name);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 1] ^= 0x55;
+    fs.writeFileSync(file, bytes);
+    expect(run()).toMatchObject({ code: 0, stdout: 'ccc', stats: { hits: 0, misses: 1, written: true } });
+  });
+
+  it('runs without a cache where it cannot write one', () => {
+    fs.writeFileSync(MOD, "exports.value = 'ddd';\n");
+    const r = run('/dev/null/cache');
+    expect(r).toMatchObject({ code: 0, stdout: 'ddd', stderr: '' });
+    expect(r.stats).toMatchObject({ hits: 0, misses: 1 });
+  });
+
+  it('serves the whole command line: the second tapvm -p1 compiles nothing', () => {
+    const dir = path.join(tmp, 'cli');
+    const cmd = [path.join(ROOT, 'bin/tapvm'), '-p1', '-e', 'probe begin { exit() }'];
+    const first = run(dir, cmd);
+    expect(first).toMatchObject({ code: 0, stdout: 'probe begin {\n  exit();\n}\n', stderr: '' });
+    expect(first.stats.misses).toBeGreaterThan(10);
+    const second = run(dir, cmd);
+    expect(second).toMatchObject({ code: 0, stdout: first.stdout });
+    expect(second.stats).toEqual({ hits: first.stats.misses, misses: 0, rejected: 0, written: false });
+  });
+});
