@@ -3,10 +3,14 @@
 // script (or a file already joined) uses: a probe alias its points name, or a function it
 // calls. The default directory is the repository's tapset/; `-I DIR` adds more. The `.stpm`
 // files of the same directories hold library macros (src/parse/macros.ts).
+//
+// A file is parsed only when it may define something the script wants: its text is first read
+// for the names it could define (a superset), so a script that uses no tapset parses none.
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as A from './ast';
 import { parseScript, type ParseOptions } from './index';
+import { loadLibraryMacros } from './macros';
 
 /** The repository's tapset/ directory (next to src/ and dist/). */
 export const DEFAULT_TAPSET_DIR = path.join(__dirname, '../../tapset');
@@ -14,14 +18,46 @@ export const DEFAULT_TAPSET_DIR = path.join(__dirname, '../../tapset');
 export interface TapsetFile {
   file: string;
   text: string;
+  /** The names the file may define, from its text; undefined when anything (it calls a library macro). */
+  mayDefine: Set<string> | undefined;
+  /** parsed on first use */
   script: A.Script;
+}
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
+
+/**
+ * A superset of the functions and alias name components `text` defines, without parsing it: the
+ * word after each `function` and the words between each `probe` and its `=` or `{`. A library
+ * macro's body could define anything, so a file that calls one gives undefined.
+ */
+function definableNames(text: string, macros: ReadonlySet<string>): Set<string> | undefined {
+  for (const m of text.matchAll(/@([A-Za-z_][A-Za-z0-9_]*)/g)) if (macros.has(m[1])) return undefined;
+  const names = new Set<string>();
+  for (const m of text.matchAll(/\bfunction\s+([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1]);
+  for (const m of text.matchAll(/\bprobe\b([^{=]*)/g)) for (const w of m[1].matchAll(IDENT)) names.add(w[0]);
+  return names;
+}
+
+class LazyTapsetFile implements TapsetFile {
+  private parsed: A.Script | undefined;
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly mayDefine: Set<string> | undefined,
+    private options: ParseOptions,
+  ) {}
+  get script(): A.Script {
+    return (this.parsed ??= parseScript(this.text, this.file, this.options));
+  }
 }
 
 const cache = new Map<string, TapsetFile[]>();
 
-/** Parses every .stp file of `dirs` (sorted by name; parsed once per process). */
+/** Every .stp file of `dirs` (sorted by name; read once per process, each parsed when first used). */
 export function loadTapsets(dirs: string[], options: ParseOptions = {}): TapsetFile[] {
   const out: TapsetFile[] = [];
+  let macros: Set<string> | undefined;
   for (const dir of dirs) {
     let files = cache.get(dir);
     if (!files) {
@@ -35,7 +71,8 @@ export function loadTapsets(dirs: string[], options: ParseOptions = {}): TapsetF
       for (const n of names) {
         const file = path.join(dir, n);
         const text = fs.readFileSync(file, 'latin1');
-        files.push({ file, text, script: parseScript(text, file, { facts: options.facts, tapsets: dirs }) });
+        macros ??= new Set(loadLibraryMacros(dirs).keys());
+        files.push(new LazyTapsetFile(file, text, definableNames(text, macros), { facts: options.facts, tapsets: dirs }));
       }
       cache.set(dir, files);
     }
@@ -56,8 +93,14 @@ export function linkTapsets(script: A.Script, library: TapsetFile[]): { script: 
     changed = false;
     const wanted = needs(items);
     for (const it of items) if (it.kind === 'function') defined.add(it.name);
+    // what a file must define to be of use: a called function, an alias's first component
+    const names = [...wanted.calls].filter((n) => !defined.has(n));
+    const firsts = wanted.points.map((p) => p.split('.')[0]);
+    const anyName = firsts.some((c) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c));
+    names.push(...firsts);
     for (const f of library) {
       if (used.includes(f)) continue;
+      if (!anyName && f.mayDefine && !names.some((n) => f.mayDefine!.has(n))) continue;
       const provides = f.script.items.some(
         (it) =>
           (it.kind === 'function' && wanted.calls.has(it.name) && !defined.has(it.name)) ||

@@ -30,8 +30,27 @@ describe('tapset linking', () => {
     expect(used).toEqual([]);
   });
 
+  it('parses only the files that may define what the script wants', () => {
+    const lazy = fs.mkdtempSync(path.join(os.tmpdir(), 'tapset-lazy-'));
+    fs.writeFileSync(path.join(lazy, 'broken.stp'), 'function broken_fn() { return ( }');
+    fs.writeFileSync(path.join(lazy, 'good.stp'), 'probe good.point = begin { }\nfunction good_fn() { return 3 }');
+    const ok = compileSource('probe good.point { println(good_fn()) }', 'u.stp', 2, undefined, { tapsets: [lazy] }).resolved!;
+    expect([...ok.functions.keys()]).toEqual(['good_fn']);
+    expect(() => compileSource('probe begin { println(broken_fn()) }', 'u.stp', 2, undefined, { tapsets: [lazy] })).toThrow(/parse error/);
+  });
+
+  it('parses a file that calls a library macro, whose body may define anything', () => {
+    const macro = fs.mkdtempSync(path.join(os.tmpdir(), 'tapset-macro-'));
+    fs.writeFileSync(path.join(macro, 'defs.stpm'), '@define make_fn %( function from_macro() { return 5 } %)');
+    fs.writeFileSync(path.join(macro, 'uses.stp'), '@make_fn');
+    const r = compileSource('probe begin { println(from_macro()) }', 'u.stp', 2, undefined, { tapsets: [macro] }).resolved!;
+    expect([...r.functions.keys()]).toEqual(['from_macro']);
+  });
+
   it('parses every file of the repository tapset/', () => {
-    expect(loadTapsets([DEFAULT_TAPSET_DIR]).map((f) => path.basename(f.file))).toEqual(['indent.stp', 'kprocess.stp', 'oneshot.stp', 'scheduler.stp', 'signal.stp']);
+    const files = loadTapsets([DEFAULT_TAPSET_DIR]);
+    expect(files.map((f) => path.basename(f.file))).toEqual(['indent.stp', 'kprocess.stp', 'oneshot.stp', 'scheduler.stp', 'signal.stp']);
+    for (const f of files) expect(f.script.items.length).toBeGreaterThan(0);
   });
 
   it('finds functions in -I directories from the command line; oneshot runs once and ends', () => {
