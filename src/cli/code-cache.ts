@@ -2,8 +2,8 @@
 // compiling our JavaScript (the peggy parser, the compiler, commander) is a large part of a warm
 // start, and V8 can skip it with the code it serialised after an earlier run.
 //
-// One file per installation (the package directory, Node's version and architecture make the
-// key) under /var/cache/tapvm: [u32 n][n bytes of JSON: the data's sha1 and an index][the modules'
+// One file per installation and Node (the package directory, Node's version, architecture and
+// options make the key) under /var/cache/tapvm: [u32 n][n bytes of JSON: the data's sha1 and an index][the modules'
 // cached data]. An entry is used only when the sha1 of the module's source matches (V8 itself
 // checks little more than the length). The file is rewritten, atomically (temporary file + rename), only at the exit of a
 // run that compiled a module without usable data, with the code of the functions that run ran.
@@ -34,8 +34,11 @@ export const stats = { hits: 0, misses: 0, rejected: 0 };
 
 const PACKAGE_ROOT = path.join(__dirname, '..', '..');
 
+const sha1 = (b: string | Buffer) => crypto.createHash('sha1').update(b).digest('hex');
+
 export function cacheFile(dir = process.env.TAPVM_CACHE_DIR ?? '/var/cache/tapvm'): string {
-  const key = crypto.createHash('sha1').update(`${PACKAGE_ROOT}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 16);
+  // V8 rejects data made under other flags: node's own options (the shebang's, -r ...) are in the key
+  const key = sha1([PACKAGE_ROOT, process.version, process.arch, ...process.execArgv].join('\0')).slice(0, 16);
   return path.join(dir, `v8-${key}.bin`);
 }
 
@@ -43,8 +46,6 @@ interface CacheFile {
   modules: Record<string, Entry>;
   data: Buffer;
 }
-
-const sha1 = (b: string | Buffer) => crypto.createHash('sha1').update(b).digest('hex');
 
 function readCache(file: string): CacheFile {
   try {

@@ -72,6 +72,16 @@ describe('code cache', () => {
     expect(run()).toMatchObject({ code: 0, stdout: 'ccc', stats: { hits: 0, misses: 1, written: true } });
   });
 
+  it('keeps the code made under other node options in another file (V8 would reject it)', () => {
+    fs.writeFileSync(MOD, "exports.value = 'eee';\n");
+    run();
+    const flagged = run(CACHE, ['--stack-size=900', RUNNER]);
+    expect(flagged).toMatchObject({ stdout: 'eee', stats: { misses: 1, rejected: 0 } });
+    expect(cacheFiles()).toHaveLength(2);
+    expect(run().stats).toMatchObject({ hits: 1, rejected: 0 });
+    expect(run(CACHE, ['--stack-size=900', RUNNER]).stats).toMatchObject({ hits: 1, rejected: 0 });
+  });
+
   it('runs without a cache where it cannot write one', () => {
     fs.writeFileSync(MOD, "exports.value = 'ddd';\n");
     const r = run('/dev/null/cache');
