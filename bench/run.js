@@ -111,7 +111,7 @@ function report(r) {
   const from = (k) => (r.dates?.[k] && r.dates[k] !== m.date ? [`(Kept from the run of ${r.dates[k]}.)`, ''] : []);
   if (r.startup) {
     lines.push('## Start-up (wall ms from the command to first event delivered; armed in brackets)', '', ...from('startup'));
-    lines.push('| one-liner | tapvm cold | tapvm warm | bpftrace | warm / bpftrace |', '|---|---|---|---|---|');
+    lines.push('| one-liner | tapvm cold | tapvm warm | bpftrace | warm / bpftrace | armed: bpftrace / warm |', '|---|---|---|---|---|---|');
     for (const row of r.startup) {
       const c = summary(row.tapvmCold.map((x) => x.firstEventMs));
       const w = summary(row.tapvmWarm.map((x) => x.firstEventMs));
@@ -119,7 +119,7 @@ function report(r) {
       const ca = summary(row.tapvmCold.map((x) => x.armedMs));
       const wa = summary(row.tapvmWarm.map((x) => x.armedMs));
       const ba = summary(row.bpftrace.map((x) => x.armedMs));
-      lines.push(`| ${row.name} | ${fmt(c)} [${fmt(ca)}] | ${fmt(w)} [${fmt(wa)}] | ${fmt(b)} [${fmt(ba)}] | ${(w.median / b.median).toFixed(2)} |`);
+      lines.push(`| ${row.name} | ${fmt(c)} [${fmt(ca)}] | ${fmt(w)} [${fmt(wa)}] | ${fmt(b)} [${fmt(ba)}] | ${(w.median / b.median).toFixed(2)} | ${(ba.median / wa.median).toFixed(1)} |`);
     }
     lines.push('');
   }
