@@ -9,7 +9,9 @@ import { isArray, findFunction, type ResolvedProgram, type LocalSym, type Resolv
 import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
 import { keyWidths } from '../resolve/widths';
 import { writtenNotRead } from '../resolve/reads';
-import { parseFormat } from '../output/format';
+import { parseFormat, type Conversion } from '../output/format';
+import { textUse } from './syscall-text';
+import { SPECIAL, HEX_RETURN, ADDRESS_ARGS, DIRFD_ARGS } from '../probes/syscall-format';
 import { encodeConversion } from '../isa/sprintf';
 import { AGG, HIST, STAT_DESC_SIZE, encodeStatDesc, type StatDesc } from '../vm/stats';
 import type { GlobalSym } from '../resolve/resolve';
@@ -42,7 +44,7 @@ function statDesc(g: GlobalSym): StatDesc {
 import { ERROR_MESSAGES, ERROR_TABLE_CODES, ERRNO_NAMES } from '../isa/errors';
 import type { Guard } from '../probes/provider';
 import type { TapsetInit } from '../probes/provider';
-import { syscallCatalog, NR_FIELD, RET_FIELD } from '../kernel/syscalls';
+import { syscallCatalog, syscallArgs, isUserString, NR_FIELD, RET_FIELD, type SyscallDesc } from '../kernel/syscalls';
 import { argInfo, u16Table, dispatchTables } from './syscall-tables';
 import { optimize } from './optimize';
 import { compileEre, dfaTable } from '../regex/ere';
@@ -308,11 +310,29 @@ class CodeGen {
         this.emit(Op.SCNAME, v.n, r, 0, this.nameTable());
         break;
       }
-      case 'argstr':
+      case 'argstr': {
+        // printed only: the kernel's encoding, expanded by user space; else the text here
+        const use = textUse(this.probe!.decl.body, 'argstr');
+        const one = nrs.length === 1 ? syscallCatalog().find((s) => s.nr === nrs[0]) : undefined;
+        if (use !== 'output' && one && !SPECIAL[one.name]) {
+          this.argstrText(v, one);
+          break;
+        }
+        if (use === 'inspected')
+          this.error(
+            one
+              ? `argstr of syscall.${one.name} can only be printed: its arguments need decoding (flags, modes) that tapvm does only in user space`
+              : 'argstr can only be printed in a probe on several system calls: tapvm formats it in the kernel only for one system call at a time',
+          );
         this.syscallText = true;
         this.emit(Op.SCARGS, v.n, 0, 0, this.argTable());
         break;
+      }
       case 'retstr':
+        if (textUse(this.probe!.decl.body, 'retstr') !== 'output') {
+          this.retstrText(v, nrs);
+          break;
+        }
         this.syscallText = true;
         this.emit(Op.SCRET, v.n);
         break;
@@ -349,6 +369,106 @@ class CodeGen {
       }
     }
     this.release(mark);
+  }
+
+  private conv(fmt: string): number {
+    return encodeConversion(parseFormat(fmt).pieces.find((p) => typeof p !== 'string') as Conversion);
+  }
+
+  private appendText(d: number, text: string) {
+    const m = this.mark();
+    const t = this.str();
+    this.emit(Op.SCONST, t, 0, 0, this.stringConst(text));
+    this.emit(Op.SCAT, d, d, t);
+    this.release(m);
+  }
+
+  /** retstr as stap's return_str formats it (src/probes/syscall-format.ts retstr), in the kernel. */
+  private retstrText(v: Val, nrs: number[]) {
+    const ret = this.reg();
+    const t = this.reg();
+    const c = this.reg();
+    this.emit(Op.TPLD, ret, 0, RET_FIELD.size | 0x80, RET_FIELD.offset);
+    this.emit(Op.SCLR, v.n);
+    // -4095..-1: "-2 (ENOENT)"
+    this.emit(Op.MOVI, t, 0, 0, 0);
+    this.emit(Op.LT, c, ret, t);
+    this.emit(Op.MOVI, t, 0, 0, -4096);
+    this.emit(Op.GT, t, ret, t);
+    this.emit(Op.AND, c, c, t);
+    const jok = this.emit(Op.JZ, 0, c);
+    this.emit(Op.SFMT, v.n, ret, 0, this.conv('%d'));
+    this.appendText(v.n, ' (');
+    const e = this.str();
+    this.emit(Op.NEG, t, ret);
+    this.emit(Op.ERRNOSTR, e, t, 0, this.errnoTable());
+    this.emit(Op.SCAT, v.n, v.n, e);
+    this.appendText(v.n, ')');
+    const jend = [this.emit(Op.JMP)];
+    this.patch(jok, this.pc);
+    // addresses (mmap, brk, ...) in hex
+    const hex = syscallCatalog().filter((s) => HEX_RETURN.has(s.name) && nrs.includes(s.nr));
+    if (hex.length) {
+      this.emit(Op.TPLD, t, 0, NR_FIELD.size | 0x80, NR_FIELD.offset);
+      this.emit(Op.MOVI, c, 0, 0, 0);
+      for (const h of hex) {
+        const k = this.reg();
+        this.emit(Op.MOVI, k, 0, 0, h.nr);
+        this.emit(Op.EQ, k, t, k);
+        this.emit(Op.OR, c, c, k);
+      }
+      const jdec = this.emit(Op.JZ, 0, c);
+      this.appendText(v.n, '0x');
+      this.emit(Op.SFMT, v.n, ret, 0, this.conv('%x'));
+      jend.push(this.emit(Op.JMP));
+      this.patch(jdec, this.pc);
+    }
+    this.emit(Op.SFMT, v.n, ret, 0, this.conv('%d'));
+    for (const j of jend) this.patch(j, this.pc);
+  }
+
+  /** argstr of one system call whose arguments need no decoding, as syscall-format.ts's generic
+   * rule spells them: file names quoted, pointers and addresses in hex, AT_FDCWD by name, ints. */
+  private argstrText(v: Val, sc: SyscallDesc) {
+    const r = this.reg();
+    const c = this.reg();
+    this.emit(Op.SCLR, v.n);
+    syscallArgs(sc).slice(0, 6).forEach((f, i) => {
+      if (i) this.appendText(v.n, ', ');
+      if (isUserString(f.name, f.ctype)) {
+        this.emit(Op.TPLD, r, 0, 8, f.offset);
+        const jstr = this.emit(Op.JNZ, 0, r);
+        this.appendText(v.n, 'NULL');
+        const jend = this.emit(Op.JMP);
+        this.patch(jstr, this.pc);
+        const m = this.mark();
+        const t = this.str();
+        this.emit(Op.SCLR, t);
+        this.emit(Op.USTR, t, r, 1);
+        this.appendText(v.n, '"');
+        this.emit(Op.SCAT, v.n, v.n, t);
+        this.appendText(v.n, '"');
+        this.release(m);
+        this.patch(jend, this.pc);
+      } else if (f.ctype.includes('*') || ADDRESS_ARGS.has(f.name)) {
+        this.emit(Op.TPLD, r, 0, 8, f.offset);
+        this.appendText(v.n, '0x');
+        this.emit(Op.SFMT, v.n, r, 0, this.conv('%x'));
+      } else if (DIRFD_ARGS.has(f.name)) {
+        this.emit(Op.TPLD, r, 0, 4 | 0x80, f.offset);
+        this.emit(Op.MOVI, c, 0, 0, -100);
+        this.emit(Op.EQ, c, r, c);
+        const jnum = this.emit(Op.JZ, 0, c);
+        this.appendText(v.n, 'AT_FDCWD');
+        const jend = this.emit(Op.JMP);
+        this.patch(jnum, this.pc);
+        this.emit(Op.SFMT, v.n, r, 0, this.conv('%d'));
+        this.patch(jend, this.pc);
+      } else {
+        this.emit(Op.TPLD, r, 0, f.size | (f.signed ? 0x80 : 0), f.offset);
+        this.emit(Op.SFMT, v.n, r, 0, this.conv(f.signed ? '%d' : '%u'));
+      }
+    });
   }
 
   data(probes: ProbeInfo[]): Uint8Array {

@@ -90,7 +90,7 @@ const KERNEL_ERRNO: Record<number, string> = { 512: 'ERESTARTSYS', 513: 'ERESTAR
 export const errnoName = (e: number) => ERRNO[e] || KERNEL_ERRNO[e] || `E${e}`;
 
 /** System calls whose success value stap prints in hex (return_str format 2). */
-const HEX_RETURN = new Set(['mmap', 'brk', 'mremap', 'shmat']);
+export const HEX_RETURN = new Set(['mmap', 'brk', 'mremap', 'shmat']);
 
 /** stap's return_str: `3`, `-2 (ENOENT)`, or hex for the calls returning addresses. */
 export function retstr(name: string, raw: bigint): string {
@@ -105,9 +105,9 @@ export function retstr(name: string, raw: bigint): string {
 const quote = (s: string) => '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t') + '"';
 
 /** Arguments declared as integers that hold addresses: stap prints them with %p. */
-const ADDRESS_ARGS = new Set(['addr', 'start', 'brk', 'old_address', 'new_address', 'new_addr', 'shmaddr']);
+export const ADDRESS_ARGS = new Set(['addr', 'start', 'brk', 'old_address', 'new_address', 'new_addr', 'shmaddr']);
 /** Directory file descriptors: AT_FDCWD by name. */
-const DIRFD_ARGS = new Set(['dfd', 'dirfd', 'olddfd', 'newdfd', 'fromfd', 'todfd']);
+export const DIRFD_ARGS = new Set(['dfd', 'dirfd', 'olddfd', 'newdfd', 'fromfd', 'todfd']);
 const AT_FLAGS: [bigint, string][] = [[0x100n, 'AT_SYMLINK_NOFOLLOW'], [0x200n, 'AT_REMOVEDIR'], [0x400n, 'AT_SYMLINK_FOLLOW'], [0x800n, 'AT_NO_AUTOMOUNT'], [0x1000n, 'AT_EMPTY_PATH']];
 export const atFlagStr = (v: bigint) => (v === 0n ? '0x0' : flagBits(BigInt.asUintN(32, v), AT_FLAGS).join('|'));
 
@@ -134,7 +134,7 @@ const ACCESS: [bigint, string][] = [[4n, 'R_OK'], [2n, 'W_OK'], [1n, 'X_OK']];
 const WHENCE = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'SEEK_DATA', 'SEEK_HOLE'];
 
 /** The calls whose argstr stap spells differently from the generic rule. */
-const SPECIAL: Record<string, (a: NamedArg[], g: string[]) => string> = {
+export const SPECIAL: Record<string, (a: NamedArg[], g: string[]) => string> = {
   open: (a, g) => [g[0], openFlagStr(num(a[1].value)), ...((num(a[1].value) & O_CREAT_TMPFILE) ? [octal(num(a[2].value))] : [])].join(', '),
   openat: (a, g) => [dfd(a[0].value), g[1], openFlagStr(num(a[2].value)), ...((num(a[2].value) & O_CREAT_TMPFILE) ? [octal(num(a[3].value))] : [])].join(', '),
   creat: (a, g) => `${g[0]}, ${octal(num(a[1].value))}`,

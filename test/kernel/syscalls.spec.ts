@@ -45,6 +45,40 @@ d('system call probes on the kernel', () => {
     expect(r.stdout).toBe('openat -2 [-2 (ENOENT)] 2\n');
   });
 
+  it('argstr and retstr that the kernel compares, measures and keys on hold stap\'s text, as printed', async () => {
+    const r = await traced(['open', '/etc/hostname', '2'], (pid) => `global keys, n
+      probe syscall.close { if (pid() == ${pid}) printf("close(%s)\\n", argstr) }
+      probe syscall.close { if (pid() == ${pid}) printf("k %d %d %s\\n", argstr == sprintf("%d", fd), strlen(argstr), substr(argstr, 0, 1)) }
+      probe syscall.openat.return { if (pid() == ${pid}) { keys[retstr]++; if (retstr == sprint($return) && isinstr(retstr, sprint($return))) n++ } }
+      probe end { foreach (k in keys) printf("[%s] %d %d\\n", k, keys[k], n) }`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\[\d+\] 2 2$/m);
+    // the kernel-formatted text matches the printed (user-space expanded) one
+    const printed = [...r.stdout.matchAll(/^close\((\d+)\)$/gm)].map((m) => m[1]);
+    const k = [...r.stdout.matchAll(/^k (\d) (\d+) (.)$/gm)];
+    expect(k.length).toBeGreaterThan(0);
+    for (const m of k) expect([m[1], printed.some((p) => p.length === Number(m[2]) && p[0] === m[3])]).toEqual(['1', true]);
+  });
+
+  it('retstr of a failing call compares as "-2 (ENOENT)" in the kernel', async () => {
+    const r = await traced(['open', '/nonexistent/tapvm', '1'], (pid) =>
+      `probe syscall.openat.return { if (pid() == ${pid}) printf("%d %d %s\\n", retstr == "-2 (ENOENT)", strlen(retstr), retstr) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1 11 -2 (ENOENT)\n');
+  });
+
+  it('argstr of a flag-decoding call or of several calls in a comparison is one clear compile error', () => {
+    const one = runTapvmSync(['-p4', '-e', 'probe syscall.openat { if (argstr == "x") exit() }']);
+    expect(one.code).not.toBe(0);
+    expect(one.stderr).toContain('argstr of syscall.openat can only be printed');
+    const many = runTapvmSync(['-p4', '-e', 'probe syscall.* { if (strlen(argstr) > 3) exit() }']);
+    expect(many.code).not.toBe(0);
+    expect(many.stderr).toContain('argstr can only be printed in a probe on several system calls');
+    // stored (an array key) through a wildcard keeps the printable encoding, as before
+    expect(runTapvmSync(['-p4', '-e', 'global a probe syscall.* { a[argstr]++ }']).code).toBe(0);
+  });
+
   it('counts exactly through a wildcard, nd_syscall, syscall_any and a named probe on the same call', async () => {
     const r = await traced(['getppid', '3000'], (pid) => `global a, b, c, e, n
       probe syscall.getpp* { if (pid() == ${pid}) a++ }
