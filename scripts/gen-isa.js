@@ -15,18 +15,28 @@ function generate(isa) {
   hdr.push('#ifndef TAPVM_ISA_H');
   hdr.push('#define TAPVM_ISA_H');
   hdr.push('');
-  for (const [k, v] of Object.entries(isa.limits)) hdr.push(`#define ${k} ${v}`);
+  // MAXSTRINGLEN can be overridden (vm/Makefile builds the wide variant with
+  // -DMAXSTRINGLEN=MAXSTRINGLEN_MAX); KEYMAX and the sizes that are MAXSTRINGLEN or KEYMAX in
+  // the table follow it, so the wide object's keys, values and slots grow together.
+  const L = isa.limits;
+  if (L.KEYMAX !== 2 * L.MAXSTRINGLEN + 16) throw new Error('KEYMAX must be 2 * MAXSTRINGLEN + 16');
+  const size = (v, kind) => (kind === 'key' && v === L.KEYMAX ? 'KEYMAX' : kind === 'val' && v === L.MAXSTRINGLEN ? 'MAXSTRINGLEN' : `${v}`);
+  for (const [k, v] of Object.entries(L)) {
+    if (k === 'MAXSTRINGLEN') hdr.push(`#ifndef MAXSTRINGLEN`, `#define MAXSTRINGLEN ${v}`, `#endif`);
+    else if (k === 'KEYMAX') hdr.push(`#define KEYMAX (2 * MAXSTRINGLEN + 16)`);
+    else hdr.push(`#define ${k} ${v}`);
+  }
   hdr.push('');
   isa.arrayClasses.forEach((c, i) => {
     hdr.push(`#define ACLASS_${c.name.toUpperCase()} ${i}`);
-    hdr.push(`#define ACLASS_${c.name.toUpperCase()}_KEY ${c.keySize}`);
-    hdr.push(`#define ACLASS_${c.name.toUpperCase()}_VAL ${c.valueSize}`);
+    hdr.push(`#define ACLASS_${c.name.toUpperCase()}_KEY ${size(c.keySize, 'key')}`);
+    hdr.push(`#define ACLASS_${c.name.toUpperCase()}_VAL ${c.stat ? c.valueSize : size(c.valueSize, 'val')}`);
   });
   hdr.push(`#define NACLASSES ${isa.arrayClasses.length}`);
   hdr.push('/* X(name, class index, key size, value size) for every array class of plain values */');
   hdr.push('#define FOR_EACH_ACLASS(X) \\');
   const classes = isa.arrayClasses.map((c, i) => ({ ...c, i }));
-  const line = (c) => `\tX(${c.name}, ${c.i}, ${c.keySize}, ${c.valueSize})`;
+  const line = (c) => `\tX(${c.name}, ${c.i}, ${size(c.keySize, 'key')}, ${c.stat ? c.valueSize : size(c.valueSize, 'val')})`;
   hdr.push(classes.filter((c) => !c.stat).map(line).join(' \\\n'));
   hdr.push('/* the same for the statistics classes (per-CPU hash maps of struct stat_val) */');
   hdr.push('#define FOR_EACH_SCLASS(X) \\');

@@ -5,14 +5,17 @@
 
 #define NREGS 256
 #define NSTRS 32
+#ifndef MAXSTRINGLEN
 #define MAXSTRINGLEN 128
+#endif
+#define MAXSTRINGLEN_MAX 512
 #define MAXNESTING 16
 #define NSESSIONS 64
 #define CODE_INSNS 8192
 #define DATA_BYTES 16384
 #define NGLOBALS 256
 #define NGSTRS 64
-#define KEYMAX 272
+#define KEYMAX (2 * MAXSTRINGLEN + 16)
 #define OUTMAX 2048
 #define NPROBES 256
 #define MAXMAPENTRIES 2048
@@ -32,25 +35,25 @@
 #define ACLASS_K16_V8_VAL 8
 #define ACLASS_K16_V128 1
 #define ACLASS_K16_V128_KEY 16
-#define ACLASS_K16_V128_VAL 128
+#define ACLASS_K16_V128_VAL MAXSTRINGLEN
 #define ACLASS_K32_V8 2
 #define ACLASS_K32_V8_KEY 32
 #define ACLASS_K32_V8_VAL 8
 #define ACLASS_K32_V128 3
 #define ACLASS_K32_V128_KEY 32
-#define ACLASS_K32_V128_VAL 128
+#define ACLASS_K32_V128_VAL MAXSTRINGLEN
 #define ACLASS_K64_V8 4
 #define ACLASS_K64_V8_KEY 64
 #define ACLASS_K64_V8_VAL 8
 #define ACLASS_K64_V128 5
 #define ACLASS_K64_V128_KEY 64
-#define ACLASS_K64_V128_VAL 128
+#define ACLASS_K64_V128_VAL MAXSTRINGLEN
 #define ACLASS_K272_V8 6
-#define ACLASS_K272_V8_KEY 272
+#define ACLASS_K272_V8_KEY KEYMAX
 #define ACLASS_K272_V8_VAL 8
 #define ACLASS_K272_V128 7
-#define ACLASS_K272_V128_KEY 272
-#define ACLASS_K272_V128_VAL 128
+#define ACLASS_K272_V128_KEY KEYMAX
+#define ACLASS_K272_V128_VAL MAXSTRINGLEN
 #define ACLASS_K16_STAT 8
 #define ACLASS_K16_STAT_KEY 16
 #define ACLASS_K16_STAT_VAL 1088
@@ -61,25 +64,25 @@
 #define ACLASS_K64_STAT_KEY 64
 #define ACLASS_K64_STAT_VAL 1088
 #define ACLASS_K272_STAT 11
-#define ACLASS_K272_STAT_KEY 272
+#define ACLASS_K272_STAT_KEY KEYMAX
 #define ACLASS_K272_STAT_VAL 1088
 #define NACLASSES 12
 /* X(name, class index, key size, value size) for every array class of plain values */
 #define FOR_EACH_ACLASS(X) \
 	X(k16_v8, 0, 16, 8) \
-	X(k16_v128, 1, 16, 128) \
+	X(k16_v128, 1, 16, MAXSTRINGLEN) \
 	X(k32_v8, 2, 32, 8) \
-	X(k32_v128, 3, 32, 128) \
+	X(k32_v128, 3, 32, MAXSTRINGLEN) \
 	X(k64_v8, 4, 64, 8) \
-	X(k64_v128, 5, 64, 128) \
-	X(k272_v8, 6, 272, 8) \
-	X(k272_v128, 7, 272, 128)
+	X(k64_v128, 5, 64, MAXSTRINGLEN) \
+	X(k272_v8, 6, KEYMAX, 8) \
+	X(k272_v128, 7, KEYMAX, MAXSTRINGLEN)
 /* the same for the statistics classes (per-CPU hash maps of struct stat_val) */
 #define FOR_EACH_SCLASS(X) \
 	X(k16_stat, 8, 16, 1088) \
 	X(k32_stat, 9, 32, 1088) \
 	X(k64_stat, 10, 64, 1088) \
-	X(k272_stat, 11, 272, 1088)
+	X(k272_stat, 11, KEYMAX, 1088)
 
 #define REC_PRINT 1
 #define REC_EXIT 2

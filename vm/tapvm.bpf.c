@@ -30,7 +30,7 @@ struct vm_state {
 	__u8 key[KEYMAX];
 	__u8 wkey[KEYMAX];	/* AWRAP: the oldest key of a full wrap-around array (vm/wrap.h) */
 	__u8 out[OUTMAX + MAXSTRINGLEN + 16];
-	__u8 zero_stat[sizeof(struct stat_val)];	/* never written: a new statistic's first copy */
+	__u8 zero_stat[sizeof(struct stat_val)];	/* never written: a new statistic's first copy (and KCLR's zeros) */
 	__s64 stat_out;					/* stat_read()'s result */
 	char res[2 * MAXSTRINGLEN];	/* string function results (vm/strings.h) */
 	char tok[MAXSTRINGLEN];		/* tokenize's state: the string, where strsep goes on */
@@ -67,6 +67,8 @@ struct vm_state {
 	__u32 steps, next;	/* statements ACT charged to the running handler; index of the next handler to run */
 	__u32 nit, ittop;	/* live foreach iterators and their first free key slot (vm/iter.h) */
 };
+
+_Static_assert(sizeof(((struct vm_state *)0)->zero_stat) >= KEYMAX, "KCLR copies KEYMAX zeros from zero_stat");
 
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
 
@@ -456,6 +458,8 @@ static __always_inline const char *data_str(struct loop_ctx *lc, __s32 imm)
 	return &lc->code->data[off];
 }
 
+/* a key offset: below 256 with 128-byte strings (longs come first), below 2048 in the wide build */
+#define KEYOFF(imm) ((__u32)(imm) & (KEYMAX <= 272 ? 255 : 2047))
 #define R(x) st->r[(fp + (x)) & (NREGS - 1)]
 #define S(x) st->s[(sfp + (x)) & (NSTRS - 1)]
 
@@ -662,25 +666,30 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 			__builtin_memset(st->key, 0, 32);
 		else if (imm <= 64)
 			__builtin_memset(st->key, 0, 64);
+#if KEYMAX <= 272
 		else
 			__builtin_memset(st->key, 0, KEYMAX);
+#else
+		else	/* clang inlines no memset this long: copy from the never-written zero_stat */
+			bpf_probe_read_kernel(st->key, KEYMAX, st->zero_stat);
+#endif
 		break;
 	case OP_KPUTI:
-		*(__s64 *)&st->key[(__u32)imm & 255] = R(a);
+		*(__s64 *)&st->key[KEYOFF(imm)] = R(a);
 		break;
 	case OP_KPUTS: {
 		__u32 w = b;
 
 		if (w == 0 || w > MAXSTRINGLEN)
 			w = MAXSTRINGLEN;
-		bpf_probe_read_kernel_str(&st->key[(__u32)imm & 255], w, S(a));
+		bpf_probe_read_kernel_str(&st->key[KEYOFF(imm)], w, S(a));
 		break;
 	}
 	case OP_KGETI:
-		R(d) = *(__s64 *)&st->key[(__u32)imm & 255];
+		R(d) = *(__s64 *)&st->key[KEYOFF(imm)];
 		break;
 	case OP_KGETS:
-		bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, &st->key[(__u32)imm & 255]);
+		bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, &st->key[KEYOFF(imm)]);
 		break;
 	case OP_AGET:
 	case OP_AGETS:

@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Run a module written by tapvm -p4 -m NAME; NAME=VALUE sets a global, as staprun does.')
     .option('-v', 'more verbose', (_: string, prev: number) => prev + 1, 0)
     .option('-o <file>', 'send standard output to FILE')
-    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED; MAXSTRINGLEN is the module\'s)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-c <command>', 'start COMMAND once the probes are armed and stop when it exits; target() is its pid')
     .option('-x <pid>', 'set target() to PID')
     .option('-T <seconds>', 'stop after SECONDS seconds')

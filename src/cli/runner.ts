@@ -7,6 +7,7 @@ import { missingPrivilege } from '../runtime/privilege';
 import { RotatingFile, parseSizeOption } from '../runtime/recorder';
 import type { ProgramImage } from '../image/image';
 import type { PassTimer } from './passes';
+import { DEFAULT_MAXSTRINGLEN, checkMaxStr, imageMaxStr } from '../isa/strlen';
 
 export interface RuntimeFlags {
   v?: number;
@@ -23,14 +24,14 @@ export interface RuntimeFlags {
 }
 
 export function parseDefines(defs: string[]): Record<string, number> {
-  const limits: Record<string, number> = { MAXACTION: 1000, MAXERRORS: 0, MAXSKIPPED: 100 };
+  const limits: Record<string, number> = { MAXACTION: 1000, MAXERRORS: 0, MAXSKIPPED: 100, MAXSTRINGLEN: DEFAULT_MAXSTRINGLEN };
   for (const d of defs) {
     const m = /^([A-Z_][A-Z0-9_]*)=(\d+)$/.exec(d);
     if (!m) throw new Error(`invalid -D option '${d}': expected NAME=NUMBER`);
-    // string slots, keys and records are laid out for 128 bytes in the pre-verified interpreter
+    // the compiler uses it (cuts, key widths); the runtime picks the interpreter object by it
     if (m[1] === 'MAXSTRINGLEN') {
-      if (Number(m[2]) !== 128) throw new Error(`MAXSTRINGLEN is fixed at 128 in this build of tapvm (-D MAXSTRINGLEN=${m[2]})`);
-      continue;
+      const err = checkMaxStr(Number(m[2]));
+      if (err) throw new Error(err);
     }
     if (!(m[1] in limits)) throw new Error(`-D ${m[1]} is not supported yet (supported: ${Object.keys(limits).join(', ')})`);
     limits[m[1]] = Number(m[2]);
@@ -63,6 +64,10 @@ export async function runImage(img: ProgramImage, o: RuntimeFlags, timer: PassTi
     return 1;
   }
   const limits = parseDefines(o.D);
+  if (o.D.some((d) => d.startsWith('MAXSTRINGLEN=')) && limits.MAXSTRINGLEN !== imageMaxStr(img)) {
+    process.stderr.write(`tapvm: MAXSTRINGLEN is fixed when a script is compiled: this one was compiled with MAXSTRINGLEN=${imageMaxStr(img)} (-D MAXSTRINGLEN=${limits.MAXSTRINGLEN})\n`);
+    return 1;
+  }
   const targetPid = o.x === undefined ? undefined : Number(o.x);
   if (targetPid !== undefined && !(Number.isInteger(targetPid) && targetPid > 0)) {
     process.stderr.write(`tapvm: invalid -x '${o.x}': expected a process id\n`);

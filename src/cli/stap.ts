@@ -127,6 +127,8 @@ export function compileWithFacts(
   quiet = false,
   /** -I DIR: more tapset directories */
   tapsetDirs: string[] = [],
+  /** -D MAXSTRINGLEN */
+  maxStringLen?: number,
 ): { compiled: Partial<Compiled>; used: UsedFacts } | undefined {
   const warnings: Diagnostic[] = [];
   const sources = new Map([[file, text]]);
@@ -147,7 +149,7 @@ export function compileWithFacts(
   };
   try {
     const { result, used } = withKernelFacts(facts, () =>
-      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts(), warnings, tapsets: [DEFAULT_TAPSET_DIR, ...tapsetDirs] }),
+      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts(), warnings, tapsets: [DEFAULT_TAPSET_DIR, ...tapsetDirs] }, { maxStringLen }),
     );
     printWarnings();
     return { compiled: result, used };
@@ -185,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-p <pass>', 'stop after pass NUM (1 parse, 2 resolve, 3 translate to bytecode, 4 load interpreter)')
     .option('-v', 'more verbose: pass timings (repeat for more)', (_: string, prev: number) => prev + 1, 0)
     .option('-o <file>', 'send standard output to FILE')
-    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED, MAXSTRINGLEN)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-w', 'suppress warnings')
     .option('-I <dir>', 'add a tapset directory (after the built-in tapset/)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('--no-global-var-display', 'do not print the globals written and never read at exit')
@@ -228,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tapvm: invalid pass number '${o.p}': expected 1 to 5\n`);
     return 1;
   }
-  parseDefines(o.D);
+  const defines = parseDefines(o.D);
   if (o.S !== undefined) parseSizeOption(o.S);
   if (o.S !== undefined && !o.F && !o.o) {
     process.stderr.write('tapvm: -S needs -F (the memory buffer) or -o FILE (rotating files)\n');
@@ -246,7 +248,7 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = o.v ?? 0;
   const timer = new PassTimer(verbose > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
 
-  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts, o.w === true, o.I);
+  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts, o.w === true, o.I, defines.MAXSTRINGLEN);
   if (!c) return 1;
   const { compiled, used } = c;
   if (lastPass === 1) {

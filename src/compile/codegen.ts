@@ -47,6 +47,7 @@ import type { TapsetInit } from '../probes/provider';
 import { syscallCatalog, syscallArgs, isUserString, NR_FIELD, RET_FIELD, type SyscallDesc } from '../kernel/syscalls';
 import { argInfo, u16Table, dispatchTables } from './syscall-tables';
 import { optimize } from './optimize';
+import { DEFAULT_MAXSTRINGLEN, arrayClass, classSizes, keyMax, slotSize } from '../isa/strlen';
 import { compileEre, dfaTable } from '../regex/ere';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
@@ -67,6 +68,12 @@ function keyLayout(keyTypes: ScalarType[], widths: number[]): { keyOffsets: numb
     });
   return { keyOffsets, size };
 }
+
+/** Instructions that make a new string (not a part or a copy of one): what -D MAXSTRINGLEN cuts.
+ * SCARGS/SCRET are left whole: user space expands their encoding (and cuts nothing). */
+const MAKES_STRING = new Set<Op>([Op.SCAT, Op.SFMT, Op.SFMTS, Op.STRREPL, Op.TEXTSTR, Op.USTR, Op.USTRN, Op.KSTR, Op.TPSTR, Op.CATCH, Op.SYMNAME, Op.CTXS]);
+/** ... and those whose strings are at most 31 bytes (comm, ctime, errno and system call names) */
+const MAKES_SHORT_STRING = new Set<Op>([Op.CTIME, Op.ERRNOSTR, Op.SCNAME]);
 
 const FRAME_REGS = 64;
 const FRAME_STRS = 8;
@@ -130,19 +137,31 @@ class CodeGen {
   /** statements counted but not yet charged by an ACT (stap's action_counter) */
   private actions = 0;
 
-  constructor(private prog: ResolvedProgram) {
+  /** -D MAXSTRINGLEN (N): literals are cut at N-1 bytes, key widths are at most N */
+  readonly maxStr: number;
+  /** the interpreter's string slot size for N (128 or 512) and its KEYMAX */
+  private readonly slot: number;
+
+  constructor(
+    private prog: ResolvedProgram,
+    maxStr: number = DEFAULT_MAXSTRINGLEN,
+  ) {
     let nums = 0;
     let strs = 0;
     let ids = 0;
-    const widths = keyWidths(prog);
+    this.maxStr = maxStr;
+    this.slot = slotSize(maxStr);
+    const wide = this.slot !== LIMITS.MAXSTRINGLEN;
+    const keymax = keyMax(this.slot);
+    const widths = keyWidths(prog, maxStr);
     for (const g of prog.globals.values()) {
       if (g.stat) {
         // a statistic, scalar or array: an element of a per-CPU hash map (a scalar's key is 0)
         const keyTypes = (g.keyTypes ?? []) as ScalarType[];
         const kw = g.keyTypes ? widths.get(g.name)! : [];
         const { keyOffsets, size } = keyLayout(keyTypes, kw);
-        const cls = ARRAY_CLASSES.findIndex((c) => (c as { stat?: boolean }).stat === true && c.keySize >= size);
-        if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
+        const cls = ARRAY_CLASSES.findIndex((c, i) => (c as { stat?: boolean }).stat === true && classSizes(i, this.slot).keySize >= size);
+        if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${keymax})`, g.decl.loc);
         this.arrays.set(g.name, {
           name: g.name,
           id: ids++,
@@ -153,15 +172,16 @@ class CodeGen {
           valueType: 'long',
           maxEntries: g.maxEntries ?? LIMITS.MAXMAPENTRIES,
           stat: statDesc(g),
+          ...(wide ? { wide } : {}),
         });
       } else if (g.keyTypes) {
         const keyTypes = g.keyTypes as ScalarType[];
         const keyWidths = widths.get(g.name)!;
         const { keyOffsets, size } = keyLayout(keyTypes, keyWidths);
         // class = 2 * (smallest key size class that fits) + (1 for string values)
-        const sizeClass = ARRAY_CLASSES.findIndex((c, i) => i % 2 === 0 && c.keySize >= size);
+        const sizeClass = ARRAY_CLASSES.findIndex((c, i) => i % 2 === 0 && classSizes(i, this.slot).keySize >= size);
         const cls = sizeClass < 0 ? -1 : sizeClass + (g.type === 'string' ? 1 : 0);
-        if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${LIMITS.KEYMAX})`, g.decl.loc);
+        if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${keymax})`, g.decl.loc);
         this.arrays.set(g.name, {
           name: g.name,
           id: ids++,
@@ -171,6 +191,7 @@ class CodeGen {
           keyWidths,
           valueType: g.type!,
           maxEntries: g.maxEntries ?? LIMITS.MAXMAPENTRIES,
+          ...(wide ? { wide } : {}),
         });
       } else if (isArray(g)) {
         // declared `global a[N]` but never indexed: no key types, nothing to create (stap
@@ -211,7 +232,21 @@ class CodeGen {
   emit(op: Op, d = 0, a = 0, b = 0, imm = 0): number {
     this.code.push({ op, d, a, b, imm });
     this.sourceMap.push(this.here);
-    return this.code.length - 1;
+    const pc = this.code.length - 1;
+    if (this.maxStr < this.slot && (MAKES_STRING.has(op) || (this.maxStr <= 32 && MAKES_SHORT_STRING.has(op)))) {
+      // -D MAXSTRINGLEN=N below the interpreter's slot: cut the new string at N-1 bytes with
+      // substr(s, 0, N-1), so every string is as long as stap's strlcpy into string_t leaves it
+      // (no kernel change: a store after these instructions in the interpreter cost the
+      // verifier ~130k processed instructions)
+      const m = this.mark();
+      const r = this.reg();
+      this.reg();
+      this.emit(Op.MOVI, r, 0, 0, 0);
+      this.emit(Op.MOVI, r + 1, 0, 0, this.maxStr - 1);
+      this.emit(Op.SUBSTR, d, d, r);
+      this.release(m);
+    }
+    return pc;
   }
 
   private at<R>(loc: A.Loc, near: string, fn: () => R): R {
@@ -236,7 +271,7 @@ class CodeGen {
     let off = this.strings.get(s);
     if (off === undefined) {
       off = this.dataBytes.length;
-      const bytes = Buffer.from(s, 'latin1').subarray(0, LIMITS.MAXSTRINGLEN - 1);
+      const bytes = Buffer.from(s, 'latin1').subarray(0, this.maxStr - 1);
       this.dataBytes.push(...bytes, 0);
       this.strings.set(s, off);
       if (this.dataBytes.length > LIMITS.DATA_BYTES) this.error('too many string constants for one session');
@@ -1095,9 +1130,9 @@ class CodeGen {
   }
 
   private buildKey(arr: ArrayInfo, keys: Val[]) {
-    this.emit(Op.KCLR, 0, 0, 0, ARRAY_CLASSES[arr.cls].keySize);
+    this.emit(Op.KCLR, 0, 0, 0, arrayClass(arr).keySize);
     keys.forEach((k, i) =>
-      k.type === 'long' ? this.emit(Op.KPUTI, 0, k.n, 0, arr.keyOffsets[i]) : this.emit(Op.KPUTS, 0, k.n, arr.keyWidths[i], arr.keyOffsets[i]),
+      k.type === 'long' ? this.emit(Op.KPUTI, 0, k.n, 0, arr.keyOffsets[i]) : this.emit(Op.KPUTS, 0, k.n, arr.keyWidths[i] > 255 ? 0 : arr.keyWidths[i], arr.keyOffsets[i]),
     );
   }
 
@@ -1389,6 +1424,7 @@ class CodeGen {
         this.loadConst(r, BigInt(v));
         return r;
       },
+      textLen: this.maxStr < this.slot ? this.maxStr - 1 : 0,
     };
   }
 }
@@ -1458,10 +1494,12 @@ function nearOf(e: A.Expr): string {
 export interface CompileOptions {
   /** run src/compile/optimize.ts (default); the code generator's tests read its raw output */
   optimize?: boolean;
+  /** -D MAXSTRINGLEN (1..512, default 128) */
+  maxStringLen?: number;
 }
 
 export function compile(prog: ResolvedProgram, sources: Record<string, string>, opts: CompileOptions = {}): ProgramImage {
-  const g = new CodeGen(prog);
+  const g = new CodeGen(prog, opts.maxStringLen);
   const probes: ProbeInfo[] = [];
   const handle = <R>(fn: () => R): R | undefined => {
     try {
@@ -1503,6 +1541,7 @@ export function compile(prog: ResolvedProgram, sources: Record<string, string>, 
     display: writtenNotRead(prog),
     ...(syscallDispatch?.length ? { syscallDispatch } : {}),
     ...(g.syscallText ? { syscallText: true } : {}),
+    ...(g.maxStr !== DEFAULT_MAXSTRINGLEN ? { maxStringLen: g.maxStr } : {}),
   };
 }
 

@@ -231,7 +231,8 @@ export function optimize(input: Insn[], sourceMap: (SourceEntry | undefined)[], 
         (n.a === i.d) !== (n.b === i.d) &&
         !strLive(out[pc + 1], i.d) &&
         i.imm >= 0 &&
-        i.imm <= LIMITS.DATA_BYTES - LIMITS.MAXSTRINGLEN
+        // the wide interpreter clamps at DATA_BYTES - 512: the bound for both objects
+        i.imm <= LIMITS.DATA_BYTES - LIMITS.MAXSTRINGLEN_MAX
       ) {
         Object.assign(n, { op: n.imm === SCMP.EQ ? Op.SEQC : Op.SNEC, a: n.a === i.d ? n.b : n.a, b: 0, imm: i.imm });
         drop[pc] = 1;

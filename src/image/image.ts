@@ -31,6 +31,9 @@ export interface ArrayInfo {
   keyWidths: number[];
   valueType: ScalarType;
   maxEntries: number;
+  /** in the 512-byte interpreter (-D MAXSTRINGLEN above 128): its KEYMAX and string value size
+   * (src/isa/strlen.ts arrayClass) */
+  wide?: boolean;
   /** a statistic (a scalar one has no indices): how it accumulates; also in the data area */
   stat?: StatDesc;
   /** `global a%`: the id of its order array (key -> creation number) and the global slot
@@ -96,6 +99,9 @@ export interface ProgramImage {
   syscallDispatch?: { table: number; tracepoints: { system: string; event: string }[] }[];
   /** strings may hold argstr/retstr values encoded by the kernel: expand them on output */
   syscallText?: boolean;
+  /** -D MAXSTRINGLEN=N (absent: 128): every string is cut at N-1 bytes; N above 128 runs on
+   * the 512-byte interpreter (src/isa/strlen.ts) */
+  maxStringLen?: number;
   /** globals written and never read, printed at exit as stap does (in declaration order) */
   display?: string[];
 }

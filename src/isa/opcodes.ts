@@ -4,6 +4,7 @@ export const LIMITS = {
   "NREGS": 256,
   "NSTRS": 32,
   "MAXSTRINGLEN": 128,
+  "MAXSTRINGLEN_MAX": 512,
   "MAXNESTING": 16,
   "NSESSIONS": 64,
   "CODE_INSNS": 8192,

@@ -34,6 +34,9 @@ export interface BuiltinEmitter {
   consecutive(type: ScalarType, from: number[]): number;
   /** a fresh register holding v */
   constant(v: number): number;
+  /** text_str's output length: -D MAXSTRINGLEN - 1 when that is below the interpreter's slot
+   * (stap's outlen), else 0 (the interpreter's own MAXSTRINGLEN - 1) */
+  textLen: number;
   /** one instruction `op dst, a, b, imm` into a fresh register or string slot */
   insn(op: number, ret: ScalarType, a: number, b: number, imm: number): number;
   /** data offset of the errno name table (ERRNOSTR) */
@@ -99,9 +102,9 @@ const STRING_FUNCTIONS: Builtin[] = [
   },
   strOp('str_replace', ['string', 'string', 'string'], 'string', Op.STRREPL, (e, [s, f, r]) => [s, e.consecutive('string', [f, r])]),
   strOp('tokenize', ['string', 'string'], 'string', Op.TOKEN, (_e, [s, d]) => [s, d]),
-  strOp('text_str', ['string'], 'string', Op.TEXTSTR, (e, [s]) => [s, e.consecutive('long', [e.constant(0), e.constant(0)])]),
+  strOp('text_str', ['string'], 'string', Op.TEXTSTR, (e, [s]) => [s, e.consecutive('long', [e.constant(e.textLen), e.constant(0)])]),
   strOp('text_strn', ['string', 'long', 'long'], 'string', Op.TEXTSTR, (e, [s, n, q]) => [s, e.consecutive('long', [n, q])]),
-  strOp('string_quoted', ['string'], 'string', Op.TEXTSTR, (e, [s]) => [s, e.consecutive('long', [e.constant(0), e.constant(1)])]),
+  strOp('string_quoted', ['string'], 'string', Op.TEXTSTR, (e, [s]) => [s, e.consecutive('long', [e.constant(e.textLen), e.constant(1)])]),
   strOp('strtol', ['string', 'long'], 'long', Op.STRTOL, (_e, [s, b]) => [s, b]),
   strOp('isdigit', ['string'], 'long', Op.ISDIGIT, (_e, [s]) => [s, 0]),
 ];

@@ -1,12 +1,11 @@
 // Bounds the byte width of every string index of every array, so keys use the smallest array
 // class: execname() is at most 16 bytes, a literal its own length, a foreach key the width of
-// the index it came from; anything this pass cannot bound gets MAXSTRINGLEN. A key string is
-// stored truncated to its width, so every bound here must be sound.
+// the index it came from; anything this pass cannot bound gets MAXSTRINGLEN (the script's
+// -D MAXSTRINGLEN). A key string is stored truncated to its width, so every bound here must be sound.
 import type * as A from '../parse/ast';
 import { LIMITS } from '../isa/opcodes';
 import type { ResolvedProgram } from './resolve';
 
-const MAX = LIMITS.MAXSTRINGLEN;
 /** TASK_COMM_LEN: the kernel's comm, NUL included */
 const COMM = 16;
 
@@ -20,7 +19,7 @@ interface Scope {
   contextVars?: Map<string, { kind: string; size: number }>;
 }
 
-export function keyWidths(prog: ResolvedProgram): KeyWidths {
+export function keyWidths(prog: ResolvedProgram, MAX: number = LIMITS.MAXSTRINGLEN): KeyWidths {
   const widths: KeyWidths = new Map();
   for (const g of prog.globals.values()) if (g.keyTypes) widths.set(g.name, g.keyTypes.map((t) => (t === 'long' ? 8 : 1)));
 
@@ -50,7 +49,7 @@ export function keyWidths(prog: ResolvedProgram): KeyWidths {
         if (sc.params.has(e.name)) return MAX;
         return sc.locals.get(e.name) ?? MAX;
       case 'call':
-        return e.name === 'execname' ? COMM : MAX;
+        return e.name === 'execname' ? Math.min(MAX, COMM) : MAX;
       case 'tvar': {
         const f = sc.contextVars?.get(e.name);
         return f?.kind === 'char_array' ? Math.min(MAX, f.size + 1) : MAX;

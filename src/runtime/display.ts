@@ -2,7 +2,8 @@
 // `c["bash",12]=0x3` (numbers as %#x, array elements by value, largest first).
 import type { ProgramImage, ArrayInfo, ScalarType } from '../image/image';
 import type { VmBackend, VmEvent } from '../vm/backend';
-import { ARRAY_CLASSES, ERR } from '../isa/opcodes';
+import { ERR } from '../isa/opcodes';
+import { arrayClass } from '../isa/strlen';
 import { readStr } from '../vm/strings';
 import { aggregate, readStatVal, type StatAgg } from '../vm/stats';
 import { formatHistogram } from '../output/histogram';
@@ -16,7 +17,7 @@ export function statAggregate(arr: ArrayInfo, be: VmBackend, key: Uint8Array): S
 /** print(@hist_*(x)): the histogram's text, or stap's "empty aggregate" error. */
 export function histogramText(img: ProgramImage, be: VmBackend, ev: Extract<VmEvent, { type: 'hist' }>): string | VmEvent {
   const arr = img.arrays.find((a) => a.id === ev.id && a.stat);
-  const key = new Uint8Array(arr ? ARRAY_CLASSES[arr.cls].keySize : 0);
+  const key = new Uint8Array(arr ? arrayClass(arr).keySize : 0);
   key.set(ev.key.subarray(0, key.length));
   const a = arr ? statAggregate(arr, be, key) : undefined;
   if (!arr || !a || a.count === 0n) return { type: 'error', code: ERR.USER, pc: ev.pc, message: 'empty aggregate' };
@@ -52,7 +53,7 @@ function keyText(arr: ArrayInfo, key: Uint8Array): string {
 /** A statistic: a scalar prints `x @count=0x0` when empty; an array's elements by @count, largest first. */
 function statLines(arr: ArrayInfo, be: VmBackend): string[] {
   if (arr.keyTypes.length === 0) {
-    const a = statAggregate(arr, be, new Uint8Array(ARRAY_CLASSES[arr.cls].keySize));
+    const a = statAggregate(arr, be, new Uint8Array(arrayClass(arr).keySize));
     return [a.count > 0n ? `${arr.name} ${statText(a)}` : `${arr.name} @count=0x0`];
   }
   const rows = be.arrayKeys(arr).map((key) => ({ key: keyText(arr, key), a: statAggregate(arr, be, key) }));
@@ -69,7 +70,7 @@ function arrayLines(arr: ArrayInfo, be: VmBackend): string[] {
     const parts = arr.keyTypes.map((t: ScalarType, i: number) =>
       t === 'long' ? Buffer.from(key).readBigInt64LE(arr.keyOffsets[i]).toString() : quote(readStr(key, arr.keyOffsets[i], arr.keyWidths[i])),
     );
-    rows.push({ key: parts.join(','), v: value(arr.valueType, bytes.subarray(0, ARRAY_CLASSES[arr.cls].valueSize)) });
+    rows.push({ key: parts.join(','), v: value(arr.valueType, bytes.subarray(0, arrayClass(arr).valueSize)) });
   }
   if (arr.valueType === 'long') rows.sort((a, b) => (a.v < b.v ? 1 : a.v > b.v ? -1 : 0));
   return rows.map((r) => `${arr.name}[${r.key}]=${show(r.v)}`);

@@ -5,14 +5,15 @@
 import * as fs from 'fs';
 import { addon, BPF_ANY, BPF_MAP_TYPE, type Addon, type Link, type RingBufferReader } from '../native';
 import type { ProgramImage, ProbeInfo } from '../image/image';
-import { LIMITS, REC, ARRAY_CLASSES, ERR } from '../isa/opcodes';
+import { LIMITS, REC, ERR } from '../isa/opcodes';
+import { arrayClass, imageMaxStr, slotSize } from '../isa/strlen';
 import type { VmEvent } from '../vm/backend';
 import { runHandler, type UserContextValues } from '../vm/interp';
 import type { Interpreter } from './interpreter';
 import { withLock } from './lock';
 import { KernelBackend, clearMap, createInnerMap, innerMapKind, outerKey } from './kernel-backend';
 import {
-  SESSION_SIZE, GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE, COUNTERS_SIZE, encodeSession, decodeSession,
+  SESSION_SIZE, GLOBALS_BLOB_SIZE, gstrBlobSize, COUNTERS_SIZE, encodeSession, decodeSession,
   encodeCodeBlob, sumCounters, type Counters,
 } from './layout';
 import { decodeRecordAt, REC_HDR_SIZE } from './records';
@@ -212,11 +213,13 @@ export class Generation {
     const key = slotKeyOf(this.slot);
     a.mapUpdate(this.vm.maps.code, key, encodeCodeBlob(this.img.code, this.img.data), BPF_ANY);
     const nums = Buffer.alloc(GLOBALS_BLOB_SIZE);
-    const strs = Buffer.alloc(GSTR_BLOB_SIZE);
+    const maxStr = imageMaxStr(this.img);
+    const slot = slotSize(maxStr);
+    const strs = Buffer.alloc(gstrBlobSize(slot));
     for (const g of this.img.globals) {
       if (g.init === undefined) continue;
       if (g.type === 'long') nums.writeBigInt64LE(BigInt.asIntN(64, g.init as bigint), g.slot * 8);
-      else Buffer.from(String(g.init), 'latin1').subarray(0, LIMITS.MAXSTRINGLEN - 1).copy(strs, g.slot * LIMITS.MAXSTRINGLEN);
+      else Buffer.from(String(g.init), 'latin1').subarray(0, maxStr - 1).copy(strs, g.slot * slot);
     }
     a.mapUpdate(this.vm.maps.globals, key, nums, BPF_ANY);
     a.mapUpdate(this.vm.maps.gstrs, key, strs, BPF_ANY);
@@ -224,7 +227,7 @@ export class Generation {
     const inner = new Map<number, number>();
     for (const arr of this.img.arrays) {
       const okey = outerKey(this.slot, arr.id);
-      const cls = ARRAY_CLASSES[arr.cls];
+      const cls = arrayClass(arr);
       let fd = this.reuseInner(
         this.vm.classMaps[arr.cls],
         okey,
@@ -237,7 +240,10 @@ export class Generation {
       inner.set(arr.id, fd);
     }
     const outer = this.vm.classMaps;
-    this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(this, ev));
+    this.backend = new KernelBackend(this.slot, { globals: this.vm.maps.globals, gstrs: this.vm.maps.gstrs, outer }, inner, (ev) => this.onEvent(this, ev), {
+      slot,
+      maxStr,
+    });
 
     const ringBytes = this.opts.ringBytes ?? 1 << 22;
     const reused = this.reuseInner(this.vm.maps.rings, key, (m) => m.type === BPF_MAP_TYPE.RINGBUF && m.maxEntries === ringBytes);
@@ -551,9 +557,9 @@ export class Generation {
           JSON.stringify(x.stat) === JSON.stringify(arr.stat),
       );
       if (!o) continue;
-      const { keySize } = ARRAY_CLASSES[arr.cls];
+      const { keySize } = arrayClass(arr);
       // a statistic's per-CPU value: every CPU's copy back to back
-      const valueSize = isStatClass(arr.cls) ? STAT_VAL_SIZE * a.numPossibleCpus() : ARRAY_CLASSES[arr.cls].valueSize;
+      const valueSize = isStatClass(arr.cls) ? STAT_VAL_SIZE * a.numPossibleCpus() : arrayClass(arr).valueSize;
       const src = from.backend.inner.get(o.id)!;
       const dst = this.backend.inner.get(arr.id)!;
       for (let k = a.mapNextKey(src, null, keySize); k; k = a.mapNextKey(src, k, keySize)) {

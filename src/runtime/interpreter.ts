@@ -1,15 +1,22 @@
 // The pinned interpreter: the first run loads and verifies vm/tapvm.bpf.o and pins its programs
 // and shared maps under /sys/fs/bpf/tapvm/<hash>; later runs only open the pins (no verifier).
+// Scripts with -D MAXSTRINGLEN above 128 use vm/tapvm-512.bpf.o instead (src/isa/strlen.ts):
+// its own hash, its own pins, so sessions of both run side by side.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
 import { execFileSync } from 'child_process';
 import { addon, BPF_ANY } from '../native';
 import { withLock } from './lock';
-import { ARRAY_CLASSES } from '../isa/opcodes';
+import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
+import { variantSuffix } from '../isa/strlen';
 
 export const BPFFS = '/sys/fs/bpf';
 export const VM_OBJECT = path.join(__dirname, '..', '..', 'vm', 'tapvm.bpf.o');
+/** The object with this string slot size (128: VM_OBJECT, 512: tapvm-512.bpf.o). */
+export const vmObject = (slot: number = LIMITS.MAXSTRINGLEN): string => path.join(__dirname, '..', '..', 'vm', `tapvm${variantSuffix(slot)}.bpf.o`);
+/** Every object's slot size, for what looks at all sessions (--sessions). */
+export const VM_SLOTS: number[] = [LIMITS.MAXSTRINGLEN, LIMITS.MAXSTRINGLEN_MAX];
 
 /** Tracepoint entry stubs (vm/tapvm.bpf.c TP_STUB): stub00..07, stub10..17, ... stub37. */
 export const TP_STUBS = Array.from({ length: 32 }, (_, i) => `tapvm_tp_stub${Math.floor(i / 8)}${i % 8}`);
@@ -55,8 +62,8 @@ function ensureBpffs() {
   }
 }
 
-export function vmHash(): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(VM_OBJECT)).digest('hex').slice(0, 16);
+export function vmHash(slot: number = LIMITS.MAXSTRINGLEN): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(vmObject(slot))).digest('hex').slice(0, 16);
 }
 
 function openPinned(dir: string): Pick<Interpreter, 'progs' | 'maps' | 'stubs' | 'classMaps'> | undefined {
@@ -79,9 +86,9 @@ function openPinned(dir: string): Pick<Interpreter, 'progs' | 'maps' | 'stubs' |
   }
 }
 
-export function openInterpreter(): Interpreter {
+export function openInterpreter(slot: number = LIMITS.MAXSTRINGLEN): Interpreter {
   ensureBpffs();
-  const dir = path.join(BPFFS, 'tapvm', vmHash());
+  const dir = path.join(BPFFS, 'tapvm', vmHash(slot));
   const warm = openPinned(dir);
   if (warm) return { ...warm, pinDir: dir, loaded: false, loadMs: 0, verifiedInsns: {} };
   return withLock(() => {
@@ -89,7 +96,7 @@ export function openInterpreter(): Interpreter {
     const raced = openPinned(dir);
     if (raced) return { ...raced, pinDir: dir, loaded: false, loadMs: 0, verifiedInsns: {} };
     const t0 = process.hrtime.bigint();
-    const obj = addon().loadObject(VM_OBJECT, {});
+    const obj = addon().loadObject(vmObject(slot), {});
     const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });

@@ -3,8 +3,9 @@
 import { addon, BPF_ANY, BPF_MAP_TYPE } from '../native';
 import type { VmBackend, VmEvent } from '../vm/backend';
 import type { ArrayInfo } from '../image/image';
-import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
-import { GLOBALS_BLOB_SIZE, GSTR_BLOB_SIZE } from './layout';
+import { LIMITS } from '../isa/opcodes';
+import { arrayClass } from '../isa/strlen';
+import { GLOBALS_BLOB_SIZE, gstrBlobSize } from './layout';
 import { isStatClass, STAT_VAL_SIZE } from '../vm/stats';
 
 /** Outer map index of a session's array: slot * 64 + array id (as in vm/tapvm.bpf.c). */
@@ -29,7 +30,7 @@ export function innerMapKind(cls: number): { type: number; flags: number } {
 }
 
 export function createInnerMap(arr: ArrayInfo): number {
-  const c = ARRAY_CLASSES[arr.cls];
+  const c = arrayClass(arr);
   const k = innerMapKind(arr.cls);
   return addon().mapCreate(k.type, `tv_${arr.name}`.slice(0, 15), c.keySize, c.valueSize, arr.maxEntries, k.flags, -1);
 }
@@ -44,6 +45,8 @@ export class KernelBackend implements VmBackend {
     /** array id -> inner map fd (owned by the session) */
     public inner: Map<number, number>,
     public emit: (ev: VmEvent) => void,
+    /** the object's string slot size and the image's -D MAXSTRINGLEN (src/isa/strlen.ts) */
+    private strs: { slot: number; maxStr: number } = { slot: LIMITS.MAXSTRINGLEN, maxStr: LIMITS.MAXSTRINGLEN },
   ) {
     this.slotKey = Buffer.alloc(4);
     this.slotKey.writeUInt32LE(slot);
@@ -70,18 +73,24 @@ export class KernelBackend implements VmBackend {
     return n;
   }
 
+  private gstrBlob(): Buffer {
+    const size = gstrBlobSize(this.strs.slot);
+    return addon().mapLookup(this.fds.gstrs, this.slotKey, size) ?? Buffer.alloc(size);
+  }
+
   gstrGet(slot: number): string {
-    const b = addon().mapLookup(this.fds.gstrs, this.slotKey, GSTR_BLOB_SIZE) ?? Buffer.alloc(GSTR_BLOB_SIZE);
-    const s = b.subarray(slot * LIMITS.MAXSTRINGLEN, (slot + 1) * LIMITS.MAXSTRINGLEN);
+    const w = this.strs.slot;
+    const s = this.gstrBlob().subarray(slot * w, (slot + 1) * w);
     const end = s.indexOf(0);
     return s.subarray(0, end < 0 ? s.length : end).toString('latin1');
   }
 
   gstrSet(slot: number, s: string): void {
-    const b = addon().mapLookup(this.fds.gstrs, this.slotKey, GSTR_BLOB_SIZE) ?? Buffer.alloc(GSTR_BLOB_SIZE);
-    const bytes = Buffer.from(s, 'latin1').subarray(0, LIMITS.MAXSTRINGLEN - 1);
-    b.fill(0, slot * LIMITS.MAXSTRINGLEN, (slot + 1) * LIMITS.MAXSTRINGLEN);
-    bytes.copy(b, slot * LIMITS.MAXSTRINGLEN);
+    const b = this.gstrBlob();
+    const w = this.strs.slot;
+    const bytes = Buffer.from(s, 'latin1').subarray(0, this.strs.maxStr - 1);
+    b.fill(0, slot * w, (slot + 1) * w);
+    bytes.copy(b, slot * w);
     addon().mapUpdate(this.fds.gstrs, this.slotKey, b, BPF_ANY);
   }
 
@@ -107,7 +116,7 @@ export class KernelBackend implements VmBackend {
 
   arrayGet(arr: ArrayInfo, key: Uint8Array): Uint8Array | null {
     if (isStatClass(arr.cls)) return this.statGet(arr, key)?.[0] ?? null;
-    return addon().mapLookup(this.fd(arr), Buffer.from(key), ARRAY_CLASSES[arr.cls].valueSize);
+    return addon().mapLookup(this.fd(arr), Buffer.from(key), arrayClass(arr).valueSize);
   }
 
   arraySet(arr: ArrayInfo, key: Uint8Array, value: Uint8Array): boolean {
@@ -136,7 +145,7 @@ export class KernelBackend implements VmBackend {
 
   arrayKeys(arr: ArrayInfo): Uint8Array[] {
     const keys: Uint8Array[] = [];
-    const size = ARRAY_CLASSES[arr.cls].keySize;
+    const size = arrayClass(arr).keySize;
     for (let k = addon().mapNextKey(this.fd(arr), null, size); k; k = addon().mapNextKey(this.fd(arr), k, size)) keys.push(k);
     return keys;
   }

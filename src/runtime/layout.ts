@@ -3,7 +3,8 @@ import { LIMITS } from '../isa/opcodes';
 
 export const CODE_BLOB_SIZE = LIMITS.CODE_INSNS * 8 + LIMITS.DATA_BYTES;
 export const GLOBALS_BLOB_SIZE = LIMITS.NGLOBALS * 8;
-export const GSTR_BLOB_SIZE = LIMITS.NGSTRS * LIMITS.MAXSTRINGLEN;
+/** struct gstr_blob of the object with this string slot size (src/isa/strlen.ts) */
+export const gstrBlobSize = (slot: number): number => LIMITS.NGSTRS * slot;
 
 /** struct session */
 export const SESSION_SIZE = 56;

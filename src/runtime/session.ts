@@ -10,6 +10,7 @@ import { ERR } from '../isa/opcodes';
 import { backtraceText } from '../kernel/kallsyms';
 import type { VmEvent } from '../vm/backend';
 import { openInterpreter, type Interpreter } from './interpreter';
+import { imageMaxStr, slotSize } from '../isa/strlen';
 import type { Counters } from './layout';
 import { errorMessage } from './output';
 import { histogramText } from './display';
@@ -108,7 +109,7 @@ export class Session {
     private img: ProgramImage,
     private opts: SessionOptions,
   ) {
-    this.vm = openInterpreter();
+    this.vm = openInterpreter(slotSize(imageMaxStr(img)));
     this.id = sessionsInProcess++ === 0 ? String(process.pid) : `${process.pid}.${sessionsInProcess - 1}`;
     // a reader that goes away (`tapvm ... | head`) ends the session quietly, as stap does
     opts.out.on('error', (e: NodeJS.ErrnoException) => {
@@ -237,6 +238,9 @@ export class Session {
   }
 
   private async swapNow(img: ProgramImage, o: SwapOptions): Promise<SwapResult> {
+    // the session's slots, maps and programs belong to one interpreter object
+    if (slotSize(imageMaxStr(img)) !== slotSize(imageMaxStr(this.img)))
+      throw new Error(`cannot swap to a script with -D MAXSTRINGLEN=${imageMaxStr(img)}: this session runs the interpreter for MAXSTRINGLEN=${imageMaxStr(this.img)}, and a swap cannot change it`);
     const t0 = process.hrtime.bigint();
     const v = this.opts.verbose;
     const old = this.gen;

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { addon } from '../native';
 import { LIMITS } from '../isa/opcodes';
-import { BPFFS, vmHash } from './interpreter';
+import { BPFFS, VM_SLOTS, vmHash } from './interpreter';
 import { SESSION_SIZE, decodeSession } from './layout';
 import { procStart, slotKeyOf } from './session';
 
@@ -17,8 +17,13 @@ export interface LiveSession {
   command: string;
 }
 
+/** The live sessions of both interpreter objects (128- and 512-byte strings). */
 export function liveSessions(): LiveSession[] {
-  const pin = path.join(BPFFS, 'tapvm', vmHash(), 'sessions');
+  return VM_SLOTS.flatMap((slot) => liveSessionsOf(slot));
+}
+
+function liveSessionsOf(slot: number): LiveSession[] {
+  const pin = path.join(BPFFS, 'tapvm', vmHash(slot), 'sessions');
   if (!fs.existsSync(pin)) return []; // never started on this host: nothing to open or load
   const a = addon();
   const fd = a.objGet(pin);

@@ -16,9 +16,11 @@ import * as SF from './strfuncs';
 import { decodeConversion } from '../isa/sprintf';
 import { formatValues, type FormatValue } from '../output/format';
 import { runTable } from '../regex/ere';
+import { arrayClass, imageMaxStr, keyMax, slotSize } from '../isa/strlen';
 
-const { NREGS, NSTRS, MAXSTRINGLEN, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, KEYMAX, OUTMAX, NPROBES, MAXTRY } =
-  LIMITS;
+const { NREGS, NSTRS, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, OUTMAX, NPROBES, MAXTRY } = LIMITS;
+/** the key buffer: the wide interpreter's KEYMAX (a 128-byte image uses its first 272 bytes) */
+const KEYMAX = keyMax(LIMITS.MAXSTRINGLEN_MAX);
 
 /** What CTX/CTXS answer in user space (realtime comes from the clock, pp() from the image). */
 export interface UserContextValues {
@@ -177,6 +179,9 @@ interface LoopCtx {
   ctx: UserContextValues;
   /** the session's MAXACTION: statements (ACT's counts) per handler */
   maxAction: number;
+  /** the string slot size of the kernel object this image runs on (128 or 512): the C's
+   * MAXSTRINGLEN (-D MAXSTRINGLEN below it is cut by the compiler's SUBSTRs) */
+  slot: number;
 }
 
 // CLOCK_REALTIME = a monotonic clock + an offset taken once, like the kernel's
@@ -193,9 +198,9 @@ function defaultRealtimeNs(): bigint {
 }
 
 /** pp() of the running probe: the image's probe with that index, as bytes. */
-function probePp(img: ProgramImage, probe: number): string {
+function probePp(img: ProgramImage, probe: number, slot: number): string {
   const p = img.probes[probe]?.index === probe ? img.probes[probe] : img.probes.find((x) => x.index === probe);
-  return p ? cstr(toByteString(p.pp)) : '';
+  return p ? cstr(toByteString(p.pp), Math.min(slot, imageMaxStr(img))) : '';
 }
 
 /** array_inner(): the array whose id is the instruction's, if it lives in class cls. */
@@ -232,7 +237,7 @@ function wrapInsert(backend: VmBackend, arr: ArrayInfo, order: ArrayInfo, key: U
 
 /** The key the map sees: the key buffer's first keySize bytes (a copy: backends may keep it). */
 function keyOf(st: VmState, arr: ArrayInfo): Uint8Array {
-  return st.key.slice(0, ARRAY_CLASSES[arr.cls].keySize);
+  return st.key.slice(0, arrayClass(arr).keySize);
 }
 
 function i64Bytes(v: bigint): Uint8Array {
@@ -328,9 +333,9 @@ function raise(lc: LoopCtx, code: number, pc: number, msg?: string): number {
   return 1;
 }
 
-/** The C's str_cmp: bytes compared unsigned, up to MAXSTRINGLEN. */
+/** The C's str_cmp: bytes compared unsigned, up to MAXSTRINGLEN (strings are shorter). */
 function strCmp(x: string, y: string): number {
-  for (let i = 0; i < MAXSTRINGLEN; i++) {
+  for (let i = 0; i < LIMITS.MAXSTRINGLEN_MAX; i++) {
     const cx = i < x.length ? x.charCodeAt(i) : 0;
     const cy = i < y.length ? y.charCodeAt(i) : 0;
 
@@ -405,9 +410,12 @@ function sortIterator(backend: VmBackend, it: KeyIterator, spec: number): boolea
 /** The string constant SEQC/SNEC compare with: the C's data_str() (offsets past
  * DATA_BYTES - MAXSTRINGLEN are clamped; the compiler never emits them). */
 function dataStr(lc: LoopCtx, imm: number): string {
-  const off = Math.min((imm >>> 0) & (DATA_BYTES - 1), DATA_BYTES - MAXSTRINGLEN);
-  return readStr(lc.img.data, off);
+  const off = Math.min((imm >>> 0) & (DATA_BYTES - 1), DATA_BYTES - lc.slot);
+  return readStr(lc.img.data, off, lc.slot);
 }
+
+/** A key offset as the C's KEYOFF masks it: one byte with 128-byte strings, 11 bits in the wide build. */
+const keyOff = (lc: LoopCtx, imm: number): number => (imm >>> 0) & (lc.slot === LIMITS.MAXSTRINGLEN ? 255 : 2047);
 
 // The C's R(x) and S(x) are r[rd], r[ra], r[rb] and s[sd], s[sa], s[sb] below.
 function step(lc: LoopCtx): number {
@@ -562,15 +570,15 @@ function step(lc: LoopCtx): number {
       break;
     }
     case Op.SCONST:
-      s[sd] = readStr(lc.img.data, (imm >>> 0) & (DATA_BYTES - 1));
+      s[sd] = readStr(lc.img.data, (imm >>> 0) & (DATA_BYTES - 1), lc.slot);
       break;
     case Op.SMOV:
       if (d !== a) s[sd] = s[sa];
       break;
     case Op.SCAT: {
       /* sa, then as much of sb as fits in MAXSTRINGLEN-1 bytes */
-      const n = s[sa].length & (MAXSTRINGLEN - 1);
-      s[sd] = s[sa].slice(0, n) + s[sb].slice(0, MAXSTRINGLEN - n - 1);
+      const n = s[sa].length & (lc.slot - 1);
+      s[sd] = s[sa].slice(0, n) + s[sb].slice(0, lc.slot - n - 1);
       break;
     }
     case Op.SCMP: {
@@ -601,7 +609,7 @@ function step(lc: LoopCtx): number {
       break;
     case Op.GLDS:
     case Op.GSTS:
-      if (op === Op.GLDS) s[sd] = cstr(backend.gstrGet((imm >>> 0) & (NGSTRS - 1)));
+      if (op === Op.GLDS) s[sd] = cstr(backend.gstrGet((imm >>> 0) & (NGSTRS - 1)), lc.slot);
       else backend.gstrSet((imm >>> 0) & (NGSTRS - 1), s[sa]);
       break;
     case Op.KCLR:
@@ -609,16 +617,16 @@ function step(lc: LoopCtx): number {
       st.key.fill(0, 0, imm <= 16 ? 16 : imm <= 32 ? 32 : imm <= 64 ? 64 : KEYMAX);
       break;
     case Op.KPUTI:
-      st.keyView.setBigInt64((imm >>> 0) & 255, r[ra], true);
+      st.keyView.setBigInt64(keyOff(lc, imm), r[ra], true);
       break;
     case Op.KPUTS:
-      writeStr(st.key, (imm >>> 0) & 255, s[sa], b === 0 || b > MAXSTRINGLEN ? MAXSTRINGLEN : b);
+      writeStr(st.key, keyOff(lc, imm), s[sa], b === 0 || b > lc.slot ? lc.slot : b);
       break;
     case Op.KGETI:
-      r[rd] = st.keyView.getBigInt64((imm >>> 0) & 255, true);
+      r[rd] = st.keyView.getBigInt64(keyOff(lc, imm), true);
       break;
     case Op.KGETS:
-      s[sd] = readStr(st.key, (imm >>> 0) & 255);
+      s[sd] = readStr(st.key, keyOff(lc, imm), lc.slot);
       break;
     case Op.AGET:
     case Op.AGETS:
@@ -628,7 +636,7 @@ function step(lc: LoopCtx): number {
       vp = arr ? backend.arrayGet(arr, keyOf(st, arr)) : null;
       if (op === Op.AIN) r[rd] = b2n(vp !== null);
       else if (op === Op.AGET) r[rd] = vp ? readI64(vp) : 0n;
-      else if (vp) s[sd] = readStr(vp, 0);
+      else if (vp) s[sd] = readStr(vp, 0, lc.slot);
       else s[sd] = '';
       break;
     case Op.ASET:
@@ -639,7 +647,7 @@ function step(lc: LoopCtx): number {
         !backend.arraySet(
           arr,
           keyOf(st, arr),
-          op === Op.ASET ? i64Bytes(r[ra]) : strBytes(s[sa], ARRAY_CLASSES[arr.cls].valueSize),
+          op === Op.ASET ? i64Bytes(r[ra]) : strBytes(s[sa], arrayClass(arr).valueSize),
         )
       )
         return raise(lc, ERR.OVERFLOW, pc);
@@ -723,7 +731,7 @@ function step(lc: LoopCtx): number {
         /* bpf_get_current_comm(S(d), 16) */
         s[sd] = cstr(toByteString(lc.ctx.execname), 16);
       } else if (imm === CTX.PP) {
-        s[sd] = probePp(lc.img, st.probe & (NPROBES - 1));
+        s[sd] = probePp(lc.img, st.probe & (NPROBES - 1), lc.slot);
       } else if (imm === CTX.PEXECNAME) {
         s[sd] = cstr(toByteString(lc.ctx.pexecname ?? parentComm()), 16);
       } else {
@@ -756,7 +764,7 @@ function step(lc: LoopCtx): number {
     case Op.OSTR: {
       const off = st.outlen;
 
-      if (off > OUTMAX - MAXSTRINGLEN - 2) return raise(lc, ERR.OUTPUT, pc);
+      if (off > OUTMAX - lc.slot - 2) return raise(lc, ERR.OUTPUT, pc);
       const n = s[sa].length;
       st.out.values.push(s[sa]);
       st.outlen = off + 2 + n;
@@ -803,7 +811,7 @@ function step(lc: LoopCtx): number {
     }
     case Op.STPRINT:
       arr = arrayInner(lc, b, okey);
-      backend.emit({ type: 'hist', id: okey & 63, key: st.key.slice(0, arr ? ARRAY_CLASSES[arr.cls].keySize : 16), pc });
+      backend.emit({ type: 'hist', id: okey & 63, key: st.key.slice(0, arr ? arrayClass(arr).keySize : 16), pc });
       break;
     case Op.TRY:
       if (st.handlers.length >= MAXTRY) return raise(lc, ERR.NESTING, pc);
@@ -820,7 +828,7 @@ function step(lc: LoopCtx): number {
       r[rd] = BigInt(s[sa].length);
       break;
     case Op.SUBSTR:
-      s[sd] = SF.substr(s[sa], r[rb], r[(rb + 1) & (NREGS - 1)]);
+      s[sd] = SF.substr(s[sa], r[rb], r[(rb + 1) & (NREGS - 1)], lc.slot);
       break;
     case Op.STRAT: {
       const c = SF.stringAt(s[sa], r[rb]);
@@ -832,13 +840,13 @@ function step(lc: LoopCtx): number {
       r[rd] = SF.strpos(s[sa], s[sb]);
       break;
     case Op.STRREPL:
-      s[sd] = SF.strReplace(s[sa], s[sb], s[(sb + 1) & (NSTRS - 1)]);
+      s[sd] = SF.strReplace(s[sa], s[sb], s[(sb + 1) & (NSTRS - 1)], lc.slot);
       break;
     case Op.TOKEN:
       s[sd] = SF.tokenize(tokenizeState(backend), s[sa], s[sb]);
       break;
     case Op.TEXTSTR:
-      s[sd] = SF.textStr(s[sa], r[rb], r[(rb + 1) & (NREGS - 1)]);
+      s[sd] = SF.textStr(s[sa], r[rb], r[(rb + 1) & (NREGS - 1)], lc.slot);
       break;
     case Op.STRTOL:
       r[rd] = SF.strtol(s[sa], r[rb]);
@@ -854,7 +862,7 @@ function step(lc: LoopCtx): number {
       if (c.widthStar) vals.push(r[rb]);
       if (c.precisionStar) vals.push(r[(rb + 1) & (NREGS - 1)]);
       vals.push(op === Op.SFMTS ? s[sa] : r[ra]);
-      s[sd] = cstr(s[sd] + formatValues({ pieces: [c], args: [] }, vals));
+      s[sd] = cstr(s[sd] + formatValues({ pieces: [c], args: [] }, vals), lc.slot);
       break;
     }
     case Op.REMATCH:
@@ -867,7 +875,7 @@ function step(lc: LoopCtx): number {
       s[sd] = ctime(r[ra]);
       break;
     case Op.SYMNAME:
-      s[sd] = cstr(toByteString(imm ? symdata(r[ra]) : symname(r[ra])));
+      s[sd] = cstr(toByteString(imm ? symdata(r[ra]) : symname(r[ra])), lc.slot);
       break;
     /* KREAD, UREAD, KSTR, USTRN, TASKF, KSTACK: kernel memory, tasks and stacks, the default case (OPCODE) */
     /* superinstructions (src/compile/optimize.ts fuses the shapes the code generator emits) */
@@ -994,7 +1002,7 @@ export function runHandler(
   opts: RunOptions,
 ): RunResult {
   const st = newState();
-  const lc: LoopCtx = { st, code: decodeImage(img), img, backend, ctx, maxAction: opts.maxAction };
+  const lc: LoopCtx = { st, code: decodeImage(img), img, backend, ctx, maxAction: opts.maxAction, slot: slotSize(imageMaxStr(img)) };
   st.pc = pc >>> 0;
   st.probe = probeIndex & 0xffff;
 

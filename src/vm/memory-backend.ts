@@ -1,7 +1,8 @@
 // A VmBackend in plain memory, for tests and dry runs: globals and arrays in Maps, events
 // collected in `events`. Arrays behave like the kernel's hash maps: keySize-byte keys,
 // valueSize-byte values, at most maxEntries elements (a new key in a full array is refused).
-import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
+import { LIMITS } from '../isa/opcodes';
+import { arrayClass, imageMaxStr } from '../isa/strlen';
 import type { ArrayInfo, ProgramImage } from '../image/image';
 import type { VmBackend, VmEvent } from './backend';
 import { cstr, toByteString } from './strings';
@@ -30,11 +31,15 @@ export class MemoryBackend implements VmBackend {
   /** array id -> (hex of the key bytes -> entry), in insertion order */
   readonly arrays = new Map<number, Map<string, Entry>>();
 
+  /** -D MAXSTRINGLEN of the image: string globals are cut at N-1 bytes */
+  private maxStr: number;
+
   /** With an image, globals start at their `init` values (strings taken as text, UTF-8). */
   constructor(img?: ProgramImage) {
+    this.maxStr = img ? imageMaxStr(img) : LIMITS.MAXSTRINGLEN;
     for (const g of img?.globals ?? []) {
       if (g.init === undefined) continue;
-      if (g.type === 'string') this.gstrs.set(g.slot, cstr(toByteString(String(g.init))));
+      if (g.type === 'string') this.gstrs.set(g.slot, cstr(toByteString(String(g.init)), this.maxStr));
       else this.globals.set(g.slot, BigInt.asIntN(64, BigInt(g.init)));
     }
   }
@@ -58,7 +63,7 @@ export class MemoryBackend implements VmBackend {
   }
 
   gstrSet(slot: number, s: string): void {
-    this.gstrs.set(slot, cstr(s));
+    this.gstrs.set(slot, cstr(s, this.maxStr));
   }
 
   private table(arr: ArrayInfo): Map<string, Entry> {
@@ -71,7 +76,7 @@ export class MemoryBackend implements VmBackend {
   }
 
   private keyHex(arr: ArrayInfo, key: Uint8Array): string {
-    return hex(sized(key, ARRAY_CLASSES[arr.cls].keySize));
+    return hex(sized(key, arrayClass(arr).keySize));
   }
 
   /** maxEntries, or MAXMAPENTRIES when the image gives none */
@@ -85,7 +90,7 @@ export class MemoryBackend implements VmBackend {
   }
 
   arraySet(arr: ArrayInfo, key: Uint8Array, value: Uint8Array): boolean {
-    const cls = ARRAY_CLASSES[arr.cls];
+    const cls = arrayClass(arr);
     const t = this.table(arr);
     const k = this.keyHex(arr, key);
     const old = t.get(k);

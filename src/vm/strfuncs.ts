@@ -1,15 +1,16 @@
 // stap's string tapset (tapset/string.stp, tapset/tokenize.stp, runtime/stp_string.c) on byte
 // strings: what the STRLEN..ISDIGIT opcodes compute. vm/strings.h is the same in eBPF C; the
 // differential suite holds them together. Inputs are byte strings of at most MAXSTRINGLEN-1
-// bytes (./strings); results are cut to that too.
+// bytes (./strings); results are cut to that too. MAXSTRINGLEN is the interpreter's slot size
+// (`slot`: 128, or 512 in the wide object; the compiler cuts at a smaller -D MAXSTRINGLEN).
 import { LIMITS } from '../isa/opcodes';
 
-const SMAX = LIMITS.MAXSTRINGLEN - 1;
+const SLOT: number = LIMITS.MAXSTRINGLEN;
 
 /** substr(str, start, length): stap's clamp_t(length + 1, 0, MAXSTRINGLEN) and strlcpy. */
-export function substr(s: string, start: bigint, length: bigint): string {
+export function substr(s: string, start: bigint, length: bigint, slot = SLOT): string {
   const size = BigInt.asIntN(64, length + 1n); // the C addition wraps: length = INT64_MAX gives ""
-  const n = size < 0n ? 0 : size > BigInt(LIMITS.MAXSTRINGLEN) ? LIMITS.MAXSTRINGLEN : Number(size);
+  const n = size < 0n ? 0 : size > BigInt(slot) ? slot : Number(size);
   if (start < 0n || start >= BigInt(s.length) || n === 0) return '';
   const st = Number(start);
   return s.slice(st, st + n - 1);
@@ -26,10 +27,10 @@ export function strpos(hay: string, needle: string): bigint {
   return BigInt(hay.indexOf(needle));
 }
 
-/** str_replace: every non-overlapping needle, left to right; strlcat keeps 127 bytes. */
-export function strReplace(s: string, needle: string, repl: string): string {
+/** str_replace: every non-overlapping needle, left to right; strlcat keeps MAXSTRINGLEN-1 bytes. */
+export function strReplace(s: string, needle: string, repl: string, slot = SLOT): string {
   if (needle === '') return s;
-  return s.split(needle).join(repl).slice(0, SMAX);
+  return s.split(needle).join(repl).slice(0, slot - 1);
 }
 
 /** tokenize's static state: a copy of the input and where strsep continues (null: done). */
@@ -92,7 +93,8 @@ function decodeUtf8(s: string, i: number, size: number): [number, number] {
  * string_quoted (s, 0, 1). Non-printing bytes become C escapes or \ooo, valid UTF-8 \uXXXX or
  * \UXXXXXXXX; a quoted result that had to stop early ends in `"...`.
  */
-export function textStr(s: string, len: bigint, quoted: bigint): string {
+export function textStr(s: string, len: bigint, quoted: bigint, slot = SLOT): string {
+  const SMAX = slot - 1;
   let outlen = len <= 0n || len > BigInt(SMAX) ? SMAX : Number(len);
   let out = '';
   if (quoted) {

@@ -94,8 +94,12 @@ describe('tapvm -p1 with script arguments', () => {
 });
 
 describe('-D MAXSTRINGLEN', () => {
-  it('accepts the value it has (128)', () => {
+  it('accepts the default (128)', () => {
     expect(tapvm('-D', 'MAXSTRINGLEN=128', '-e', 'probe begin { printf("%d\\n", strlen("ab")); exit() }')).toEqual({ code: 0, stdout: '2\n', stderr: '' });
+  });
+  it.each([1, 16, 64, 128, 200, 512])('cuts every string at N-1 bytes (N = %d)', (n) => {
+    const script = 'probe begin { s = "x"; for (i = 0; i < 10; i++) s .= s; printf("%d %d\\n", strlen(s), strlen(sprintf("%s", s))); exit() }';
+    expect(tapvm('-D', `MAXSTRINGLEN=${n}`, '-e', script)).toEqual({ code: 0, stdout: `${n - 1} ${n - 1}\n`, stderr: '' });
   });
 });
 
@@ -105,8 +109,9 @@ describe('bad command lines: one sentence, exit 1, no stack trace', () => {
     [['/nonexistent/x.stp'], "tapvm: cannot read script file '/nonexistent/x.stp': no such file or directory\n"],
     [['-p', '9', '-e', 'probe begin {}'], "tapvm: invalid pass number '9': expected 1 to 5\n"],
     [['--bogus', '-e', 'probe begin {}'], "error: unknown option '--bogus'\n"],
-    [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS, MAXSKIPPED)\n'],
-    [['-D', 'MAXSTRINGLEN=512', '-e', 'probe begin {}'], 'ERROR: MAXSTRINGLEN is fixed at 128 in this build of tapvm (-D MAXSTRINGLEN=512)\n'],
+    [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS, MAXSKIPPED, MAXSTRINGLEN)\n'],
+    [['-D', 'MAXSTRINGLEN=513', '-e', 'probe begin {}'], 'ERROR: MAXSTRINGLEN must be between 1 and 512 in tapvm: its widest interpreter has 512-byte strings (-D MAXSTRINGLEN=513)\n'],
+    [['-D', 'MAXSTRINGLEN=0', '-e', 'probe begin {}'], 'ERROR: MAXSTRINGLEN must be between 1 and 512 in tapvm: its widest interpreter has 512-byte strings (-D MAXSTRINGLEN=0)\n'],
   ])('%j', (argv, stderr) => {
     expect(tapvm(...argv)).toEqual({ code: 1, stdout: '', stderr });
   });

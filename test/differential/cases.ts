@@ -9,6 +9,8 @@
 // Only deterministic operations: no pid(), execname(), time. A foreach either sorts without
 // ties or sees one element: unsorted and tied orders are the hash map's.
 
+import { textStr } from '../../src/vm/strfuncs';
+
 export interface Case {
   label: string;
   body: string;
@@ -1284,6 +1286,37 @@ printf("fsetup: %d\n", n1)`,
 
 export const GROUPS: Group[] = [
   foreachForms,
+
+// -D MAXSTRINGLEN=N: every string either interpreter makes is cut at N-1 bytes (stap's strlcpy
+// into string_t): ., .=, sprintf (widths too), substr, text_str/string_quoted, str_replace,
+// array keys and values, string globals (initialised and assigned), printf of them. N above 128
+// runs on the 512-byte interpreter object.
+function maxStringLen(n: number): Group {
+  const m = n - 1;
+  const x = 'x'.repeat(Math.min(1024, m));
+  const ab = 'ab'.repeat(512).slice(0, m);
+  const f = `12345:${'x'.repeat(1024)}`.slice(0, m);
+  const w = `${'a'.padEnd(200)}|`.slice(0, m);
+  return {
+    name: `-D MAXSTRINGLEN=${n}: strings are cut at ${m} bytes`,
+    defines: [`MAXSTRINGLEN=${n}`],
+    decls: `global ml_g = "${'i'.repeat(600)}", ml_a, ml_b, ml_gs`,
+    cases: [
+      { label: 'cat', body: String.raw`ml_s = "x"; for (ml_i = 0; ml_i < 10; ml_i++) ml_s = ml_s . ml_s; ml_u = ml_s . "END"; printf("cat: %d %d %s\n", strlen(ml_s), strlen(ml_u), substr(ml_u, strlen(ml_u) - 3, 3))`, expect: `cat: ${m} ${m} ${x.slice(-3)}\n` },
+      { label: 'doteq', body: String.raw`ml_t = "ab"; for (ml_j = 0; ml_j < 10; ml_j++) ml_t .= ml_t; printf("doteq: %d %s\n", strlen(ml_t), substr(ml_t, strlen(ml_t) - 2, 2))`, expect: `doteq: ${m} ${ab.slice(-2)}\n` },
+      { label: 'sprintf', body: String.raw`ml_f = sprintf("%d:%s", 12345, ml_s); ml_w = sprintf("%-200s|", "a"); printf("sprintf: %d %s %d %s\n", strlen(ml_f), substr(ml_f, strlen(ml_f) - 4, 4), strlen(ml_w), substr(ml_w, strlen(ml_w) - 1, 1))`, expect: `sprintf: ${f.length} ${f.slice(-4)} ${w.length} ${w.slice(-1)}\n` },
+      { label: 'substr', body: String.raw`printf("substr: %d %d\n", strlen(substr(ml_s, 10, 1000)), strlen(substr(ml_s, 0, 2000)))`, expect: `substr: ${Math.max(0, m - 10)} ${m}\n` },
+      { label: 'text', body: String.raw`ml_q = string_quoted(ml_t); printf("text: %d %d %s\n", strlen(text_str(ml_s . "\n")), strlen(ml_q), substr(ml_q, strlen(ml_q) - 5, 5))`, expect: `text: ${textStr(x, 0n, 0n, n).length} ${textStr(ab, 0n, 1n, n).length} ${textStr(ab, 0n, 1n, n).slice(-5)}\n` },
+      { label: 'repl', body: String.raw`ml_r = str_replace(ml_s, "x", "yz"); printf("repl: %d %s\n", strlen(ml_r), substr(ml_r, strlen(ml_r) - 2, 2))`, expect: `repl: ${m} ${'yz'.repeat(512).slice(0, m).slice(-2)}\n` },
+      { label: 'keys', body: String.raw`ml_a[ml_s] = ml_s . "!"; ml_b[ml_t, 7] = ml_t; printf("keys: %d %d %d %d\n", strlen(ml_a[sprintf("%s%s", ml_s, "more")]), [ml_s . "zz"] in ml_a, strlen(ml_b[ml_t, 7]), [ml_t, 7] in ml_b)`, expect: `keys: ${m} 1 ${m} 1\n` },
+      { label: 'globals', body: String.raw`ml_gs = ml_s . "tail"; printf("globals: %d %d %d\n", strlen(ml_g), strlen(ml_gs), ml_gs == ml_s)`, expect: `globals: ${Math.min(600, m)} ${m} 1\n` },
+      { label: 'print', body: String.raw`printf("print: %s|%s\n", ml_s, ml_g)`, expect: `print: ${x}|${'i'.repeat(Math.min(600, m))}\n` },
+    ],
+  };
+}
+
+export const GROUPS: Group[] = [
+  ...[64, 128, 256, 512].map(maxStringLen),
   stats,
   statEmpty,
   statRange,
