@@ -99,7 +99,7 @@ static long iter_fill_cb(void *map, const void *key, void *val, void *ctx)
 	sl = iter_slot(s);
 	if (!sl)
 		return 1;
-	__builtin_memset(sl->key, 0, KEYMAX);
+	KEY_ZERO(sl->key);
 	bpf_probe_read_kernel(sl->key, is->w.ksz <= KEYMAX ? is->w.ksz : KEYMAX, key);
 	is->ord[s] = s;
 	is->w.n++;
@@ -206,7 +206,7 @@ static __always_inline long iter_next(struct vm_state *st, __s64 x)
 	sl = iter_slot(is->ord[(is->it[i].base + pos) & (ITERKEYS - 1)]);
 	if (!sl)
 		return -1;
-	__builtin_memcpy(st->key, sl->key, KEYMAX);
+	KEY_COPY(st->key, sl->key);
 	return 1;
 }
 
@@ -256,7 +256,7 @@ __noinline long iter_val(__u32 i)
 		cb = bpf_map_lookup_elem(&code, &slot);
 		if (!st || !cb)
 			return 1;
-		__builtin_memcpy(st->key, sl->key, KEYMAX);
+		KEY_COPY(st->key, sl->key);
 		sl->val = stat_read(st, (struct stat_desc *)&cb->data[STAT_DESC_OFF + (where & 63) * sizeof(struct stat_desc)],
 				    where, is->w.off, -1) ? 0 : st->stat_out;
 	}
@@ -270,14 +270,15 @@ __noinline long iter_val(__u32 i)
  */
 static __always_inline int iter_keystr_cmp(struct iter_slot *x, struct iter_slot *y, __u32 off, __u32 width)
 {
-	for (__u32 w = 0; w < MAXSTRINGLEN; w += 8) {
+	/* widths above 255 are ordered by their first 255 bytes (ITSORT's 8-bit width) */
+	for (__u32 w = 0; w < (MAXSTRINGLEN < 256 ? MAXSTRINGLEN : 256); w += 8) {
 		__u32 o = off + w;
 		__u64 a, b, rem;
 
 		if (w >= width || o > KEYMAX - 8)
 			return 0;
 		/* the bound hidden from clang, which would otherwise add the offset before the check */
-		o &= 511;
+		o &= KEYMAX <= 272 ? 511 : 2047;
 		asm volatile("" : "+r"(o));
 		if (o > KEYMAX - 8)
 			return 0;

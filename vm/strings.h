@@ -46,6 +46,39 @@ static __always_inline void s_put(struct vm_state *st, __u32 d)
 	bpf_probe_read_kernel_str(SLOT(st, d), MAXSTRINGLEN, st->res);
 }
 
+/*
+ * Whether the lb bytes at offset i of slot a equal slot b's first lb: 8 bytes per step
+ * (unaligned loads inside the map value; bytes past lb masked off), in a global function: the
+ * verifier walks it once, not once per callback pass (byte loops here and in is_delim, inside
+ * the callbacks, put the 512-byte build over the 1M-instruction limit).
+ */
+__noinline int s_eq_at(struct vm_state *st, __u32 a, __u32 i, __u32 b, __u32 lb)
+{
+	const char *h, *n;
+
+	if (!st)
+		return 0;
+	h = SLOT(st, a);
+	n = SLOT(st, b);
+#pragma clang loop unroll(disable)
+	for (__u32 j = 0; j < MAXSTRINGLEN; j += 8) {
+		__u64 x, y, rem;
+
+		if (j >= lb)
+			break;
+		x = *(__u64 *)&h[IDX(i + j)];
+		y = *(__u64 *)&n[IDX(j)];
+		rem = lb - j;
+		if (rem < 8) {
+			x &= (1ULL << (rem * 8)) - 1;
+			y &= (1ULL << (rem * 8)) - 1;
+		}
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- strstr ---- */
 
 struct find_ctx {
@@ -59,18 +92,12 @@ static long find_cb(__u64 i, void *arg)
 {
 	struct find_ctx *f = arg;
 	struct vm_state *st = f->st;
-	const char *h = SLOT(st, f->a), *n = SLOT(st, f->b);
 	__u32 lb = f->lb;
 
 	if (i + lb > f->la)
 		return 1;
-#pragma clang loop unroll(disable)
-	for (__u32 j = 0; j < SMAX; j++) {
-		if (j >= lb)
-			break;
-		if (h[IDX((i + j))] != n[j])
-			return 0;
-	}
+	if (!s_eq_at(st, f->a, i, f->b, lb))
+		return 0;
 	f->found = i;
 	return 1;
 }
@@ -119,27 +146,19 @@ static long repl_cb(__u64 index, void *arg)
 {
 	struct repl_ctx *r = arg;
 	struct vm_state *st = r->st;
-	const char *h = SLOT(st, r->a), *n = SLOT(st, r->b), *c = SLOT(st, r->c);
-	__u32 i = st->sx.i, o = st->sx.o, j, lb = r->lb, lc = r->lc;
+	const char *h = SLOT(st, r->a), *c = SLOT(st, r->c);
+	__u32 i = st->sx.i, o = st->sx.o, k, lb = r->lb, lc = r->lc;
 	int match = i + lb <= r->la;
 
 	if (i >= r->la)
 		return 1;
-#pragma clang loop unroll(disable)
-	for (j = 0; j < SMAX && match; j++) {
-		if (j >= lb)
-			break;
-		if (h[IDX((i + j))] != n[j])
-			match = 0;
-	}
+	if (match)
+		match = s_eq_at(st, r->a, i, r->b, lb);
 	if (match) {
-#pragma clang loop unroll(disable)
-		for (j = 0; j < SMAX; j++) {
-			if (j >= lc || o >= SMAX)
-				break;
-			st->res[IDX(o)] = c[j];
-			o++;
-		}
+		/* as much of c as fits below SMAX, in one copy */
+		k = o >= SMAX ? 0 : lc < SMAX - o ? lc : SMAX - o;
+		bpf_probe_read_kernel(&st->res[IDX(o)], k & (MAXSTRINGLEN - 1), c);
+		o += k;
 		i += lb;
 	} else {
 		if (o < SMAX) {
@@ -179,15 +198,27 @@ struct tok_ctx {
 	__u32 delim, ld;
 };
 
-static __always_inline int is_delim(struct vm_state *st, __u32 slot, __u32 ld, char ch)
+/* whether ch is one of the ld delimiter bytes: 8 at a time (a zero byte of x = a match; the
+ * bytes past ld are made non-zero) */
+__noinline int is_delim(struct vm_state *st, __u32 slot, __u32 ld, __u32 ch)
 {
-	const char *dl = SLOT(st, slot);
+	const char *dl;
+	__u64 pat = 0x0101010101010101ULL * (__u8)ch;
 
+	if (!st)
+		return 0;
+	dl = SLOT(st, slot);
 #pragma clang loop unroll(disable)
-	for (__u32 j = 0; j < SMAX; j++) {
+	for (__u32 j = 0; j < MAXSTRINGLEN; j += 8) {
+		__u64 x, rem;
+
 		if (j >= ld)
 			break;
-		if (dl[j] == ch)
+		x = *(__u64 *)&dl[IDX(j)] ^ pat;
+		rem = ld - j;
+		if (rem < 8)
+			x |= ~((1ULL << (rem * 8)) - 1);
+		if ((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL)
 			return 1;
 	}
 	return 0;

@@ -30,7 +30,7 @@ struct vm_state {
 	__u8 key[KEYMAX];
 	__u8 wkey[KEYMAX];	/* AWRAP: the oldest key of a full wrap-around array (vm/wrap.h) */
 	__u8 out[OUTMAX + MAXSTRINGLEN + 16];
-	__u8 zero_stat[sizeof(struct stat_val)];	/* never written: a new statistic's first copy (and KCLR's zeros) */
+	__u8 zero_stat[sizeof(struct stat_val)];	/* never written: a new statistic's first copy */
 	__s64 stat_out;					/* stat_read()'s result */
 	char res[2 * MAXSTRINGLEN];	/* string function results (vm/strings.h) */
 	char tok[MAXSTRINGLEN];		/* tokenize's state: the string, where strsep goes on */
@@ -67,8 +67,6 @@ struct vm_state {
 	__u32 steps, next;	/* statements ACT charged to the running handler; index of the next handler to run */
 	__u32 nit, ittop;	/* live foreach iterators and their first free key slot (vm/iter.h) */
 };
-
-_Static_assert(sizeof(((struct vm_state *)0)->zero_stat) >= KEYMAX, "KCLR copies KEYMAX zeros from zero_stat");
 
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
 
@@ -443,6 +441,17 @@ static __always_inline long raise_stat(struct loop_ctx *lc, __u32 pc, long why)
 	return raise(lc, ERR_USER, pc, lc->st->tmp);
 }
 
+/* Zeroing and copying KEYMAX bytes: clang inlines memset/memcpy of 272 bytes, not of the
+ * 512-byte build's 1040, which go through the helper (from a zero area for KEY_ZERO). */
+#if KEYMAX <= 272
+#define KEY_ZERO(p) __builtin_memset((p), 0, KEYMAX)
+#define KEY_COPY(d, s) __builtin_memcpy((d), (s), KEYMAX)
+#else
+const volatile __u8 zero_key[KEYMAX];
+#define KEY_ZERO(p) bpf_probe_read_kernel((p), KEYMAX, (const void *)zero_key)
+#define KEY_COPY(d, s) bpf_probe_read_kernel((d), KEYMAX, (s))
+#endif
+
 #include "context.h"
 #include "stack.h"
 #include "iter.h"
@@ -666,13 +675,8 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 			__builtin_memset(st->key, 0, 32);
 		else if (imm <= 64)
 			__builtin_memset(st->key, 0, 64);
-#if KEYMAX <= 272
 		else
-			__builtin_memset(st->key, 0, KEYMAX);
-#else
-		else	/* clang inlines no memset this long: copy from the never-written zero_stat */
-			bpf_probe_read_kernel(st->key, KEYMAX, st->zero_stat);
-#endif
+			KEY_ZERO(st->key);
 		break;
 	case OP_KPUTI:
 		*(__s64 *)&st->key[KEYOFF(imm)] = R(a);

@@ -37,7 +37,7 @@ struct wrap_scan {
 WRAP_OLDEST(16)
 WRAP_OLDEST(32)
 WRAP_OLDEST(64)
-WRAP_OLDEST(272)
+WRAP_OLDEST(KEYMAX)	/* 272, or 1040 in the 512-byte build */
 
 /* The order array's class: the long-valued class of the array's key size. */
 static __always_inline __u32 wrap_order_class(__u32 cls)
@@ -77,7 +77,7 @@ __noinline long wrap_insert(struct vm_state *st, __u32 where, __u32 okey_order, 
 	case ACLASS_K16_V8: WRAP_SCAN(k16_v8, 16); break;
 	case ACLASS_K32_V8: WRAP_SCAN(k32_v8, 32); break;
 	case ACLASS_K64_V8: WRAP_SCAN(k64_v8, 64); break;
-	default: WRAP_SCAN(k272_v8, 272); break;
+	default: WRAP_SCAN(k272_v8, KEYMAX); break;
 	}
 	if (!w.found)
 		return 1;

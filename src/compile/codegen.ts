@@ -877,8 +877,12 @@ class CodeGen {
     if (s.sort) {
       // the kernel has no array layout: an index column's key offset and kind travel in imm
       const c = s.sort.column;
+      // 9 bits of offset, 8 of width: only wide keys (-D MAXSTRINGLEN above 128) go past them;
+      // a wider column is ordered by its first 255 bytes
+      if (c !== 0 && arr.keyOffsets[c - 1] > 511 && this.probe?.point.target !== 'user')
+        this.error(`foreach cannot sort by index ${c} of '${arr.name}' in the kernel: it starts ${arr.keyOffsets[c - 1]} bytes into the key (at most 511)`, s.loc);
       const keyBits =
-        c === 0 ? 0 : (arr.keyOffsets[c - 1] << ITSORT_OFF_SHIFT) | (arr.keyTypes[c - 1] === 'string' ? ITSORT_STR | (arr.keyWidths[c - 1] << ITSORT_WIDTH_SHIFT) : 0);
+        c === 0 ? 0 : ((arr.keyOffsets[c - 1] & 511) << ITSORT_OFF_SHIFT) | (arr.keyTypes[c - 1] === 'string' ? ITSORT_STR | (Math.min(arr.keyWidths[c - 1], 255) << ITSORT_WIDTH_SHIFT) : 0);
       this.emit(Op.ITSORT, 0, it, 0, c | (s.sort.dir === '-' ? ITSORT_DESC : 0) | (AGG[s.sort.aggr ?? 'count'] << ITSORT_AGG_SHIFT) | keyBits);
     }
     this.recordActions(1, true, s);

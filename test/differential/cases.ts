@@ -1284,9 +1284,6 @@ printf("fsetup: %d\n", n1)`,
   ],
 };
 
-export const GROUPS: Group[] = [
-  foreachForms,
-
 // -D MAXSTRINGLEN=N: every string either interpreter makes is cut at N-1 bytes (stap's strlcpy
 // into string_t): ., .=, sprintf (widths too), substr, text_str/string_quoted, str_replace,
 // array keys and values, string globals (initialised and assigned), printf of them. N above 128
@@ -1316,6 +1313,7 @@ function maxStringLen(n: number): Group {
 }
 
 export const GROUPS: Group[] = [
+  foreachForms,
   ...[64, 128, 256, 512].map(maxStringLen),
   stats,
   statEmpty,
