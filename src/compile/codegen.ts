@@ -49,6 +49,7 @@ import { argInfo, u16Table, dispatchTables } from './syscall-tables';
 import { optimize } from './optimize';
 import { DEFAULT_MAXSTRINGLEN, arrayClass, classSizes, keyMax, slotSize } from '../isa/strlen';
 import { compileEre, dfaTable } from '../regex/ere';
+import { castAccess, tvarAccess, type KernelAccess } from '../resolve/kaccess';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 /**
@@ -960,6 +961,45 @@ class CodeGen {
     return this.at(loc, nearOf(e), () => this.exprInner(e, discard));
   }
 
+  /** Runs a BTF access plan on v (a fresh temporary): address arithmetic and KREADs. */
+  private kernelAccess(v: Val, a: KernelAccess, path: A.TargetPathStep[] | undefined): Val {
+    const k = this.reg();
+    for (const o of a.plan.ops) {
+      switch (o.op) {
+        case 'add':
+          this.emit(Op.ADDI, v.n, v.n, 0, o.k);
+          break;
+        case 'load':
+          this.emit(Op.KREAD, v.n, v.n, o.size | (o.signed ? 0x80 : 0));
+          break;
+        case 'index': {
+          const step = path![o.step] as Extract<A.TargetPathStep, { kind: 'subscript' }>;
+          const i = this.long(step.index);
+          this.loadConst(k, BigInt(o.scale));
+          this.emit(Op.MUL, k, i.n, k);
+          this.emit(Op.ADD, v.n, v.n, k);
+          break;
+        }
+        case 'bits': {
+          // signed: shift the field to the top, then arithmetically down; unsigned: shift and mask
+          if (o.signed) {
+            this.loadConst(k, BigInt(64 - o.shift - o.bits));
+            this.emit(Op.SHL, v.n, v.n, k);
+            this.loadConst(k, BigInt(64 - o.bits));
+            this.emit(Op.SHR, v.n, v.n, k);
+          } else {
+            this.loadConst(k, BigInt(o.shift));
+            this.emit(Op.SHR, v.n, v.n, k);
+            this.loadConst(k, (1n << BigInt(o.bits)) - 1n);
+            this.emit(Op.AND, v.n, v.n, k);
+          }
+          break;
+        }
+      }
+    }
+    return v;
+  }
+
   private long(e: A.Expr): Val {
     return this.expr(e)!;
   }
@@ -981,8 +1021,21 @@ class CodeGen {
         if (local) return local;
         return this.loadGlobal(this.globals.get(e.name)!);
       }
+      case 'at': {
+        // only @cast reaches code generation (the others are folded or refused)
+        const a = castAccess(e) as KernelAccess;
+        const v = this.temp('long');
+        this.emit(Op.MOV, v.n, this.long(e.args[0]).n);
+        return this.kernelAccess(v, a, e.path);
+      }
       case 'tvar': {
         const f = this.probe!.point.contextVars.get(e.name)!;
+        const access = e.path || e.addressOf ? tvarAccess(e, this.probe!.point) : undefined;
+        if (access !== undefined) {
+          const v = this.temp('long');
+          this.emit(Op.TPLD, v.n, 0, f.size | (f.signed ? 0x80 : 0), f.offset);
+          return this.kernelAccess(v, access as KernelAccess, e.path);
+        }
         if (f.kind === 'int') {
           const v = this.temp('long');
           this.emit(Op.TPLD, v.n, 0, f.size | (f.signed ? 0x80 : 0), f.offset);

@@ -11,6 +11,7 @@ import * as os from 'os';
 import { readTracepoint, listEvents, listSystems, tracefsRoot, type TracepointField, type TracepointFormat } from './tracefs';
 import { readHostConfig } from './config';
 import { X86_64_SYSCALLS } from './syscall-table';
+import { Btf, hostBtf, hostBtfBytes } from './btf';
 
 export interface KernelFacts {
   /** where the facts come from: "this host" or the snapshot file's name */
@@ -31,6 +32,11 @@ export interface KernelFacts {
   hasKprobes(): boolean;
   /** a system call's number on this architecture, undefined when unknown */
   syscallNumber(name: string): number | undefined;
+  /**
+   * the kernel's BTF (types, function prototypes), null when it has none. What the compiler
+   * takes from it is noted through noteKernelType (src/kernel/ktypes.ts), not here.
+   */
+  btf(): Btf | null;
 }
 
 /** The facts one compilation relied on: what a module records and checks before it runs. */
@@ -41,6 +47,12 @@ export interface UsedFacts {
   tracepoints: Record<string, Record<string, [number, number, boolean]> | null>;
   syscalls: Record<string, number | null>;
   config: Record<string, string>;
+  /**
+   * BTF facts (src/kernel/ktypes.ts kernelTypeFact): "member struct task_struct->tgid" ->
+   * "bit 2464 int", "type task_struct" -> spelling and size, "func vfs_read" -> prototype;
+   * null: the kernel had none. Absent in modules made before BTF support.
+   */
+  types?: Record<string, string | null>;
 }
 
 // ---- the running host ----
@@ -76,6 +88,7 @@ export function hostKernelFacts(): KernelFacts {
     events: listEvents,
     hasKprobes: () => fs.existsSync(`${tracefsRoot()}/kprobe_events`),
     syscallNumber: (name) => (syscalls ??= hostSyscalls()).get(name),
+    btf: hostBtf,
   };
 }
 
@@ -91,6 +104,8 @@ export interface FactsSnapshot {
   syscalls: Record<string, number>;
   /** "system:event" -> [id, fields as [name, ctype, offset, size, signed]] */
   tracepoints: Record<string, [number, [string, string, number, number, boolean][]]>;
+  /** the raw BTF of /sys/kernel/btf/vmlinux, base64 (absent: the kernel has none) */
+  btf?: string;
 }
 
 /** Everything a compilation could ask about this host, as JSON-able data. */
@@ -118,11 +133,13 @@ export function snapshotHost(): FactsSnapshot {
     config: Object.fromEntries(readHostConfig(os.release())),
     syscalls: Object.fromEntries(hostSyscalls()),
     tracepoints,
+    btf: hostBtfBytes()?.toString('base64'),
   };
 }
 
 export function factsFromSnapshot(s: FactsSnapshot, origin: string): KernelFacts {
   if (s?.format !== 'tapvm-kernel-facts' || s.version !== 1) throw new Error(`${origin} is not a tapvm kernel-facts file (make one with 'tapvm kernel-facts > FILE')`);
+  let btf: Btf | null | undefined;
   const classify = (ctype: string, size: number): TracepointField['kind'] => {
     if (/^__data_loc\b.*char\s*\[\]$/.test(ctype)) return 'dataloc_string';
     if (/\bchar\s*\[\d+\]$/.test(ctype)) return 'char_array';
@@ -147,6 +164,7 @@ export function factsFromSnapshot(s: FactsSnapshot, origin: string): KernelFacts
         .map((k) => k.slice(system.length + 1)),
     hasKprobes: () => s.kprobes,
     syscallNumber: (name) => s.syscalls[name],
+    btf: () => (btf === undefined ? (btf = s.btf ? new Btf(Buffer.from(s.btf, 'base64')) : null) : btf),
   };
 }
 
@@ -184,7 +202,7 @@ export function kernelFacts(): KernelFacts {
 }
 
 function freshUsed(f: KernelFacts): UsedFacts {
-  return { release: f.release(), machine: f.machine(), tracepoints: {}, syscalls: {}, config: {} };
+  return { release: f.release(), machine: f.machine(), tracepoints: {}, syscalls: {}, config: {}, types: {} };
 }
 
 /** Runs fn (a compilation) against `facts`, recording the facts it relied on. */
@@ -213,6 +231,11 @@ function noteTracepoint(tp: string, present: boolean): void {
   if (!used) return;
   if (!present) used.tracepoints[tp] = null;
   else used.tracepoints[tp] ??= {};
+}
+
+/** Notes a BTF fact the compiled code relies on (key and value as kernelTypeFact computes them). */
+export function noteKernelType(key: string, value: string | null): void {
+  if (used) (used.types ??= {})[key] = value;
 }
 
 function noteSyscall(name: string, nr: number | undefined): void {

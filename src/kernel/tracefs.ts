@@ -13,6 +13,8 @@ export interface TracepointField {
   signed: boolean;
   /** how the interpreter reads it */
   kind: 'int' | 'dataloc_string' | 'char_array' | 'other';
+  /** its BTF type id, when it comes from BTF (kernel.function parameters), for `->` paths */
+  btf?: number;
 }
 
 export interface TracepointFormat {

@@ -7,6 +7,7 @@ import * as crypto from 'crypto';
 import type * as Msgpackr from 'msgpackr';
 import type { ProgramImage } from '../image/image';
 import type { KernelFacts, UsedFacts } from '../kernel/facts';
+import { kernelTypeFact } from '../kernel/ktypes';
 
 /** msgpackr (and its native extension) is loaded on first use: a one-liner that neither writes a
  * module nor opens a control connection does not pay for it at start-up. */
@@ -127,6 +128,15 @@ export function factsMismatch(m: ModuleBody, host: KernelFacts, file: string): s
   for (const [sc, nr] of Object.entries(f.syscalls)) {
     const here = host.syscallNumber(sc) ?? null;
     if (here !== nr) return `module ${name} was compiled with system call ${sc} as number ${nr ?? 'none'}, and here it is ${here ?? 'none'}`;
+  }
+  const types = Object.entries(f.types ?? {});
+  if (types.length) {
+    const btf = host.btf();
+    if (!btf) return `module ${name} uses kernel types (BTF), and this kernel has no BTF`;
+    for (const [key, want] of types) {
+      const here = kernelTypeFact(btf, key);
+      if (here !== want) return `module ${name} was compiled with ${key} as ${want ?? 'absent'}, and this kernel has ${here ?? 'none'}`;
+    }
   }
   for (const [opt, v] of Object.entries(f.config)) {
     const here = host.config(opt);

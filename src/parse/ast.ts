@@ -192,7 +192,7 @@ export interface TargetVar {
   addressOf?: boolean;
   loc: Loc;
 }
-export type TargetPathStep = { kind: 'member'; name: string; loc: Loc } | { kind: 'index'; index: Expr; loc: Loc };
+export type TargetPathStep = { kind: 'member'; name: string; loc: Loc } | { kind: 'subscript'; index: Expr; loc: Loc };
 
 /**
  * The @-operators with expression operands: `@defined(e)`, `@choose_defined(a, b)`,
@@ -203,6 +203,8 @@ export interface AtExpr {
   op: 'defined' | 'choose_defined' | 'entry' | 'cast' | 'var';
   args: Expr[];
   path?: TargetPathStep[];
+  /** `&@cast(...)->f`: the member's address */
+  addressOf?: boolean;
   loc: Loc;
 }
 export interface IndexExpr { kind: 'index'; array: Ident; indices: Expr[]; loc: Loc }

@@ -145,7 +145,7 @@ export function expr(e: Expr): string {
     case 'tvar':
       return `${e.addressOf ? '&' : ''}$${e.name}${e.pretty ?? ''}${path(e.path)}`;
     case 'at':
-      return `@${e.op}(${e.args.map(expr).join(', ')})${path(e.path)}`;
+      return `${e.addressOf ? '&' : ''}@${e.op}(${e.args.map(expr).join(', ')})${path(e.path)}`;
     case 'index':
       return `${e.array.name}[${e.indices.map(expr).join(', ')}]`;
     case 'call':

@@ -11,6 +11,7 @@ import { elaborationWarnings } from './warnings';
 import { BUILTINS, OUTPUT_BUILTINS, SPRINT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
 import { compileEre, RegexError } from '../regex/ere';
+import { castAccess, tvarAccess, type KernelAccess } from './kaccess';
 
 /** stap's regex tapset functions over the last match's subexpressions (not kept by tapvm) */
 const REGEX_GROUP_FUNCTIONS = ['matched', 'matched_str', 'ngroups'];
@@ -223,6 +224,20 @@ export function resolve(script: A.Script): ResolvedProgram {
     if (final && g?.stat) err(`type mismatch for global '${g.name}': stats vs. ${t ?? 'long'} (a statistic is read with ${STAT_OPS} or @hist_*)`, loc);
   };
 
+  /** The `[i]` expressions of a `->` path are longs. */
+  const pathIndices = (path: A.TargetPathStep[] | undefined, scope: Scope) => {
+    for (const step of path ?? []) if (step.kind === 'subscript') {
+      expr(step.index, scope, 'long');
+      checkIs(step.index, scope, 'long');
+    }
+  };
+
+  /** A BTF access's error, or kernel memory read where only user space runs. */
+  const kernelAccessOk = (a: KernelAccess | string, what: string, loc: A.Loc, scope: Scope) => {
+    if (typeof a === 'string') err(a, loc);
+    else if (a.reads && scope.probe?.point.target === 'user') err(`${what} reads kernel memory, which only kernel probes can do`, loc);
+  };
+
   /** The expression of the statement being checked: a void call is fine there. */
   let voidOk: A.Expr | undefined;
   const isVoid = (e: A.CallExpr) =>
@@ -246,7 +261,12 @@ export function resolve(script: A.Script): ResolvedProgram {
         return v.get();
       }
       case 'at':
-        for (const a of e.args) expr(a, scope);
+        for (const a of e.args) expr(a, scope, e.op === 'cast' && a === e.args[0] ? 'long' : undefined);
+        if (e.op === 'cast') {
+          pathIndices(e.path, scope);
+          if (final) kernelAccessOk(castAccess(e), `@cast(..., "${(e.args[1] as A.StringLit).value}")`, e.loc, scope);
+          return 'long';
+        }
         err(AT_UNSUPPORTED[e.op], e.loc);
         return undefined;
       case 'tvar': {
@@ -255,6 +275,13 @@ export function resolve(script: A.Script): ResolvedProgram {
           const x = prettyExpansion(e, scope.probe?.point);
           err(typeof x === 'string' ? x : `'$${e.name}' cannot be used here`, e.loc);
           return undefined;
+        }
+        // `$ptr->field`, `&$p->f`: through BTF when the variable's type is known there
+        const access = (e.path || e.addressOf) && !e.pretty && scope.probe ? tvarAccess(e, scope.probe.point) : undefined;
+        if (access !== undefined) {
+          pathIndices(e.path, scope);
+          if (final) kernelAccessOk(access, `$${e.name}`, e.loc, scope);
+          return 'long';
         }
         const unsupported = tvarUnsupported(e);
         if (unsupported) {
@@ -686,7 +713,7 @@ const AT_UNSUPPORTED: Record<A.AtExpr['op'], string> = {
   defined: '@defined is folded before type checking', // never reached
   choose_defined: '@choose_defined is folded before type checking',
   entry: '@entry is not supported yet: tapvm does not save values at the entry of a .return probe',
-  cast: '@cast is not supported: tapvm has no kernel type information (DWARF or BTF) for scripts yet',
+  cast: '@cast is resolved through BTF', // never reached
   var: '@var is not supported: tapvm has no debug information to find variables by name',
 };
 
@@ -705,8 +732,13 @@ function isDefined(e: unknown, point: ResolvedPoint | undefined): boolean {
   if (Array.isArray(e)) return e.every((x) => isDefined(x, point));
   const n = e as A.Expr;
   if (n.kind === 'tvar' && n.name.startsWith('$')) return typeof prettyExpansion(n, point) !== 'string';
+  if (n.kind === 'tvar' && (n.path || n.addressOf) && point) {
+    const a = tvarAccess(n, point);
+    if (a !== undefined) return typeof a !== 'string' && isDefined(n.path, point);
+  }
   if (n.kind === 'tvar') return !!point && !tvarUnsupported(n) && point.contextVars.has(n.name);
-  if (n.kind === 'at' && (n.op === 'cast' || n.op === 'var' || n.op === 'entry')) return false;
+  if (n.kind === 'at' && n.op === 'cast') return typeof castAccess(n) !== 'string' && isDefined(n.args, point) && isDefined(n.path, point);
+  if (n.kind === 'at' && (n.op === 'var' || n.op === 'entry')) return false;
   return Object.entries(n).every(([k, v]) => k === 'loc' || k === 'opLoc' || isDefined(v, point));
 }
 

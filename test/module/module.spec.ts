@@ -4,6 +4,7 @@ import { encodeModule, decodeModule, factsMismatch, isaHash, type ModuleBody } f
 import { factsFromSnapshot, withKernelFacts, kernelFacts, type FactsSnapshot } from '../../src/kernel/facts';
 import { compileSource } from '../../src/compile';
 import { missingPrivilege } from '../../src/runtime/privilege';
+import { sampleBtf } from '../kernel/btf-builder';
 
 const snapshot = (over: Partial<FactsSnapshot> = {}): FactsSnapshot => ({
   format: 'tapvm-kernel-facts',
@@ -72,6 +73,17 @@ describe('modules', () => {
       'module m.tvm uses tracepoint sched:sched_process_exec, which this kernel does not have',
     );
     expect(factsMismatch({ ...m, isa: '0123456789abcdef' }, factsFromSnapshot(snapshot(), 'h'), 'm.tvm')).toMatch(/^module m\.tvm was compiled for tapvm ISA 0123456789abcdef, and this tapvm's ISA is [0-9a-f]{16}/);
+  });
+
+  it('records the BTF members and types @cast uses, and refuses a kernel where they moved', () => {
+    const withBtf = (parentBit?: number) => snapshot({ btf: sampleBtf(parentBit).toString('base64') });
+    const m = compileFor(withBtf(), 'probe kernel.trace("sched:sched_process_exec") { printf("%d\\n", @cast($pid, "task")->parent->pid) }');
+    expect(m.facts.types).toEqual({ 'type task': 'struct task size 48', 'member struct task->parent': 'bit 192 struct task*', 'member struct task->pid': 'bit 0 const pid_t' });
+    expect(factsMismatch(m, factsFromSnapshot(withBtf(), 'h'), 'm.tvm')).toBeUndefined();
+    expect(factsMismatch(m, factsFromSnapshot(withBtf(128), 'h'), 'm.tvm')).toBe(
+      'module m.tvm was compiled with member struct task->parent as bit 192 struct task*, and this kernel has bit 128 struct task*',
+    );
+    expect(factsMismatch(m, factsFromSnapshot(snapshot(), 'h'), 'm.tvm')).toBe('module m.tvm uses kernel types (BTF), and this kernel has no BTF');
   });
 
   it('records the CONFIG_ options and system call numbers looked up through the facts', () => {

@@ -87,7 +87,7 @@ describe('@-operators and context variables', () => {
     expect(printScript(parseScript(printed, FILE))).toBe(printed);
     const col = (e: string) => src.indexOf(e) + 1;
     expect(diags(src)).toEqual([
-      `semantic error 1:${col(exprs[0])} @cast is not supported: tapvm has no kernel type information (DWARF or BTF) for scripts yet`,
+      `semantic error 1:${col(exprs[0])} @cast(..., "task_struct") reads kernel memory, which only kernel probes can do`,
       `semantic error 1:${col(exprs[1])} @var is not supported: tapvm has no debug information to find variables by name`,
       `semantic error 1:${col(exprs[2])} @entry is not supported yet: tapvm does not save values at the entry of a .return probe`,
       `semantic error 1:${col(exprs[3])} '$x$' is not supported yet: tapvm has no pretty-printer for context variables`,

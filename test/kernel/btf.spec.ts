@@ -1,0 +1,64 @@
+// BTF in kernel probes: @cast(task_current(), "task_struct") chains and `$ptr->field` of a
+// tracepoint's pointer field, compared with what the test knows about its own trigger.
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { kernelTestsPossible, runTapvm, startTrigger, buildTrigger } from './helpers';
+
+const can = kernelTestsPossible();
+if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
+const d = can.ok ? describe : describe.skip;
+
+d('BTF types in kernel probes', () => {
+  beforeAll(() => {
+    buildTrigger();
+  });
+
+  it('@cast(task_current(), "task_struct"): tgid, comm through kernel_string, pointers, &member, bitfields', async () => {
+    const t = await startTrigger('getppid', '1');
+    const comm = fs.readFileSync(`/proc/${t.pid}/comm`, 'latin1').trim();
+    const run = runTapvm([
+      '-e',
+      `probe syscall.getppid { if (pid() != ${t.pid}) next
+         tc = task_current()
+         printf("tgid %d\\n", @cast(tc, "task_struct")->tgid == pid())
+         printf("comm %d %s\\n", kernel_string(@cast(tc, "struct task_struct", "kernel")->comm) == execname(), execname())
+         printf("parent %d\\n", @cast(tc, "task_struct")->real_parent->tgid == ppid())
+         printf("addr %d\\n", kernel_int(&@cast(tc, "task_struct")->pid) == tid())
+         printf("char %d\\n", @cast(tc, "task_struct")->comm[0] == kernel_char(@cast(tc, "task_struct")->comm))
+         printf("bits %d\\n", @cast(tc, "task_struct")->in_execve)
+         exit() }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(['tgid 1', `comm 1 ${comm}`, 'parent 1', 'addr 1', 'char 1', 'bits 0', ''].join('\n'));
+  });
+
+  it("$cred->uid->val of capability:cap_capable's pointer field", async () => {
+    // root opening a file it does not own, mode 000, needs CAP_DAC_OVERRIDE: cap_capable fires
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-btf-'));
+    const file = path.join(dir, 'locked');
+    fs.writeFileSync(file, 'x');
+    fs.chownSync(file, 65534, 65534);
+    fs.chmodSync(file, 0);
+    try {
+      const t = await startTrigger('open', file, '1');
+      const run = runTapvm([
+        '-e',
+        `probe kernel.trace("capability:cap_capable") { if (pid() != ${t.pid}) next
+           printf("uid %d euid %d cap %d\\n", $cred->uid->val, $cred->euid->val, $cap > 0)
+           exit() }`,
+      ]);
+      await run.armed;
+      t.go();
+      const r = await run.done;
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('uid 0 euid 0 cap 1\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
