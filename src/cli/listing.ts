@@ -25,9 +25,20 @@ function listedNames(p: ResolvedProbe): string[] {
   return [name];
 }
 
-/** How -L spells a field's type: the format file's C type, `char[]` for a `__data_loc` string. */
+/**
+ * How -L spells a field's type, as stap's dwarf_type_name: BTF types already are; a format
+ * file's C type gets qualifiers after the type, `*` and `[]` without spaces or sizes
+ * (`const struct cred *` -> `struct cred const*`, `char[16]` and `__data_loc char[]` -> `char[]`).
+ */
 function fieldType(f: TracepointField): string {
-  return f.ctype.replace(/^__data_loc\s+/, '');
+  if (f.btf !== undefined) return f.ctype;
+  let t = f.ctype.replace(/^__data_loc\s+/, '').replace(/\[\d*\]/g, '[]').trim();
+  const quals: string[] = [];
+  for (let m; (m = /^(const|volatile)\s+/.exec(t)); t = t.slice(m[0].length)) quals.push(m[1]);
+  const star = t.indexOf('*');
+  const base = (star < 0 ? t : t.slice(0, star)).trim();
+  const rest = star < 0 ? '' : t.slice(star).replace(/\s+/g, '');
+  return [base, ...quals].join(' ') + rest;
 }
 
 /** -L: the script-visible variables of one probe under one listed name: locals, then `$vars`. */

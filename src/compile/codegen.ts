@@ -963,7 +963,8 @@ class CodeGen {
 
   /** Runs a BTF access plan on v (a fresh temporary): address arithmetic and KREADs. */
   private kernelAccess(v: Val, a: KernelAccess, path: A.TargetPathStep[] | undefined): Val {
-    const k = this.reg();
+    let kr: number | undefined;
+    const k = () => (kr ??= this.reg());
     for (const o of a.plan.ops) {
       switch (o.op) {
         case 'add':
@@ -975,23 +976,23 @@ class CodeGen {
         case 'index': {
           const step = path![o.step] as Extract<A.TargetPathStep, { kind: 'subscript' }>;
           const i = this.long(step.index);
-          this.loadConst(k, BigInt(o.scale));
-          this.emit(Op.MUL, k, i.n, k);
-          this.emit(Op.ADD, v.n, v.n, k);
+          this.loadConst(k(), BigInt(o.scale));
+          this.emit(Op.MUL, k(), i.n, k());
+          this.emit(Op.ADD, v.n, v.n, k());
           break;
         }
         case 'bits': {
           // signed: shift the field to the top, then arithmetically down; unsigned: shift and mask
           if (o.signed) {
-            this.loadConst(k, BigInt(64 - o.shift - o.bits));
-            this.emit(Op.SHL, v.n, v.n, k);
-            this.loadConst(k, BigInt(64 - o.bits));
-            this.emit(Op.SHR, v.n, v.n, k);
+            this.loadConst(k(), BigInt(64 - o.shift - o.bits));
+            this.emit(Op.SHL, v.n, v.n, k());
+            this.loadConst(k(), BigInt(64 - o.bits));
+            this.emit(Op.SHR, v.n, v.n, k());
           } else {
-            this.loadConst(k, BigInt(o.shift));
-            this.emit(Op.SHR, v.n, v.n, k);
-            this.loadConst(k, (1n << BigInt(o.bits)) - 1n);
-            this.emit(Op.AND, v.n, v.n, k);
+            this.loadConst(k(), BigInt(o.shift));
+            this.emit(Op.SHR, v.n, v.n, k());
+            this.loadConst(k(), (1n << BigInt(o.bits)) - 1n);
+            this.emit(Op.AND, v.n, v.n, k());
           }
           break;
         }

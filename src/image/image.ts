@@ -57,7 +57,9 @@ export type Attach =
   | { family: 'perf'; type: number; config: number; period: number; freq: boolean }
   /** a uprobe (uretprobe) at a file offset of path, in every process or only in pid; buildId:
    * the file's at compile time, checked before attaching (a module may run elsewhere) */
-  | { family: 'uprobe'; path: string; offset: number; retprobe: boolean; pid?: number; buildId?: string };
+  | { family: 'uprobe'; path: string; offset: number; retprobe: boolean; pid?: number; buildId?: string }
+  /** a kernel function's entry or return (kprobe or fentry/fexit; refused where the kernel has neither) */
+  | { family: 'kprobe'; func: string; retprobe: boolean };
 
 export interface ProbeInfo {
   /** index used in the cookie and in the pp() table */

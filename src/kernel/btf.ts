@@ -275,51 +275,63 @@ export class Btf {
     return this.byName(name).find((id) => kinds.includes(this.kind(id)));
   }
 
-  /** every name of a kind (FUNC names for `kernel.function("vfs_*")`), in id order */
-  namesOf(kind: Kind): string[] {
-    const out: string[] = [];
-    for (let id = 1; id < this.offsets.length; id++) if (this.kind(id) === kind) out.push(this.name(id));
+  /** every type id of a kind (FUNCs for `kernel.function("vfs_*")`), in id order */
+  idsOf(kind: Kind): number[] {
+    const out: number[] = [];
+    for (let id = 1; id < this.offsets.length; id++) if (this.kind(id) === kind) out.push(id);
     return out;
   }
 
   /**
-   * A type as stap's dwarf_type_name spells it: `struct file*`, `const char*`, `size_t`,
-   * `unsigned int`, `char[16]`, `void*`.
+   * A type as stap's dwarf_type_name (dwarf_wrappers.cxx) spells it: qualifiers after the type
+   * (`char const*`), `*` and `[]` without spaces or sizes, `struct {...}` for anonymous ones,
+   * function pointers as `int (*) (struct file*, long int)`.
    */
   typeName(id: number): string {
     if (id === 0) return 'void';
+    const sub = { proto: 0 };
+    const inner = this.dwarfName(id, sub);
+    if (inner === undefined) return '<unknown>';
+    if (!sub.proto) return inner;
+    const params = this.params(sub.proto).map((p) => (p.type === 0 ? '...' : this.typeName(p.type)));
+    return `${this.typeName(this.ref(sub.proto))} (${inner}) (${params.length ? params.join(', ') : 'void'})`;
+  }
+
+  private dwarfName(id: number, sub: { proto: number }): string | undefined {
     const k = this.kind(id);
-    const name = this.name(id);
+    const name = () => this.name(id) || '{...}';
     switch (k) {
-      case Kind.STRUCT:
-        return `struct ${name || '{...}'}`;
-      case Kind.UNION:
-        return `union ${name || '{...}'}`;
       case Kind.ENUM:
       case Kind.ENUM64:
-        return `enum ${name || '{...}'}`;
+        return `enum ${name()}`;
+      case Kind.STRUCT:
+        return `struct ${name()}`;
+      case Kind.UNION:
+        return `union ${name()}`;
       case Kind.FWD:
-        return `${this.kflag(id) ? 'union' : 'struct'} ${name}`;
-      case Kind.PTR: {
-        const to = this.ref(id);
-        if (to !== 0 && this.kind(to) === Kind.FUNC_PROTO) return `${this.typeName(this.ref(to))}(*)(...)`;
-        return `${this.typeName(to)}*`;
-      }
-      case Kind.CONST:
-        return `const ${this.typeName(this.ref(id))}`;
-      case Kind.VOLATILE:
-        return `volatile ${this.typeName(this.ref(id))}`;
-      case Kind.RESTRICT:
+        return `${this.kflag(id) ? 'union' : 'struct'} ${name()}`;
+      case Kind.TYPEDEF:
+      case Kind.INT:
+      case Kind.FLOAT:
+        return name();
       case Kind.TYPE_TAG:
-        return this.typeName(this.ref(id));
-      case Kind.ARRAY: {
-        const a = this.array(id);
-        return `${this.typeName(a.type)}[${a.nelems}]`;
-      }
+        return this.dwarfName(this.ref(id), sub);
       case Kind.FUNC_PROTO:
-        return `${this.typeName(this.ref(id))}(...)`;
+        // the modifiers seen so far go between the return type and the parameters
+        sub.proto = id;
+        return '';
+      case Kind.PTR:
+      case Kind.ARRAY:
+      case Kind.CONST:
+      case Kind.VOLATILE:
+      case Kind.RESTRICT: {
+        const to = k === Kind.ARRAY ? this.array(id).type : this.ref(id);
+        const base = (to === 0 ? undefined : this.dwarfName(to, sub)) ?? 'void';
+        const suffix = { [Kind.PTR]: '*', [Kind.ARRAY]: '[]', [Kind.CONST]: ' const', [Kind.VOLATILE]: ' volatile', [Kind.RESTRICT]: ' restrict' }[k];
+        return base + suffix;
+      }
       default:
-        return name;
+        return undefined;
     }
   }
 }

@@ -246,7 +246,10 @@ export function planAccess(btf: Btf, start: TypeRef, inMemory: boolean, path: Ac
       owner = key;
       if (m.bitSize) bit = { shift: m.bitOffset % 8, bits: m.bitSize };
       const byte = Math.floor(m.bitOffset / 8);
-      if (byte) ops.push({ op: 'add', k: byte });
+      const last = ops.at(-1);
+      // embedded members add up to one offset
+      if (last?.op === 'add') last.k += byte;
+      else if (byte) ops.push({ op: 'add', k: byte });
       t = m.type;
       i++;
       continue;

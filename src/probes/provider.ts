@@ -32,6 +32,12 @@ export interface ResolvedPoint {
   guards?: Guard[];
   /** `never`: type-checked like any probe, never compiled or armed */
   never?: boolean;
+  /**
+   * Why the runtime cannot arm this point on this kernel (kernel.function without kprobes or
+   * fentry): the script still compiles (-p2/-p3/-p4, -L); an optional point (`?`, `!`) is
+   * skipped as stap skips points that do not resolve, and a run fails with this sentence.
+   */
+  unattachable?: string;
   /** stap's tapset variables, set on entry to the handler when the handler uses them */
   tapsetVars?: Map<string, TapsetVar>;
   /**

@@ -3,6 +3,7 @@ import type { ProbeProvider, ResolvedPoint, Mismatch } from './provider';
 import { pointText } from './provider';
 import type { TracepointField } from '../kernel/tracefs';
 import { kernelFacts, noteTracepointField } from '../kernel/facts';
+import { kernelFunctionUnavailable, resolveKernelFunction } from './kfunc';
 
 /** `$name` -> field; a lookup is a use: the field's offset becomes a fact the code relies on. */
 class FieldMap extends Map<string, TracepointField> {
@@ -25,14 +26,6 @@ export function scriptFields(fields: TracepointField[], tp = ''): Map<string, Tr
   return new FieldMap(tp, fields.filter((f) => !f.name.startsWith('common_')).map((f) => [f.name, f]));
 }
 
-/** One sentence on why kernel.function/statement cannot attach here: which features are missing. */
-export function kernelFunctionUnavailable(pp: string): string {
-  const hasKprobes = kernelFacts().hasKprobes();
-  if (!hasKprobes)
-    return `cannot attach ${pp}: this kernel has no kprobes (no kprobe_events in tracefs) and tapvm has no fentry attachment yet; only kernel.trace("system:event") and syscall probes are available`;
-  return `cannot attach ${pp}: tapvm does not support kernel.function/kernel.statement probes yet; use kernel.trace("system:event") or syscall probes`;
-}
-
 export function resolveTracepoint(system: string, event: string, pp: string): ResolvedPoint | Mismatch {
   const facts = kernelFacts();
   const fmt = facts.tracepoint(system, event);
@@ -49,6 +42,7 @@ export const tracepointProvider: ProbeProvider = {
   names: ['kernel'],
   resolve(point) {
     const [, trace, ...rest] = point.components;
+    if (trace?.name === 'function') return resolveKernelFunction(point);
     if (!trace || trace.name !== 'trace' || rest.length) return { error: kernelFunctionUnavailable(pointText(point)) };
     if (!trace.arg || trace.arg.kind !== 'string') return { error: 'kernel.trace needs a string "system:event"' };
     const spec = trace.arg.value;

@@ -125,7 +125,9 @@ export function expandProbes(
       } else err(r.error + suggestions(p, aliasNames.map((a) => a.text)), p.loc);
       return 0;
     }
-    const points = Array.isArray(r) ? r : [r];
+    // an optional point the kernel cannot arm is skipped, as stap skips one that does not resolve
+    const points = (Array.isArray(r) ? r : [r]).filter((pt) => !(frame.optional && pt.unattachable));
+    if (!points.length) return 0;
     for (const point of points) out.push({ decl: buildDecl(user, frame), pointNode: userPoint, point, derivation: [...frame.derivation, point.pp] });
     return points.length;
   };

@@ -22,6 +22,7 @@ import { readTracepoint } from '../kernel/tracefs';
 import { globalDisplay } from './display';
 import { isStatClass, STAT_VAL_SIZE } from '../vm/stats';
 import { readElf } from '../kernel/elf';
+import { kernelFunctionUnavailable } from '../probes/kfunc';
 
 /**
  * The ring buffer is also drained on a timer: the kernel submits print records with
@@ -283,6 +284,7 @@ export class Generation {
         uprobes.set(key, [...(uprobes.get(key) ?? []), p]);
         continue;
       }
+      if (p.attach.family === 'kprobe') throw new Error(kernelFunctionUnavailable(p.pp));
       if (p.attach.family !== 'tracepoint') continue; // syscall probes: through the dispatch tables below
       const tp = readTracepoint(p.attach.system, p.attach.event);
       if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);

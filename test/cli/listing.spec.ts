@@ -48,6 +48,20 @@ describe('tapvm -L', () => {
     expect(r).toEqual({ code: 0, stdout: 'kernel.trace("sched:sched_process_exec") $filename:char[] $old_pid:pid_t $pid:pid_t\n', stderr: '' });
   });
 
+  it("spells pointer, const and array types as stap's dwarf_type_name", () => {
+    const r = tapvm('-L', 'kernel.trace("capability:cap_capable")');
+    expect(r.stdout).toBe(
+      'kernel.trace("capability:cap_capable") $cap:int $capable_ns:struct user_namespace const* $cred:struct cred const* $ret:int $target_ns:struct user_namespace*\n',
+    );
+    expect(tapvm('-L', 'kernel.trace("sched:sched_switch")').stdout).toContain(' $next_comm:char[] ');
+  });
+
+  it('lists kernel functions matching a wildcard with their BTF parameter types', () => {
+    const r = tapvm('-L', 'kernel.function("vfs_rea*")');
+    expect(r.stdout.split('\n')).toContain('kernel.function("vfs_read") $buf:char* $count:size_t $file:struct file* $pos:loff_t*');
+    expect(tapvm('-L', 'kernel.function("vfs_read").return').stdout).toBe('kernel.function("vfs_read").return $return:ssize_t\n');
+  });
+
   it("prints an alias's locals, then the $variables underneath", () => {
     const r = tapvm('-L', 'kprocess.exec_complete');
     expect(r.stdout).toBe('kprocess.exec_complete filename:string pid:long $filename:char[] $old_pid:pid_t $pid:pid_t\n');

@@ -23,15 +23,15 @@ describe('BTF reader', () => {
     expect(btf.find('task', Kind.FWD)).toBe(5);
     expect(btf.int(btf.find('int', Kind.INT)!)).toEqual({ signed: true, char: false, bool: false, bits: 32, offset: 0 });
     expect(btf.int(btf.find('char', Kind.INT)!).char).toBe(true);
-    expect(btf.typeName(btf.members(task)[0].type)).toBe('const pid_t');
-    expect(btf.typeName(btf.members(task)[1].type)).toBe('char[16]');
+    expect(btf.typeName(btf.members(task)[0].type)).toBe('pid_t const');
+    expect(btf.typeName(btf.members(task)[1].type)).toBe('char[]');
     expect(btf.typeName(btf.members(task)[2].type)).toBe('struct task*');
     expect(btf.size(btf.members(task)[1].type)).toBe(16);
     expect(btf.enumValues(btf.find('state', Kind.ENUM)!)).toEqual([{ name: 'RUNNING', value: 0n }, { name: 'SLEEPING', value: 1n }]);
     expect(btf.enumValues(btf.find('big', Kind.ENUM64)!)).toEqual([{ name: 'HUGE', value: 1n << 40n }]);
     const f = btf.find('do_task', Kind.FUNC)!;
     expect(prototypeText(btf, f)).toBe('long int do_task(struct task* t, char* buf, size_t n)');
-    expect(btf.namesOf(Kind.FUNC)).toEqual(['do_task']);
+    expect(btf.idsOf(Kind.FUNC).map((id) => btf.name(id))).toEqual(['do_task']);
     expect(btf.byName('nothing')).toEqual([]);
   });
 

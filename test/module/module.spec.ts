@@ -78,7 +78,7 @@ describe('modules', () => {
   it('records the BTF members and types @cast uses, and refuses a kernel where they moved', () => {
     const withBtf = (parentBit?: number) => snapshot({ btf: sampleBtf(parentBit).toString('base64') });
     const m = compileFor(withBtf(), 'probe kernel.trace("sched:sched_process_exec") { printf("%d\\n", @cast($pid, "task")->parent->pid) }');
-    expect(m.facts.types).toEqual({ 'type task': 'struct task size 48', 'member struct task->parent': 'bit 192 struct task*', 'member struct task->pid': 'bit 0 const pid_t' });
+    expect(m.facts.types).toEqual({ 'type task': 'struct task size 48', 'member struct task->parent': 'bit 192 struct task*', 'member struct task->pid': 'bit 0 pid_t const' });
     expect(factsMismatch(m, factsFromSnapshot(withBtf(), 'h'), 'm.tvm')).toBeUndefined();
     expect(factsMismatch(m, factsFromSnapshot(withBtf(128), 'h'), 'm.tvm')).toBe(
       'module m.tvm was compiled with member struct task->parent as bit 192 struct task*, and this kernel has bit 128 struct task*',
