@@ -5,6 +5,7 @@ import { factsFromSnapshot, withKernelFacts, kernelFacts, type FactsSnapshot } f
 import { compileSource } from '../../src/compile';
 import { missingPrivilege } from '../../src/runtime/privilege';
 import { sampleBtf } from '../kernel/btf-builder';
+import { gzipSync } from 'zlib';
 
 const snapshot = (over: Partial<FactsSnapshot> = {}): FactsSnapshot => ({
   format: 'tapvm-kernel-facts',
@@ -76,7 +77,7 @@ describe('modules', () => {
   });
 
   it('records the BTF members and types @cast uses, and refuses a kernel where they moved', () => {
-    const withBtf = (parentBit?: number) => snapshot({ btf: sampleBtf(parentBit).toString('base64') });
+    const withBtf = (parentBit?: number) => snapshot({ btf: gzipSync(sampleBtf(parentBit)).toString('base64') });
     const m = compileFor(withBtf(), 'probe kernel.trace("sched:sched_process_exec") { printf("%d\\n", @cast($pid, "task")->parent->pid) }');
     expect(m.facts.types).toEqual({ 'type task': 'struct task size 48', 'member struct task->parent': 'bit 192 struct task*', 'member struct task->pid': 'bit 0 pid_t const' });
     expect(factsMismatch(m, factsFromSnapshot(withBtf(), 'h'), 'm.tvm')).toBeUndefined();

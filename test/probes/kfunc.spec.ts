@@ -8,6 +8,7 @@ import { disassembleAll } from '../../src/isa/disasm';
 import { DiagnosticError } from '../../src/diag/diagnostic';
 import { formatListing, listingScript } from '../../src/cli/listing';
 import { sampleBtf } from '../kernel/btf-builder';
+import { gzipSync } from 'zlib';
 
 const snapshot = (kprobes = false): FactsSnapshot => ({
   format: 'tapvm-kernel-facts',
@@ -18,7 +19,7 @@ const snapshot = (kprobes = false): FactsSnapshot => ({
   config: {},
   syscalls: {},
   tracepoints: {},
-  btf: sampleBtf().toString('base64'),
+  btf: gzipSync(sampleBtf()).toString('base64'),
 });
 
 function compile(text: string, pass = 3) {
