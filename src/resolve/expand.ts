@@ -27,6 +27,8 @@ interface Frame {
   wrap: { alias: A.AliasDecl }[];
   conditions: A.Expr[];
   optional: boolean;
+  /** a `?` or `!` was written on the way here (wildcard matches are optional without one) */
+  written: boolean;
   derivation: string[];
 }
 
@@ -54,6 +56,7 @@ export function expandProbes(
     const frame: Frame = {
       ...outer,
       optional: outer.optional || p.optional,
+      written: outer.written || p.optional,
       conditions: p.condition ? [...outer.conditions, p.condition] : outer.conditions,
     };
     const fail = (msg: string) => {
@@ -99,10 +102,13 @@ export function expandProbes(
     const text = pointText(p);
     let n = 0;
     let matched = false;
+    // the longest alias name wins: `vfs.read.return` is its own alias, not `vfs.read` + suffix
+    const prefixOf = (a: (typeof aliasNames)[number]) =>
+      a.name.components.length <= p.components.length && pointText({ ...p, components: p.components.slice(0, a.name.components.length) }) === a.text;
+    const longest = Math.max(0, ...aliasNames.filter(prefixOf).map((a) => a.name.components.length));
     for (const a of aliasNames) {
       const k = a.name.components.length;
-      if (k > p.components.length) continue;
-      if (pointText({ ...p, components: p.components.slice(0, k) }) !== a.text) continue;
+      if (k !== longest || !prefixOf(a)) continue;
       matched = true;
       const suffix = p.components.slice(k);
       const inner: Frame = { ...frame, wrap: [...frame.wrap, { alias: a.alias }], derivation: [...frame.derivation, text] };
@@ -126,7 +132,7 @@ export function expandProbes(
       return 0;
     }
     // an optional point the kernel cannot arm is skipped, as stap skips one that does not resolve
-    const points = (Array.isArray(r) ? r : [r]).filter((pt) => !(frame.optional && pt.unattachable));
+    const points = (Array.isArray(r) ? r : [r]).filter((pt) => !(frame.written && pt.unattachable));
     if (!points.length) return 0;
     for (const point of points) out.push({ decl: buildDecl(user, frame), pointNode: userPoint, point, derivation: [...frame.derivation, point.pp] });
     return points.length;
@@ -134,7 +140,7 @@ export function expandProbes(
 
   for (const item of items) {
     if (item.kind !== 'probe') continue;
-    expandList(item.points, { wrap: [], conditions: [], optional: false, derivation: [] }, 0, item, undefined);
+    expandList(item.points, { wrap: [], conditions: [], optional: false, written: false, derivation: [] }, 0, item, undefined);
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { kernelTestsPossible, runTapvm, startTrigger, buildTrigger } from './helpers';
+import { kernelTestsPossible, runTapvm, runTapvmSync, startTrigger, buildTrigger } from './helpers';
 
 const can = kernelTestsPossible();
 if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
@@ -36,6 +36,20 @@ d('BTF types in kernel probes', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(['tgid 1', `comm 1 ${comm}`, 'parent 1', 'addr 1', 'char 1', 'bits 0', ''].join('\n'));
   });
+
+  it('tapset vfs.*: compiles over kernel.function with BTF parameters, fails at attach in one sentence, skipped with ?', () => {
+    const p3 = runTapvmSync(['-p3', '-e', 'probe vfs.read { printf("%d %d %d\\n", dev, ino, bytes_to_read) }']);
+    expect(p3.stderr).toBe('');
+    expect(p3.stdout).toContain('probe kernel.function("vfs_read"):');
+    expect(p3.stdout).toMatch(/KREAD/);
+    const run = runTapvmSync(['-e', 'probe vfs.write.return { println(bytes_written) }']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^ERROR: cannot attach kernel\.function\("vfs_write"\)\.return: this kernel has no kprobes/);
+    expect(runTapvmSync(['-e', 'probe vfs.read ?, begin { println("skipped"); exit() }']).stdout).toBe('skipped\n');
+    expect(runTapvmSync(['-L', 'vfs.read']).stdout).toBe(
+      'vfs.read argstr:string buf:long bytes_to_read:long dev:long file:long ino:long name:string pos:long $buf:char* $count:size_t $file:struct file* $pos:loff_t*\n',
+    );
+  }, 30_000);
 
   it("$cred->uid->val of capability:cap_capable's pointer field", async () => {
     // root opening a file it does not own, mode 000, needs CAP_DAC_OVERRIDE: cap_capable fires

@@ -51,6 +51,13 @@ describe('probe aliases', () => {
     expect(probes('probe t = timer { }\nprobe t.ms(100) { }')).toEqual(['timer.ms(100) <- t.ms(100)']);
   });
 
+  it('uses the longest alias a point names: `a.b.return` is its own alias, not `a.b` with a suffix', () => {
+    const src = 'probe t = timer { }\nprobe t.ms = timer.s(1) { }\nprobe t.ms(100) { }';
+    // `t.ms(100)`: alias `t.ms` does not match (it has no argument), so `t` + suffix
+    expect(probes(src)).toEqual(['timer.ms(100) <- t.ms(100)']);
+    expect(probes('probe a = begin { }\nprobe a.b = end { }\nprobe a.b { }')).toEqual(['end <- a.b']);
+  });
+
   it('lets `next` in a prologue skip the body', () => {
     expect(output('probe a = begin { println("pro"); next }\nprobe a { println("body") }')).toBe('pro\n');
   });
