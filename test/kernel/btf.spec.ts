@@ -51,6 +51,15 @@ d('BTF types in kernel probes', () => {
     );
   }, 30_000);
 
+  it('tapsets tcp.* and udp.*: stap variables from BTF parameters and socket fields (compile path)', () => {
+    expect(runTapvmSync(['-L', 'tcp.sendmsg']).stdout).toBe('tcp.sendmsg family:long name:string size:long sock:long $msg:struct msghdr* $size:size_t $sk:struct sock*\n');
+    const p3 = runTapvmSync(['-p3', '-e', 'probe udp.sendmsg { printf("%d %d %d %d\\n", family, sport, dport, size) }']);
+    expect(p3.stderr).toBe('');
+    // family, sport, dport: one kernel read each, in tcp.stp's helper functions
+    expect(p3.stdout.match(/ KREAD /g)?.length).toBe(3);
+    expect(runTapvmSync(['-e', 'probe tcp.disconnect ?, udp.recvmsg.return ?, begin { println("skipped"); exit() }']).stdout).toBe('skipped\n');
+  }, 30_000);
+
   it("$cred->uid->val of capability:cap_capable's pointer field", async () => {
     // root opening a file it does not own, mode 000, needs CAP_DAC_OVERRIDE: cap_capable fires
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-btf-'));
