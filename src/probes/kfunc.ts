@@ -32,11 +32,11 @@ function registerVar(btf: Btf, name: string, type: number, offset: number): Trac
   return { name, ctype: btf.typeName(type), offset, size: scalar ? size : 8, signed, kind: scalar ? 'int' : 'other', btf: type };
 }
 
-function pointFor(btf: Btf, func: number, ret: boolean): ResolvedPoint {
+function pointFor(btf: Btf, func: number, ret: boolean, suffix: string): ResolvedPoint {
   const name = btf.name(func);
   const proto = btf.ref(func);
   noteKernelType(`func ${name}`, prototypeText(btf, func));
-  const pp = `kernel.function(${JSON.stringify(name)})${ret ? '.return' : ''}`;
+  const pp = `kernel.function(${JSON.stringify(name)})${suffix ? `.${suffix}` : ''}`;
   const contextVars = new Map<string, TracepointField>();
   const params: TracepointField[] = [];
   // entry: the parameters in registers; the seventh and later are on the stack (not read yet)
@@ -76,7 +76,7 @@ export function resolveKernelFunction(point: ProbePoint): ResolvedPoint | Resolv
   if (!hasGlob(spec)) {
     const f = btf.find(spec, Kind.FUNC);
     if (f === undefined) return { error: `no match for probe point ${pointText(point)}: this kernel's BTF has no function ${spec}`, resolving: false };
-    return pointFor(btf, f, ret);
+    return pointFor(btf, f, ret, suffix);
   }
   const re = globRegExp(spec);
   const seen = new Set<string>();
@@ -85,7 +85,7 @@ export function resolveKernelFunction(point: ProbePoint): ResolvedPoint | Resolv
     const name = btf.name(id);
     if (!re.test(name) || seen.has(name)) continue;
     seen.add(name);
-    points.push(pointFor(btf, id, ret));
+    points.push(pointFor(btf, id, ret, suffix));
   }
   if (!points.length) return { error: `probe point mismatch: no match for wildcard probe point ${pointText(point)}` };
   return points.sort((a, b) => (a.pp < b.pp ? -1 : 1));

@@ -94,6 +94,7 @@ describe('kernel.function compile path', () => {
     const r = compile('probe kernel.function("do_task") { }', 2).result.resolved!;
     expect(r.probes.map((p) => [p.point.pp, p.point.attach])).toEqual([['kernel.function("do_task")', { family: 'kprobe', func: 'do_task', retprobe: false }]]);
     expect(r.probes[0].point.unattachable).toMatch(/^cannot attach kernel\.function\("do_task"\): this kernel has no kprobes/);
+    expect(compile('probe kernel.function("do_task").call { }', 2).result.resolved!.probes[0].point.pp).toBe('kernel.function("do_task").call');
     const opt = compile('probe kernel.function("do_task")?, begin { }', 2).result.resolved!;
     expect(opt.probes.map((p) => p.point.pp)).toEqual(['begin']);
   });
