@@ -24,8 +24,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
-    // the addon's ring buffer poller is closed; nothing else should keep the loop alive
-    setImmediate(() => process.exit(code));
+    // the addon's ring buffer poller is closed; nothing else should keep the loop alive. Output
+    // still queued for a slow pipe (a -L of 56k kernel functions) is flushed first.
+    const exit = () => setImmediate(() => process.exit(code));
+    if (process.stdout.writableLength > 0) {
+      process.stdout.once('drain', exit);
+      process.stdout.once('error', exit); // EPIPE: the reader is gone (`| head`)
+    } else exit();
   },
   (err) => {
     process.stderr.write(`ERROR: ${friendlyError(err)}\n`);

@@ -16,8 +16,8 @@ const ARG_REGS = [112, 104, 96, 88, 72, 64];
 const PT_REGS_AX = 80;
 
 /** Why kernel.function/statement cannot attach on this kernel, in one sentence. */
-export function kernelFunctionUnavailable(pp: string): string {
-  if (!kernelFacts().hasKprobes())
+export function kernelFunctionUnavailable(pp: string, hasKprobes = kernelFacts().hasKprobes()): string {
+  if (!hasKprobes)
     return `cannot attach ${pp}: this kernel has no kprobes (no kprobe_events in tracefs) and tapvm has no fentry attachment yet; only kernel.trace("system:event") and syscall probes are available`;
   return `cannot attach ${pp}: tapvm does not support kernel.function/kernel.statement probes yet; use kernel.trace("system:event") or syscall probes`;
 }
@@ -32,7 +32,7 @@ function registerVar(btf: Btf, name: string, type: number, offset: number): Trac
   return { name, ctype: btf.typeName(type), offset, size: scalar ? size : 8, signed, kind: scalar ? 'int' : 'other', btf: type };
 }
 
-function pointFor(btf: Btf, func: number, ret: boolean, suffix: string): ResolvedPoint {
+function pointFor(btf: Btf, func: number, ret: boolean, suffix: string, hasKprobes: boolean): ResolvedPoint {
   const name = btf.name(func);
   const proto = btf.ref(func);
   noteKernelType(`func ${name}`, prototypeText(btf, func));
@@ -58,7 +58,7 @@ function pointFor(btf: Btf, func: number, ret: boolean, suffix: string): Resolve
     contextVars,
     func: name,
     pretty: ret ? { locals: [], ...(retVar ? { ret: retVar } : {}) } : { parms: params, locals: [] },
-    unattachable: kernelFunctionUnavailable(pp),
+    unattachable: kernelFunctionUnavailable(pp, hasKprobes),
   };
 }
 
@@ -76,16 +76,17 @@ export function resolveKernelFunction(point: ProbePoint): ResolvedPoint | Resolv
   if (!hasGlob(spec)) {
     const f = btf.find(spec, Kind.FUNC);
     if (f === undefined) return { error: `no match for probe point ${pointText(point)}: this kernel's BTF has no function ${spec}`, resolving: false };
-    return pointFor(btf, f, ret, suffix);
+    return pointFor(btf, f, ret, suffix, kernelFacts().hasKprobes());
   }
   const re = globRegExp(spec);
+  const kprobes = kernelFacts().hasKprobes();
   const seen = new Set<string>();
   const points: ResolvedPoint[] = [];
   for (const id of btf.idsOf(Kind.FUNC)) {
     const name = btf.name(id);
     if (!re.test(name) || seen.has(name)) continue;
     seen.add(name);
-    points.push(pointFor(btf, id, ret, suffix));
+    points.push(pointFor(btf, id, ret, suffix, kprobes));
   }
   if (!points.length) return { error: `probe point mismatch: no match for wildcard probe point ${pointText(point)}` };
   return points.sort((a, b) => (a.pp < b.pp ? -1 : 1));
