@@ -35,7 +35,7 @@ d('BTF types in kernel probes', () => {
     const r = await run.done;
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(['tgid 1', `comm 1 ${comm}`, 'parent 1', 'addr 1', 'char 1', 'bits 0', ''].join('\n'));
-  });
+  }, 30_000);
 
   it('tapset vfs.*: compiles over kernel.function with BTF parameters, fails at attach in one sentence, skipped with ?', () => {
     const p3 = runTapvmSync(['-p3', '-e', 'probe vfs.read { printf("%d %d %d\\n", dev, ino, bytes_to_read) }']);
@@ -83,5 +83,5 @@ d('BTF types in kernel probes', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 });
