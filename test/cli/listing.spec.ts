@@ -54,13 +54,13 @@ describe('tapvm -L', () => {
       'kernel.trace("capability:cap_capable") $cap:int $capable_ns:struct user_namespace const* $cred:struct cred const* $ret:int $target_ns:struct user_namespace*\n',
     );
     expect(tapvm('-L', 'kernel.trace("sched:sched_switch")').stdout).toContain(' $next_comm:char[] ');
-  });
+  }, 30_000);
 
   it('lists kernel functions matching a wildcard with their BTF parameter types', () => {
     const r = tapvm('-L', 'kernel.function("vfs_rea*")');
     expect(r.stdout.split('\n')).toContain('kernel.function("vfs_read") $buf:char* $count:size_t $file:struct file* $pos:loff_t*');
     expect(tapvm('-L', 'kernel.function("vfs_read").return').stdout).toBe('kernel.function("vfs_read").return $return:ssize_t\n');
-  });
+  }, 30_000);
 
   it("prints an alias's locals, then the $variables underneath", () => {
     const r = tapvm('-L', 'kprocess.exec_complete');

@@ -66,12 +66,13 @@ describe('kernel.function compile path', () => {
       'OINT r3',
       'OINT r4',
       'OEND',
+      'ACT 1',
       'HALT',
     ]);
   });
 
   it('$return in rax on .return, with the return type\'s sign', () => {
-    expect(code('probe kernel.function("do_task").return { println($return) }')).toEqual(['TPLD r1, +80:8s', 'OBEGIN "%d\\n"', 'OINT r1', 'OEND', 'HALT']);
+    expect(code('probe kernel.function("do_task").return { println($return) }')).toEqual(['TPLD r1, +80:8s', 'OBEGIN "%d\\n"', 'OINT r1', 'OEND', 'ACT 1', 'HALT']);
     expect(errors('probe kernel.function("do_task").return { println($t) }')[0]).toBe(
       "unable to find context variable '$t' in kernel.function(\"do_task\").return (alternatives: $return)",
     );
