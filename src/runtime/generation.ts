@@ -106,8 +106,12 @@ export class Generation {
   private ctx: UserContextValues;
   /** set once the generation stops running handlers (timers cleared, deactivated) */
   ended = false;
-  /** the programs this script's links run, each with its recursion_misses when first used */
-  private missBase = new Map<number, number>();
+  /** the programs this script's links run, each with its recursion_misses when last looked at */
+  private missSeen = new Map<number, number>();
+  /** recursion misses counted as this script's (no other tapvm session was running) */
+  private missOwn = 0;
+  /** recursion misses while another session shared the programs: nobody's for sure, not counted */
+  missShared = 0;
   /** MAXSKIPPED was reported (by the kernel or by checkSkipped) */
   private skippedReported = false;
 
@@ -374,18 +378,46 @@ export class Generation {
    * the program's recursion_misses, before tapvm's busy flag could see it. Those are skipped
    * probes too: each program's count is taken when this script first links it, and the growth
    * is added to the kernel's own skipped count. The programs are shared (a stub serves every
-   * session on other tracepoints, tapvm_perf every perf probe of the host), so a miss of
-   * another session's firing on a shared program is counted here as well.
+   * session on other tracepoints, tapvm_perf every perf probe of the host) and a miss does not
+   * say whose firing it refused, so the growth seen at a look (once a second, and at the end)
+   * counts as this script's only when no other process's session is active on the host;
+   * otherwise it goes to missShared, which is not reported as skipped probes (a concurrent
+   * session's misses must not push this one past MAXSKIPPED).
    */
   private watchMisses(fd: number) {
-    if (!this.missBase.has(fd)) this.missBase.set(fd, misses(fd));
+    if (!this.missSeen.has(fd)) this.missSeen.set(fd, misses(fd));
   }
 
-  /** recursion_misses of this script's programs since it linked them */
+  /** Takes the growth of the programs' recursion_misses since the last look. */
+  private takeMisses() {
+    let grown = 0;
+    for (const [fd, seen] of this.missSeen) {
+      const now = misses(fd);
+      grown += now - seen;
+      this.missSeen.set(fd, now);
+    }
+    if (grown === 0) return;
+    if (this.othersActive()) this.missShared += grown;
+    else this.missOwn += grown;
+  }
+
+  /** Whether a session of another process is active in any slot (a swap's two slots are ours). */
+  private othersActive(): boolean {
+    const a = addon();
+    for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
+      if (slot === this.slot) continue;
+      const raw = a.mapLookup(this.vm.maps.sessions, slotKeyOf(slot), SESSION_SIZE);
+      if (!raw) continue;
+      const s = decodeSession(raw);
+      if (s.active && Number(s.ownerPid) !== process.pid) return true;
+    }
+    return false;
+  }
+
+  /** recursion misses counted as this script's skipped probes so far */
   recursionMisses(): number {
-    let n = 0;
-    for (const [fd, base] of this.missBase) n += misses(fd) - base;
-    return n;
+    this.takeMisses();
+    return this.missOwn;
   }
 
   /** The kernel's skipped count (its busy flag) plus the recursion misses. */
@@ -398,7 +430,7 @@ export class Generation {
   /** Past MAXSKIPPED counting the misses: stap's "Skipped too many probes" error (once; the
    * kernel reports it itself when its own count passes first). */
   checkSkipped() {
-    if (this.skippedReported || this.state === 'error' || this.missBase.size === 0) return;
+    if (this.skippedReported || this.state === 'error' || this.missSeen.size === 0) return;
     if (this.skippedNow() <= BigInt(this.opts.maxSkipped)) return;
     this.skippedReported = true;
     this.onEvent(this, { type: 'error', code: ERR.SKIPPED, pc: 0 });
@@ -430,7 +462,7 @@ export class Generation {
   /** Starts the user-space timer probes. */
   startTimers() {
     // MAXSKIPPED counts the kernel's recursion misses too: looked at once a second
-    if (this.missBase.size) this.timers.push(setInterval(() => !this.ended && this.checkSkipped(), 1000));
+    if (this.missSeen.size) this.timers.push(setInterval(() => !this.ended && this.checkSkipped(), 1000));
     for (const p of this.img.probes) {
       if (p.attach.family !== 'timer') continue;
       const periodMs = Number(p.attach.periodNs) / 1e6;

@@ -316,6 +316,7 @@ export class Session {
     gen.drain();
     const counters = gen.release();
     gen.output.flush();
+    if (gen.missShared) this.opts.verbose?.(`${gen.missShared} firing(s) refused by the kernel (another BPF program running on the CPU) while other tapvm sessions ran; not counted as this script's skipped probes`);
     const e = this.warnings(gen, counters);
     this.finish({ exitCode: e || gen.state === 'error' ? 1 : 0, counters });
   }

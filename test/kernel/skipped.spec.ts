@@ -33,23 +33,36 @@ d('skipped probes: the kernel refuses nested BPF runs (recursion_misses)', () =>
     link?.close();
   });
 
-  it('counts them in the closing line: the probe never ran, its firings were skipped', async () => {
-    const r = await runTapvm(['-D', 'MAXSKIPPED=100000000', '-T', '1', '-e', SCRIPT]).done;
+  // A miss does not say whose firing the kernel refused, and the programs are shared by every
+  // session, so misses seen while another process's session ran (other test files, here) are
+  // not this script's skipped probes; -v reports them. Either way every miss is accounted for.
+  const SHARED = /^Pass 5: (\d+) firing\(s\) refused by the kernel .* while other tapvm sessions ran; not counted as this script's skipped probes$/m;
+  const shared = (stderr: string) => Number(SHARED.exec(stderr)?.[1] ?? 0);
+
+  it('counts them in the closing line (or, while other sessions ran, in -v): the probe never ran', async () => {
+    const r = await runTapvm(['-v', '-D', 'MAXSKIPPED=100000000', '-T', '1', '-e', SCRIPT]).done;
     expect(r.stdout).toBe('ran 0\n');
-    const m = /^WARNING: Number of errors: 0, skipped probes: (\d+)\n$/.exec(r.stderr);
-    expect(m, r.stderr).not.toBeNull();
+    const m = /^WARNING: Number of errors: 0, skipped probes: (\d+)\n$/m.exec(r.stderr);
+    const own = m ? Number(m[1]) : 0;
+    if (!m) expect(r.stderr).not.toMatch(/WARNING: Number of errors/);
     // ~1000 ticks a second on the busy CPU
-    expect(Number(m![1])).toBeGreaterThan(100);
+    expect(own + shared(r.stderr), r.stderr).toBeGreaterThan(100);
     expect(r.code).toBe(0);
   }, 30_000);
 
   it('past MAXSKIPPED the session ends in error, long before -T: error probes run, end probes do not', async () => {
     const t0 = Date.now();
-    const r = await runTapvm(['-D', 'MAXSKIPPED=5', '-T', '10', '-e', SCRIPT + ' probe error { printf("error probe\\n") }']).done;
-    expect(r.stdout).toBe('error probe\n');
-    expect(r.stderr).toMatch(/^ERROR: Skipped too many probes, check MAXSKIPPED or try again with stap -t for more details\.\nWARNING: Number of errors: 0, skipped probes: \d+\n$/);
-    expect(r.code).toBe(1);
-    // the misses are looked at once a second
-    expect(Date.now() - t0).toBeLessThan(8000);
+    const r = await runTapvm(['-v', '-D', 'MAXSKIPPED=5', '-T', '10', '-e', SCRIPT + ' probe error { printf("error probe\\n") }']).done;
+    if (r.stdout === 'error probe\n') {
+      expect(r.stderr).toMatch(/^ERROR: Skipped too many probes, check MAXSKIPPED or try again with stap -t for more details\.\nWARNING: Number of errors: 0, skipped probes: \d+\n/m);
+      expect(r.code).toBe(1);
+      // the misses are looked at once a second
+      expect(Date.now() - t0).toBeLessThan(8000);
+    } else {
+      // every look found another session running: nothing was this script's, all was reported
+      expect(r.stdout).toBe('ran 0\n');
+      expect(shared(r.stderr), r.stderr).toBeGreaterThan(5);
+      expect(r.code).toBe(0);
+    }
   }, 30_000);
 });
