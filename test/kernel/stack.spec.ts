@@ -37,7 +37,7 @@ d('kernel stacks and symbols', () => {
     const r = runTapvmSync(['-e', `probe begin { printf("%s|%s|%s\\n", symname(${addr + 16n}), symdata(${addr + 16n}), symname(16)); exit() }`]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^do_syscall_64\|do_syscall_64\+0x10\/0x[0-9a-f]+ \[kernel\]\|0x10\n$/);
-  });
+  }, 30_000);
 
   it('symname() in a kernel probe is refused at compile time', () => {
     const r = runTapvmSync(['-p2', '-e', 'probe syscall.getppid { println(symname(0)) }']);

@@ -110,7 +110,7 @@ describe('batched delivery', () => {
     } finally {
       reader.close();
     }
-  });
+  }, 30_000);
 
   it('splits what is waiting into batches of at most batchBytes, filled greedily, in order', async () => {
     const a = addon();
