@@ -212,6 +212,9 @@ enum tapvm_op {
 	OP_SFMT = 89, /* sd, ra, rb, i: sd .= ra formatted by the conversion imm (sprintf: conv | flags << 4 | width | precision, see src/isa/sprintf.ts); a * width is rb, a * precision rb+1; sd stays at most MAXSTRINGLEN-1 bytes */
 	OP_SFMTS = 90, /* sd, sa, rb, i: sd .= sa formatted by the %s conversion imm, as SFMT */
 	OP_REMATCH = 91, /* rd, sa, o: rd = 1 when string sa matches the regex DFA table at data[imm] anywhere (=~; src/regex/ere.ts describes the table), else 0 */
+	OP_RETMATCH = 92, /* rd, sa, o: as REMATCH with the tagged DFA table at data[imm] (src/regex/tdfa.ts): also records the match for RENGROUPS/RESUBEXPR (the string, the leftmost-longest match's subexpression offsets), or that it failed */
+	OP_RENGROUPS = 93, /* rd: rd = subexpression count (group 0 included) of the handler's last RETMATCH, -1 when it failed or none ran yet in this handler */
+	OP_RESUBEXPR = 94, /* sd, ra: sd = text of subexpression ra of the last RETMATCH; empty when it did not take part, or ra is out of range, or no match */
 	OP_UARG = 120, /* rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM */
 	OP_TRY = 130, /* p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING */
 	OP_TRYEND = 131, /* i: pop imm error handlers (the try block ended, or break/continue/return left it) */

@@ -14,6 +14,7 @@
 #include "uprobe.h"
 #include "stats.h"
 #include "process.h"
+#include "regex_state.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -60,6 +61,7 @@ struct vm_state {
 		__u16 sfp;
 	} handlers[MAXTRY];		/* pending try blocks (vm/trycatch.h) */
 	char errmsg[MAXSTRINGLEN];	/* the caught error()'s message, for CATCH */
+	struct re_state re;		/* the tagged regex matcher (vm/regex.h) */
 	__u32 ntry, errcode;
 	__u64 busy;
 	__u32 pc, fp, sfp, depth;
@@ -990,6 +992,15 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 	case OP_REMATCH:
 		R(d) = re_match(st, lc->code, sfp + a, imm);
 		break;
+	case OP_RETMATCH:
+		R(d) = tre_match(st, lc->code, sfp + a, imm);
+		break;
+	case OP_RENGROUPS:
+		R(d) = st->re.ngroups;
+		break;
+	case OP_RESUBEXPR:
+		tre_subexpr(st, sfp + d, R(a));
+		break;
 	case OP_ISDIGIT:
 		R(d) = S(a)[0] >= '0' && S(a)[0] <= '9';
 		break;
@@ -1117,6 +1128,7 @@ static __always_inline long next_handler(struct loop_ctx *lc)
 	st->steps = 0;
 	st->nit = 0;
 	st->ittop = 0;
+	st->re.ngroups = -1;	/* matched() sees only this handler's matches */
 	return 0;
 }
 

@@ -48,7 +48,9 @@ import { syscallCatalog, syscallArgs, isUserString, NR_FIELD, RET_FIELD, type Sy
 import { argInfo, u16Table, dispatchTables } from './syscall-tables';
 import { optimize } from './optimize';
 import { DEFAULT_MAXSTRINGLEN, arrayClass, classSizes, keyMax, slotSize } from '../isa/strlen';
-import { compileEre, dfaTable } from '../regex/ere';
+import { compileEre, dfaTable, RegexError } from '../regex/ere';
+import { compileTdfa, tdfaTable } from '../regex/tdfa';
+import { REGEX_TAG_BUILTINS } from '../resolve/builtins';
 import { castAccess, tvarAccess, type KernelAccess } from '../resolve/kaccess';
 
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
@@ -142,11 +144,14 @@ class CodeGen {
   readonly maxStr: number;
   /** the interpreter's string slot size for N (128 or 512) and its KEYMAX */
   private readonly slot: number;
+  /** the script reads subexpressions: every =~ runs a tagged DFA (RETMATCH), else the plain one */
+  private readonly tagged: boolean;
 
   constructor(
     private prog: ResolvedProgram,
     maxStr: number = DEFAULT_MAXSTRINGLEN,
   ) {
+    this.tagged = callsAny(prog.script, REGEX_TAG_BUILTINS);
     let nums = 0;
     let strs = 0;
     let ids = 0;
@@ -809,10 +814,18 @@ class CodeGen {
 
   private regexTables = new Map<string, number>();
   /** REMATCH's DFA table for a pattern (src/regex/ere.ts), shared by every use of the pattern */
-  private regexTable(pattern: string): number {
+  private regexTable(pattern: string, loc: A.Loc): number {
     let off = this.regexTables.get(pattern);
     if (off === undefined) {
-      off = this.allocData(dfaTable(compileEre(pattern)), 2);
+      let table: number[] = [];
+      try {
+        table = this.tagged ? tdfaTable(compileTdfa(pattern)) : dfaTable(compileEre(pattern));
+      } catch (x) {
+        // the resolver checked the plain DFA; the tagged one has its own size limits
+        if (!(x instanceof RegexError)) throw x;
+        this.error(`regex compilation error: ${x.message}`, loc);
+      }
+      off = this.allocData(table, 2);
       this.regexTables.set(pattern, off);
     }
     return off;
@@ -1064,7 +1077,7 @@ class CodeGen {
         if ((e.op === '=~' || e.op === '!~') && e.right.kind === 'string') {
           const a = this.long(e.left);
           const v = this.temp('long');
-          this.emit(Op.REMATCH, v.n, a.n, 0, this.regexTable(e.right.value));
+          this.emit(this.tagged ? Op.RETMATCH : Op.REMATCH, v.n, a.n, 0, this.regexTable(e.right.value, e.right.loc));
           if (e.op === '!~') this.emit(Op.LNOT, v.n, v.n);
           return v;
         }
@@ -1554,6 +1567,18 @@ export interface CompileOptions {
   optimize?: boolean;
   /** -D MAXSTRINGLEN (1..512, default 128) */
   maxStringLen?: number;
+}
+
+/** whether the script calls any of the functions (a walk over its AST) */
+function callsAny(script: A.Script, names: string[]): boolean {
+  const visit = (n: unknown): boolean => {
+    if (!n || typeof n !== 'object') return false;
+    if (Array.isArray(n)) return n.some(visit);
+    const c = n as { kind?: string; name?: string };
+    if (c.kind === 'call' && names.includes(c.name!)) return true;
+    return Object.values(n).some(visit);
+  };
+  return visit(script.items);
 }
 
 export function compile(prog: ResolvedProgram, sources: Record<string, string>, opts: CompileOptions = {}): ProgramImage {

@@ -184,6 +184,9 @@ export const enum Op {
   SFMT = 89, // sd, ra, rb, i: sd .= ra formatted by the conversion imm (sprintf: conv | flags << 4 | width | precision, see src/isa/sprintf.ts); a * width is rb, a * precision rb+1; sd stays at most MAXSTRINGLEN-1 bytes
   SFMTS = 90, // sd, sa, rb, i: sd .= sa formatted by the %s conversion imm, as SFMT
   REMATCH = 91, // rd, sa, o: rd = 1 when string sa matches the regex DFA table at data[imm] anywhere (=~; src/regex/ere.ts describes the table), else 0
+  RETMATCH = 92, // rd, sa, o: as REMATCH with the tagged DFA table at data[imm] (src/regex/tdfa.ts): also records the match for RENGROUPS/RESUBEXPR (the string, the leftmost-longest match's subexpression offsets), or that it failed
+  RENGROUPS = 93, // rd: rd = subexpression count (group 0 included) of the handler's last RETMATCH, -1 when it failed or none ran yet in this handler
+  RESUBEXPR = 94, // sd, ra: sd = text of subexpression ra of the last RETMATCH; empty when it did not take part, or ra is out of range, or no match
   UARG = 120, // rd, ra, t: uprobes: rd = the ra-th argument of the probed function (x86_64 ABI: rdi rsi rdx rcx r8 r9 from pt_regs, then the user stack at sp + 8*(n-6)), b = width in bytes | 0x80 when signed, imm unused; ra < 1 is error ARGNUM
   TRY = 130, // p: push an error handler: a catchable error (any but MAXACTION) unwinds to this frame and jumps to imm; more than MAXTRY pending handlers is error NESTING
   TRYEND = 131, // i: pop imm error handlers (the try block ended, or break/continue/return left it)
@@ -306,6 +309,9 @@ export const OPS: Record<number, OpInfo> = {
   89: { name: 'SFMT', operands: 'sd, ra, rb, i' },
   90: { name: 'SFMTS', operands: 'sd, sa, rb, i' },
   91: { name: 'REMATCH', operands: 'rd, sa, o' },
+  92: { name: 'RETMATCH', operands: 'rd, sa, o' },
+  93: { name: 'RENGROUPS', operands: 'rd' },
+  94: { name: 'RESUBEXPR', operands: 'sd, ra' },
   120: { name: 'UARG', operands: 'rd, ra, t' },
   130: { name: 'TRY', operands: 'p' },
   131: { name: 'TRYEND', operands: 'i' },

@@ -15,17 +15,18 @@
 
 export class RegexError extends Error {}
 
-const BOS = 256;
-const EOS = 257;
-const NSYM = 258;
+export const BOS = 256;
+export const EOS = 257;
+export const NSYM = 258;
 /** most DFA states a pattern may have (the table must also fit the data area) */
 export const MAX_DFA_STATES = 512;
 /** most bytes one table may take in the data area */
 export const MAX_TABLE_BYTES = 8192;
 export const TABLE_HEADER = 8;
 
-type Node =
+export type Node =
   | { k: 'set'; set: Uint8Array } // one symbol from the set (NSYM entries)
+  | { k: 'group'; n: Node; idx: number } // a parenthesized subexpression, numbered by its '(' from 1
   | { k: 'cat'; a: Node[] }
   | { k: 'alt'; a: Node[] }
   | { k: 'rep'; n: Node; min: number; max: number } // max -1 = unbounded
@@ -56,6 +57,7 @@ function byteSet(pred: (c: number) => boolean): Uint8Array {
 export function parseEre(src: string): Node {
   const b = Array.from(Buffer.from(src, 'latin1'));
   let i = 0;
+  let groups = 0;
   const fail = (msg: string): never => {
     throw new RegexError(msg);
   };
@@ -106,10 +108,12 @@ export function parseEre(src: string): Node {
     const c = b[i++];
     switch (c) {
       case 0x28: {
+        // stap numbers subexpressions by their opening parenthesis (group 0 is the whole match)
+        const idx = ++groups;
         const n = b[i] === 0x29 ? ({ k: 'empty' } as Node) : alt();
         if (b[i] !== 0x29) fail('unmatched ( in regular expression');
         i++;
-        return n;
+        return { k: 'group', n, idx };
       }
       case 0x2e:
         return { k: 'set', set: byteSet(() => true) };
@@ -187,28 +191,69 @@ export function parseEre(src: string): Node {
   return n;
 }
 
+/** the highest group number in a pattern: its subexpression count (stap counts a group even
+ * where it can never match, as in `(a){0}`) */
+export function maxGroup(n: Node): number {
+  switch (n.k) {
+    case 'group':
+      return Math.max(n.idx, maxGroup(n.n));
+    case 'cat':
+    case 'alt':
+      return Math.max(0, ...n.a.map(maxGroup));
+    case 'rep':
+      return maxGroup(n.n);
+    default:
+      return 0;
+  }
+}
+
 /* ---- Thompson NFA ---- */
 
-interface Nfa {
+export interface Nfa {
   /** per state: symbol set (null = epsilon-only) and successors */
   sets: (Uint8Array | null)[];
   next: number[][];
+  /** epsilon successors in priority order (first alternative, loop body before exit) */
   eps: number[][];
+  /** tag a state sets when a path passes it (-1: none); only with `tagged` */
+  tag: number[];
   start: number;
   accept: number;
+  /** tags: 2 per group, group 0 (the whole match) first */
+  ntags: number;
 }
 
-function buildNfa(root: Node): Nfa {
-  const nfa: Nfa = { sets: [], next: [], eps: [], start: 0, accept: 0 };
+/**
+ * With `tagged`, each group g gets epsilon states setting tags 2g (start) and 2g+1 (end),
+ * and the whole pattern is group 0 (src/regex/tdfa.ts). The unanchored prefix loop is lazy
+ * (the pattern comes first in its epsilon order), so earlier starts have priority.
+ */
+export function buildNfa(root: Node, tagged = false): Nfa {
+  const nfa: Nfa = { sets: [], next: [], eps: [], tag: [], start: 0, accept: 0, ntags: 2 };
   const state = () => {
     nfa.sets.push(null);
     nfa.next.push([]);
     nfa.eps.push([]);
+    nfa.tag.push(-1);
     return nfa.sets.length - 1;
+  };
+  /** a fragment wrapped in the tag states of group idx */
+  if (tagged) nfa.ntags = 2 * (maxGroup(root) + 1);
+  const tagged2 = (idx: number, inner: () => [number, number]): [number, number] => {
+    const s = state();
+    nfa.tag[s] = 2 * idx;
+    const [s1, e1] = inner();
+    const e = state();
+    nfa.tag[e] = 2 * idx + 1;
+    nfa.eps[s].push(s1);
+    nfa.eps[e1].push(e);
+    return [s, e];
   };
   const frag = (n: Node): [number, number] => {
     if (nfa.sets.length > 20000) throw new RegexError('regular expression too large');
     switch (n.k) {
+      case 'group':
+        return tagged ? tagged2(n.idx, () => frag(n.n)) : frag(n.n);
       case 'empty': {
         const s = state();
         return [s, s];
@@ -274,9 +319,8 @@ function buildNfa(root: Node): Nfa {
   const preLoop = state();
   nfa.sets[preLoop] = new Uint8Array(NSYM).fill(1);
   nfa.next[preLoop].push(pre);
-  nfa.eps[pre].push(preLoop);
-  const [s, e] = frag(root);
-  nfa.eps[pre].push(s);
+  const [s, e] = tagged ? tagged2(0, () => frag(root)) : frag(root);
+  nfa.eps[pre].push(s, preLoop);
   nfa.start = pre;
   nfa.accept = e;
   return nfa;
@@ -294,9 +338,8 @@ export interface Dfa {
   start: number;
 }
 
-export function compileEre(src: string): Dfa {
-  const nfa = buildNfa(parseEre(src));
-  // equivalence classes: symbols that every NFA set treats alike
+/** Equivalence classes: symbols that every NFA set treats alike; rep[k] is one symbol of class k. */
+export function symbolClasses(nfa: Nfa): { classOf: Uint8Array; ncls: number; rep: number[] } {
   const sigs = new Map<string, number>();
   const classOf = new Uint8Array(NSYM);
   const sets = nfa.sets.filter((x): x is Uint8Array => x !== null);
@@ -310,7 +353,12 @@ export function compileEre(src: string): Dfa {
   }
   const ncls = sigs.size;
   if (ncls > 255) throw new RegexError('regular expression too complex');
-  const rep = Array.from({ length: ncls }, (_, k) => classOf.indexOf(k));
+  return { classOf, ncls, rep: Array.from({ length: ncls }, (_, k) => classOf.indexOf(k)) };
+}
+
+export function compileEre(src: string): Dfa {
+  const nfa = buildNfa(parseEre(src));
+  const { classOf, ncls, rep } = symbolClasses(nfa);
   const closure = (seed: number[]): number[] => {
     const seen = new Set(seed);
     const stack = [...seed];

@@ -107,7 +107,14 @@ const STRING_FUNCTIONS: Builtin[] = [
   strOp('string_quoted', ['string'], 'string', Op.TEXTSTR, (e, [s]) => [s, e.consecutive('long', [e.constant(e.textLen), e.constant(1)])]),
   strOp('strtol', ['string', 'long'], 'long', Op.STRTOL, (_e, [s, b]) => [s, b]),
   strOp('isdigit', ['string'], 'long', Op.ISDIGIT, (_e, [s]) => [s, 0]),
+  // tapset/regex.stp's primitives over the handler's last =~ (matched(), ngroups()): a script
+  // that calls them gets tagged DFAs for every =~ (src/regex/tdfa.ts)
+  strOp('__regex_ngroups', [], 'long', Op.RENGROUPS, () => [0, 0]),
+  strOp('__regex_subexpr', ['long'], 'string', Op.RESUBEXPR, (_e, [n]) => [n, 0]),
 ];
+
+/** builtins that read the last match's subexpressions */
+export const REGEX_TAG_BUILTINS = ['__regex_ngroups', '__regex_subexpr'];
 
 const ALL: Builtin[] = [
     ...STRING_FUNCTIONS,

@@ -13,9 +13,6 @@ import { parseFormat, FormatError } from '../output/format';
 import { compileEre, RegexError } from '../regex/ere';
 import { castAccess, tvarAccess, type KernelAccess } from './kaccess';
 
-/** stap's regex tapset functions over the last match's subexpressions (not kept by tapvm) */
-const REGEX_GROUP_FUNCTIONS = ['matched', 'matched_str', 'ngroups'];
-
 type T = ScalarType | undefined;
 
 export interface GlobalSym {
@@ -531,10 +528,6 @@ export function resolve(script: A.Script): ResolvedProgram {
       const arities = [...new Set(overloads.map((x) => x.decl.params.length))].sort((a, b) => a - b);
       err(`function '${e.name}' takes ${arities.join(' or ')} argument(s), got ${e.args.length}`, e.loc);
       return undefined;
-    }
-    if (!f && REGEX_GROUP_FUNCTIONS.includes(e.name)) {
-      err(`${e.name}() is not supported by tapvm yet (=~ and !~ are; their subexpressions are not kept)`, e.loc);
-      return e.name === 'ngroups' ? 'long' : 'string';
     }
     if (!f) {
       const close = similar(e.name, [...new Set([...functions.values()].map((x) => x.decl.name)), ...BUILTINS.keys(), ...OUTPUT_BUILTINS, ...SPRINT_BUILTINS]);

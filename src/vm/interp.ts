@@ -17,6 +17,7 @@ import { decodeConversion } from '../isa/sprintf';
 import { formatValues, type FormatValue } from '../output/format';
 import { runTable } from '../regex/ere';
 import { arrayClass, imageMaxStr, keyMax, slotSize } from '../isa/strlen';
+import { runTdfa, UNSET } from '../regex/tdfa';
 
 const { NREGS, NSTRS, MAXNESTING, CODE_INSNS, DATA_BYTES, NGLOBALS, NGSTRS, OUTMAX, NPROBES, MAXTRY } = LIMITS;
 /** the key buffer: the wide interpreter's KEYMAX (a 128-byte image uses its first 272 bytes) */
@@ -105,6 +106,8 @@ interface VmState {
   /** the caught error: its code, and error()'s message */
   errcode: number;
   errmsg: string;
+  /** the handler's last tagged match (RETMATCH): tags, the string; null: failed or none yet */
+  re: { tags: number[]; str: string } | null;
   iters: KeyIterator[];
   pc: number;
   fp: number;
@@ -868,6 +871,18 @@ function step(lc: LoopCtx): number {
     case Op.REMATCH:
       r[rd] = runTable(lc.img.data, imm >>> 0, Buffer.from(s[sa], 'latin1')) ? 1n : 0n;
       break;
+    case Op.RETMATCH: {
+      const tags = runTdfa(lc.img.data, imm >>> 0, Buffer.from(s[sa], 'latin1'));
+      st.re = tags && { tags, str: s[sa] };
+      r[rd] = tags ? 1n : 0n;
+      break;
+    }
+    case Op.RENGROUPS:
+      r[rd] = st.re ? BigInt(st.re.tags.length / 2) : -1n;
+      break;
+    case Op.RESUBEXPR:
+      s[sd] = st.re ? subexpr(st.re, r[ra]) : '';
+      break;
     case Op.ERRNOSTR:
       s[sd] = errnoStr(lc.img.data, r[ra], imm >>> 0);
       break;
@@ -962,6 +977,13 @@ function step(lc: LoopCtx): number {
   return 0;
 }
 
+/** RESUBEXPR: subexpression n of the last match, as vm/regex.h's tre_subexpr */
+function subexpr(re: { tags: number[]; str: string }, n: bigint): string {
+  if (n < 0n || n >= BigInt(re.tags.length / 2)) return '';
+  const [b, e] = [re.tags[2 * Number(n)], re.tags[2 * Number(n) + 1]];
+  return b === UNSET || e === UNSET || e <= b ? '' : re.str.slice(b, e);
+}
+
 function newState(): VmState {
   const key = new Uint8Array(KEYMAX);
   const frames: Frame[] = [];
@@ -976,6 +998,7 @@ function newState(): VmState {
     handlers: [],
     errcode: 0,
     errmsg: '',
+    re: null,
     iters: [],
     pc: 0,
     fp: 0,

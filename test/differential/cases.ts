@@ -1312,6 +1312,64 @@ function maxStringLen(n: number): Group {
   };
 }
 
+// matched(), matched_str(), ngroups() (tapset/regex.stp over RETMATCH/RENGROUPS/RESUBEXPR:
+// src/regex/tdfa.ts builds the tagged DFA, src/vm/interp.ts and vm/regex.h run it)
+
+const regexGroups: Group = {
+  name: 'regex subexpressions',
+  decls: 'function second:string (s:string) { if (s =~ "^[^,]*,([^,]*)") return matched(1); return "-" }',
+  cases: [
+    {
+      label: 'rgbasic',
+      body: String.raw`if ("key=value123" =~ "^([a-z]+)=([a-z]+)([0-9]*)$") printf("rgbasic: %d [%s] [%s] [%s] [%s] [%s]\n", ngroups(), matched(0), matched(1), matched(2), matched(3), matched_str())`,
+      expect: 'rgbasic: 4 [key=value123] [key] [value] [123] [key=value123]\n',
+    },
+    {
+      label: 'rgleft',
+      body: String.raw`if ("xxabbbcabbbbbc" =~ "a(b+)c") printf("rgleft: [%s] [%s]\n", matched(0), matched(1)); if ("xab" =~ "a|ab") printf("rgleft: [%s]\n", matched_str())`,
+      expect: 'rgleft: [abbbc] [bbb]\nrgleft: [ab]\n',
+    },
+    {
+      label: 'rgalt',
+      body: String.raw`if ("zay" =~ "a|(b)") printf("rgalt: %d [%s] [%s]\n", ngroups(), matched(0), matched(1)); if ("zxababyq" =~ "x(a|b)*y") printf("rgalt: [%s] [%s]\n", matched(0), matched(1))`,
+      expect: 'rgalt: 2 [a] []\nrgalt: [xababy] [b]\n',
+    },
+    {
+      label: 'rgpath',
+      body: String.raw`rgp = "/usr/lib/x86_64-linux-gnu/libc.so.6"; if (rgp =~ "^(.*)/([^/]*)\\.so(\\.[0-9]+)?$") printf("rgpath: [%s] [%s] [%s]\n", matched(1), matched(2), matched(3))`,
+      expect: 'rgpath: [/usr/lib/x86_64-linux-gnu] [libc] [.6]\n',
+    },
+    {
+      label: 'rglong',
+      body: String.raw`rgl = "` + digits127 + String.raw`"; if (rgl =~ "^(0123)(.*)(56)$") printf("rglong: [%s] %d [%s]\n", matched(1), strlen(matched(2)), matched(3)); if (rgl =~ "(.)$") printf("rglong: [%s]\n", matched(1))`,
+      expect: 'rglong: [0123] 121 [56]\nrglong: [6]\n',
+    },
+    {
+      label: 'rglast',
+      body: String.raw`rga = "a,b,c"; rgb = second(rga); printf("rglast: [%s] [%s]\n", rgb, matched(0)); if ("q" =~ "(r)") println("rglast: ?"); try { println(matched(0)) } catch (rge) { println("rglast: ", rge) }`,
+      expect: 'rglast: [b] [a,b]\nrglast: Attempted to get subexpression 0 from failed match\n',
+    },
+    {
+      label: 'rgrange',
+      body: String.raw`if ("ab" =~ "(a)(b)") { try { println(matched(3)) } catch (rgx) { println("rgrange: ", rgx) }; try { println(matched(-1)) } catch (rgy) { println("rgrange: ", rgy) } }`,
+      expect: 'rgrange: Attempted to get nonexistent subexpression 3\nrgrange: Attempted to get nonexistent subexpression -1\n',
+    },
+    {
+      label: 'rgnot',
+      body: String.raw`if (!("abc" !~ "(b)(c)")) printf("rgnot: %d [%s]\n", ngroups(), matched(2))`,
+      expect: 'rgnot: 3 [c]\n',
+    },
+  ],
+};
+
+/** no =~ in the handler yet: matched() is an error, stap's words */
+const regexNoMatch: Group = {
+  name: 'regex matched() before any match',
+  cases: [{ label: 'rgnone', body: String.raw`println("rgnone: before"); println("rgnone: ", ngroups())`, expect: 'rgnone: before\n' }],
+  expectCode: 1,
+  expectStderrMatch: /^ERROR: Attempted to get subexpression count from failed match near identifier 'error' at \S*regex\.stp:\d+:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
+};
+
 export const GROUPS: Group[] = [
   foreachForms,
   ...[64, 128, 256, 512].map(maxStringLen),
@@ -1358,4 +1416,6 @@ export const GROUPS: Group[] = [
   contextPure,
   sprintfs,
   regex,
+  regexGroups,
+  regexNoMatch,
 ];

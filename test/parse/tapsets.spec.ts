@@ -49,7 +49,7 @@ describe('tapset linking', () => {
 
   it('parses every file of the repository tapset/', () => {
     const files = loadTapsets([DEFAULT_TAPSET_DIR]);
-    expect(files.map((f) => path.basename(f.file))).toEqual(['indent.stp', 'kprocess.stp', 'networking.stp', 'oneshot.stp', 'scheduler.stp', 'signal.stp', 'tcp.stp', 'udp.stp', 'vfs.stp']);
+    expect(files.map((f) => path.basename(f.file))).toEqual(['indent.stp', 'kprocess.stp', 'networking.stp', 'oneshot.stp', 'regex.stp', 'scheduler.stp', 'signal.stp', 'tcp.stp', 'udp.stp', 'vfs.stp']);
     for (const f of files) expect(f.script.items.length).toBeGreaterThan(0);
   });
 

@@ -5,6 +5,8 @@ import { compileSource } from '../../src/compile/index';
 import { DiagnosticError } from '../../src/diag/diagnostic';
 import { parseScript as parse } from '../../src/parse/index';
 import { printScript } from '../../src/parse/print';
+import { DEFAULT_TAPSET_DIR } from '../../src/parse/tapsets';
+import { Op } from '../../src/isa/opcodes';
 
 const FILE = 'r.stp';
 
@@ -41,10 +43,37 @@ describe('=~ and !~', () => {
     expect(diags('probe begin { print("x" =~ "(a|b)*a(a|b){12}") }')[0]).toMatch(/regex compilation error: regular expression needs more than 512 DFA states/);
   });
 
-  it('refuse matched() and ngroups() clearly', () => {
-    expect(diags('probe begin { if ("ab" =~ "(a)") print(matched(1)) }')).toEqual([
-      'semantic error 1:40 matched() is not supported by tapvm yet (=~ and !~ are; their subexpressions are not kept)',
-    ]);
-    expect(diags('probe begin { print(ngroups()) }')[0]).toMatch(/ngroups\(\) is not supported by tapvm yet/);
+  it('leave matched() and ngroups() to tapset/regex.stp', () => {
+    expect(diags('probe begin { if ("ab" =~ "(a)") print(matched(1)) }')).toEqual(["semantic error 1:40 unresolved function 'matched'"]);
+  });
+});
+
+describe('subexpressions (tapset/regex.stp)', () => {
+  const ops = (src: string) => {
+    const { image } = compileSource(src, FILE, 3, undefined, { tapsets: [DEFAULT_TAPSET_DIR] });
+    return image!.code.map((w) => Number(w & 0xffn));
+  };
+
+  it('run tagged DFAs only in scripts that read subexpressions', () => {
+    const plain = ops('probe begin { if ("ab" =~ "(a)") print("y") }');
+    expect(plain).toContain(Op.REMATCH);
+    expect(plain).not.toContain(Op.RETMATCH);
+    const tagged = ops('probe begin { if ("ab" =~ "(a)") print(matched(1), ngroups(), matched_str()) }');
+    expect(tagged).toContain(Op.RETMATCH);
+    expect(tagged).not.toContain(Op.REMATCH);
+    expect(tagged).toContain(Op.RENGROUPS);
+    expect(tagged).toContain(Op.RESUBEXPR);
+  });
+
+  it('check the tagged table limits at compile time', () => {
+    const many = Array.from({ length: 40 }, () => '(a)').join('|');
+    let msg = '';
+    try {
+      compileSource(`probe begin { if ("a" =~ "${many}") print(matched(1)) }`, FILE, 3, undefined, { tapsets: [DEFAULT_TAPSET_DIR] });
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      msg = e.diagnostics.map((d) => `${d.severity} ${d.loc?.line}:${d.loc?.col} ${d.message}`).join('\n');
+    }
+    expect(msg).toBe('semantic error 1:26 regex compilation error: regular expression needs more than 254 tag registers');
   });
 });
