@@ -63,8 +63,8 @@ static __always_inline __s64 re_match(struct vm_state *st, struct code_blob *cod
 /*
  * The tagged DFA (RETMATCH; src/regex/tdfa.ts documents the table and runTdfa is the same
  * loop in TypeScript). Per symbol: the transition's next state and op list; the ops copy
- * registers from one bank of st->re into the other (a nested bpf_loop, at most 254 ops, as
- * the compiler checks); then, when the state holds the accepting thread, its registers are
+ * registers of st->re in place, in the order the compiler made safe (a nested bpf_loop, at
+ * most 255 ops, as the compiler checks); then, when the state holds the accepting thread, its registers are
  * recorded if no match was yet or its start is not later (leftmost-longest). All state lives
  * in the map value, so the callbacks verify once whatever the table.
  */
@@ -82,9 +82,9 @@ static long tre_op_cb(__u64 i, void *arg)
 	struct re_state *re = &r->st->re;
 	__u32 o = re->tab + re->ops + 2 + 2 * (__u32)i;
 	__u32 dst = re_u8(r->code, o), src = re_u8(r->code, o + 1);
-	__u8 v = src == 255 ? re->pos : src == 254 ? 255 : re->bank[re->cur & 1][src & 255];
+	__u8 v = src == 255 ? re->pos : src == 254 ? 255 : re->regs[src & 255];
 
-	re->bank[(re->cur ^ 1) & 1][dst & 255] = v;
+	re->regs[dst & 255] = v;
 	return 0;
 }
 
@@ -92,18 +92,17 @@ static long tre_rec_cb(__u64 i, void *arg)
 {
 	struct re_state *re = &((struct tre_ctx *)arg)->st->re;
 
-	re->rec[i & 255] = re->bank[re->cur & 1][(re->acc + (__u32)i) & 255];
+	re->rec[i & 255] = re->regs[(re->acc + (__u32)i) & 255];
 	return 0;
 }
 
-/* runs the op list at table offset `ops` with position pos, then swaps the banks */
+/* runs the op list at table offset `ops` with position pos */
 static __always_inline void tre_apply(struct tre_ctx *r, __u32 ops)
 {
 	struct re_state *re = &r->st->re;
 
 	re->ops = ops;
 	bpf_loop(re_u16(r->code, re->tab + ops) & 255, tre_op_cb, r, 0);
-	re->cur ^= 1;
 }
 
 static __always_inline void tre_accept(struct tre_ctx *r)
@@ -114,7 +113,7 @@ static __always_inline void tre_accept(struct tre_ctx *r)
 	if (a == 255)
 		return;
 	re->acc = a * re->ntags;
-	if (re->found && re->bank[re->cur & 1][re->acc & 255] > re->rec[0])
+	if (re->found && re->regs[re->acc & 255] > re->rec[0])
 		return;
 	re->found = 1;
 	bpf_loop(re->ntags & 255, tre_rec_cb, r, 0);
@@ -162,7 +161,6 @@ static __always_inline __s64 tre_match(struct vm_state *st, struct code_blob *co
 	re->ntags = re_u8(code, tab + 8);
 	re->acc_off = TRE_TRANS + 4 * nstates * re->ncls;
 	re->found = 0;
-	re->cur = 0;
 	re->pos = 0;
 	tre_apply(&r, re_u16(code, tab + 10));
 	tre_accept(&r);

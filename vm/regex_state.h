@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The tagged regex matcher's per-CPU state (a member of struct vm_state; vm/regex.h runs it):
- * the two register banks of a running match, and the handler's last match that matched(),
+ * the registers of a running match, and the handler's last match that matched(),
  * ngroups() and matched_str() read until the next RETMATCH.
  */
 #ifndef TAPVM_REGEX_STATE_H
 #define TAPVM_REGEX_STATE_H
 
 struct re_state {
-	__u8 bank[2][256];		/* tag registers: thread i, tag t in i * ntags + t */
+	__u8 regs[256];			/* tag registers: thread i, tag t in i * ntags + t */
 	__u8 rec[256];			/* the recorded match's tags (255: unset) */
 	char str[MAXSTRINGLEN];		/* the matched string, as stap keeps it */
 	__s32 ngroups;			/* groups of the last match, group 0 included; -1: failed or none */
-	__u32 tab, slot, len, ncls, q, ntags, acc_off, acc, ops, found, cur, pos;
+	__u32 tab, slot, len, ncls, q, ntags, acc_off, acc, ops, found, pos;
 };
 
 #endif

@@ -8,9 +8,11 @@
  * NFA state only the first is kept, as a backtracking matcher's first path would be.
  *
  * Registers are positional: thread i of a state keeps tag t in register i * ntags + t, so a
- * DFA state needs no register map and each transition carries the copy list that fills the
- * next state's registers (from the previous bank, or the position, or "unset"). The runner
- * keeps two banks and swaps them per symbol. Whenever the state holds the accepting thread,
+ * DFA state needs no register map and each transition carries the copies that fill the next
+ * state's registers (from a register, the position, or "unset"). They run in place, in one
+ * bank: a copy onto itself is dropped (a thread that keeps its index keeps its registers), a
+ * copy goes before any copy that overwrites its source, and a cycle is broken through
+ * register TMP (a parallel move made sequential). Whenever the state holds the accepting thread,
  * its tags are recorded if no match was recorded yet or its start is not later than the
  * recorded one: POSIX's leftmost-longest whole match; subexpressions follow the priorities.
  *
@@ -19,14 +21,18 @@
  *   u16 init ops offset, u8 class[256],
  *   { u16 next state, u16 ops offset } trans[nstates][nclasses],
  *   u8 accept[nstates] (the accepting thread's index, 255: none), padding to 2,
- *   op lists: u16 count, then count x { u8 dst register, u8 src } (src 254: unset, 255: position).
+ *   op lists: u16 count, then count x { u8 dst register, u8 src } (src 254: unset, 255: position),
+ *   run in order over one register bank.
  * State 0 is dead (no thread left).
  */
 import { buildNfa, parseEre, symbolClasses, RegexError, BOS, EOS, MAX_TABLE_BYTES } from './ere';
 
 export const TDFA_HEADER = 12;
-/** registers per bank: thread count x tag count must stay below (254 and 255 are sources) */
-export const MAX_TAG_REGS = 254;
+/** registers: thread count x tag count must stay below (253 is TMP; 254 and 255 are sources) */
+export const MAX_TAG_REGS = 253;
+export const TMP = 253;
+/** copies per transition (the kernel's loop count is a byte) */
+export const MAX_TAG_OPS = 255;
 /** most DFA states of a tagged pattern */
 export const MAX_TDFA_STATES = 512;
 export const SRC_UNSET = 254;
@@ -43,24 +49,74 @@ export interface Tdfa {
   accept: number[];
   /** trans[state][class] = [next, op list index] */
   trans: [number, number][][];
-  /** op lists: pairs [dst, src] */
+  /** op lists: pairs [dst, src], in the order they run */
   ops: [number, number][][];
   init: number;
 }
 
-type Src = number; // a register of the previous bank, SRC_UNSET or SRC_POS
+type Src = number; // a register, SRC_UNSET or SRC_POS
+
+/** A transition's copies (all at once, as a parallel move) as a sequence over one bank. */
+export function sequence(moves: [number, number][]): [number, number][] {
+  const pending = moves.filter(([d, s]) => d !== s).map(([d, s]) => [d, s] as [number, number]);
+  const out: [number, number][] = [];
+  while (pending.length) {
+    const i = pending.findIndex(([d]) => !pending.some(([, s]) => s === d));
+    if (i >= 0) {
+      out.push(pending[i]);
+      pending.splice(i, 1);
+      continue;
+    }
+    // only cycles are left: keep one source in TMP and read it from there
+    const s = pending[0][1];
+    out.push([TMP, s]);
+    for (const m of pending) if (m[1] === s) m[1] = TMP;
+  }
+  return out;
+}
 
 export function compileTdfa(src: string): Tdfa {
   const nfa = buildNfa(parseEre(src), true);
   const T = nfa.ntags;
   const { classOf, ncls, rep } = symbolClasses(nfa);
+  // may[s][t]: some path from the start to NFA state s sets tag t. A thread's tag that no path
+  // sets is "unset" at compile time: its register is never written or read (the prefix loop's
+  // thread has none), except the accepting thread's, whose registers the match records.
+  const may = nfa.sets.map(() => new Uint8Array(T));
+  const reached = new Set<number>([nfa.start]);
+  {
+    const work = [nfa.start];
+    const queued = new Uint8Array(nfa.sets.length);
+    queued[nfa.start] = 1;
+    if (nfa.tag[nfa.start] >= 0) may[nfa.start][nfa.tag[nfa.start]] = 1;
+    while (work.length) {
+      const s = work.pop()!;
+      queued[s] = 0;
+      for (const u of [...nfa.eps[s], ...nfa.next[s]]) {
+        let grew = false;
+        for (let t = 0; t < T; t++)
+          if ((may[s][t] || nfa.tag[u] === t) && !may[u][t]) {
+            may[u][t] = 1;
+            grew = true;
+          }
+        if (!reached.has(u)) {
+          reached.add(u);
+          grew = true;
+        }
+        if (grew && !queued[u]) {
+          queued[u] = 1;
+          work.push(u);
+        }
+      }
+    }
+  }
   const opsIds = new Map<string, number>();
   const ops: [number, number][][] = [];
   const opsOf = (list: [number, number][]) => {
     const key = list.join(';');
     let id = opsIds.get(key);
     if (id === undefined) {
-      if (list.length > MAX_TAG_REGS) throw new RegexError(`regular expression needs more than ${MAX_TAG_REGS} tag registers`);
+      if (list.length > MAX_TAG_OPS) throw new RegexError(`regular expression needs more than ${MAX_TAG_OPS} tag copies per symbol`);
       opsIds.set(key, (id = ops.length));
       ops.push(list);
     }
@@ -90,8 +146,11 @@ export function compileTdfa(src: string): Tdfa {
   const idOf = (threads: { s: number; tags: Src[] }[]): [number, number] => {
     if (threads.length * T > MAX_TAG_REGS) throw new RegexError(`regular expression needs more than ${MAX_TAG_REGS} tag registers`);
     const list: [number, number][] = [];
-    threads.forEach((th, i) => th.tags.forEach((src, t) => list.push([i * T + t, src])));
+    threads.forEach((th, i) => th.tags.forEach((src, t) => {
+      if (may[th.s][t] || th.s === nfa.accept) list.push([i * T + t, src]);
+    }));
     if (threads.length === 0) return [0, opsOf([])];
+    list.splice(0, list.length, ...sequence(list));
     const key = threads.map((x) => x.s).join(',');
     let id = ids.get(key);
     if (id === undefined) {
@@ -111,7 +170,7 @@ export function compileTdfa(src: string): Tdfa {
       const seeds: { s: number; tags: Src[] }[] = [];
       states[q].forEach((s, j) => {
         if (nfa.sets[s]?.[rep[k]])
-          for (const t of nfa.next[s]) seeds.push({ s: t, tags: Array.from({ length: T }, (_, x) => j * T + x) });
+          for (const t of nfa.next[s]) seeds.push({ s: t, tags: Array.from({ length: T }, (_, x) => (may[s][x] ? j * T + x : SRC_UNSET)) });
       });
       row.push(idOf(closure(seeds)));
     }
@@ -165,7 +224,7 @@ export type TagMatch = number[] | null;
 
 /**
  * Runs a tagged table at data[off] over the bytes of s: the TypeScript VM's RETMATCH, step for
- * step what vm/regex.h does (two register banks, an op list per transition).
+ * step what vm/regex.h does (one register bank, an op list per transition).
  */
 export function runTdfa(data: Uint8Array, off: number, bytes: Uint8Array | number[]): TagMatch {
   const u16 = (o: number) => data[off + o] | (data[off + o + 1] << 8);
@@ -173,25 +232,20 @@ export function runTdfa(data: Uint8Array, off: number, bytes: Uint8Array | numbe
   const nstates = u16(2);
   const T = data[off + 8];
   const acceptOff = TDFA_HEADER + 256 + 4 * nstates * ncls;
-  const bank = [new Uint8Array(256), new Uint8Array(256)];
-  let cur = 0;
+  const regs = new Uint8Array(256);
   let q = u16(4);
   let found = false;
   const rec = new Array<number>(T).fill(UNSET);
   const apply = (opsAt: number, pos: number) => {
     const n = u16(opsAt);
-    const from = bank[cur];
-    const to = bank[cur ^ 1];
     for (let i = 0; i < n; i++) {
       const src = data[off + opsAt + 2 + 2 * i + 1];
-      to[data[off + opsAt + 2 + 2 * i]] = src === SRC_POS ? pos : src === SRC_UNSET ? UNSET : from[src];
+      regs[data[off + opsAt + 2 + 2 * i]] = src === SRC_POS ? pos : src === SRC_UNSET ? UNSET : regs[src];
     }
-    cur ^= 1;
   };
   const accept = () => {
     const a = data[off + acceptOff + q];
     if (a === 255) return;
-    const regs = bank[cur];
     if (!found || regs[a * T] <= rec[0]) {
       found = true;
       for (let t = 0; t < T; t++) rec[t] = regs[a * T + t];

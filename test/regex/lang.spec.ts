@@ -74,6 +74,6 @@ describe('subexpressions (tapset/regex.stp)', () => {
       if (!(e instanceof DiagnosticError)) throw e;
       msg = e.diagnostics.map((d) => `${d.severity} ${d.loc?.line}:${d.loc?.col} ${d.message}`).join('\n');
     }
-    expect(msg).toBe('semantic error 1:26 regex compilation error: regular expression needs more than 254 tag registers');
+    expect(msg).toBe('semantic error 1:26 regex compilation error: regular expression needs more than 253 tag registers');
   });
 });

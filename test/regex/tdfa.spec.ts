@@ -3,7 +3,7 @@
 // alternative, loop body before exit), a group keeping its last iteration's text.
 import { describe, expect, it } from 'vitest';
 import { parseEre, type Node, BOS, EOS, RegexError } from '../../src/regex/ere.js';
-import { compileTdfa, tdfaGroups, tdfaTable, runTdfa, MAX_TAG_REGS, UNSET } from '../../src/regex/tdfa.js';
+import { compileTdfa, tdfaGroups, tdfaTable, runTdfa, sequence, MAX_TAG_REGS, UNSET, TMP, SRC_POS } from '../../src/regex/tdfa.js';
 
 type Caps = Map<number, [number, number]>;
 
@@ -159,6 +159,27 @@ describe('tagged DFA', () => {
     expect(tdfaGroups('(a){0}b', 'b')).toEqual(['b', '']);
     expect(tdfaGroups('((a)(b))(c)', 'abc')).toEqual(['abc', 'ab', 'a', 'b', 'c']);
     expect(tdfaGroups('()', 'x')).toEqual(['', '']);
+  });
+
+  it('runs a transition\'s copies in place: identity copies dropped, sources read before they are overwritten, cycles through TMP', () => {
+    // as a parallel move: every destination gets the value its source had before the step
+    const run = (moves: [number, number][]) => {
+      const regs = Array.from({ length: 256 }, (_, i) => i);
+      for (const [d, s] of sequence(moves)) regs[d] = s === SRC_POS ? 1000 : regs[s];
+      return moves.map(([d]) => regs[d]);
+    };
+    const moves: [number, number][] = [[0, 0], [1, 2], [2, 1], [3, 4], [4, 5], [6, SRC_POS], [7, 3]];
+    expect(run(moves)).toEqual([0, 2, 1, 4, 5, 1000, 3]);
+    const seq = sequence(moves);
+    expect(seq.some(([d, s]) => d === s)).toBe(false);
+    expect(seq.filter(([d]) => d === TMP)).toHaveLength(1);
+  });
+
+  it('copies only tags some path can have set (the prefix loop thread has no registers)', () => {
+    const d = compileTdfa('z');
+    // from any state on any symbol: at most a new thread's start tag and the match's two tags
+    for (const row of d.trans) for (const [, l] of row) expect(d.ops[l].length).toBeLessThanOrEqual(3);
+    expect(d.ops.flat().length).toBeLessThan(8);
   });
 
   it('refuses patterns needing too many registers or states at compile time', () => {
