@@ -15,6 +15,8 @@ export interface ExpandedProbe {
   point: ResolvedPoint;
   /** the points it came through, outermost first: `syscall.getppid <- myalias` */
   derivation: string[];
+  /** for -p2's derivation chain: the aliases it went through (the user's first), the point resolved, the arming conditions (the user's first) */
+  via: { aliases: A.AliasDecl[]; point: A.ProbePoint; conditions: A.Expr[] };
 }
 
 /** Aliases nest at most this deep (a cycle stops here with an error). */
@@ -134,7 +136,8 @@ export function expandProbes(
     // an optional point the kernel cannot arm is skipped, as stap skips one that does not resolve
     const points = (Array.isArray(r) ? r : [r]).filter((pt) => !(frame.written && pt.unattachable));
     if (!points.length) return 0;
-    for (const point of points) out.push({ decl: buildDecl(user, frame), pointNode: userPoint, point, derivation: [...frame.derivation, point.pp] });
+    const via = { aliases: frame.wrap.map((w) => w.alias), point: p, conditions: frame.conditions };
+    for (const point of points) out.push({ decl: buildDecl(user, frame), pointNode: userPoint, point, derivation: [...frame.derivation, point.pp], via });
     return points.length;
   };
 

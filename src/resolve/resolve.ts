@@ -6,7 +6,7 @@ import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 import { similar, type ResolvedPoint } from '../probes';
 import type { TracepointField } from '../kernel/tracefs';
-import { expandProbes } from './expand';
+import { expandProbes, type ExpandedProbe } from './expand';
 import { elaborationWarnings } from './warnings';
 import { BUILTINS, OUTPUT_BUILTINS, SPRINT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
@@ -79,6 +79,7 @@ export interface ResolvedProbe {
   locals: Map<string, LocalSym>;
   /** the points it was derived through, the written one first (for -p2) */
   derivation: string[];
+  via: ExpandedProbe['via'];
 }
 
 export interface ResolvedProgram {

@@ -127,7 +127,7 @@ describe('sized and wrap-around arrays', () => {
 
   it('-p2 shows the % and the size as stap\'s printsig does', () => {
     const r = spawnSync(TAPVM, ['-p2', '-e', 'global v%[8], w%, s[3]\nprobe begin { v[2] = 2; w["x"] = 1; s[1] = 1 }'], { encoding: 'utf8' });
-    expect(r.stdout).toContain('# globals\nv%[8]:long[long]\nw%:long[string]\ns[3]:long[long]\n');
+    expect(r.stdout).toContain('# globals\nv%[8]:long [long]\nw%:long [string]\ns[3]:long [long]\n');
   });
 
   it('compiles AWRAP before each write that may create an element, and deletes the order array with the array', () => {
