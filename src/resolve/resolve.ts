@@ -4,7 +4,8 @@
 import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
-import { similar, type ResolvedPoint } from '../probes';
+import { similar, resolvePoint, type ResolvedPoint } from '../probes';
+import { isMismatch, pointText } from '../probes/provider';
 import type { TracepointField } from '../kernel/tracefs';
 import { expandProbes, type ExpandedProbe } from './expand';
 import { elaborationWarnings } from './warnings';
@@ -131,6 +132,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     foldDefined(x.decl.body, x.point);
     probes.push({ ...x, locals: new Map() });
   }
+  desugarEntry(probes, globals, err);
   for (const f of functions.values()) foldDefined(f.decl.body, undefined);
   checkConditions(script.items, globals, err);
   if (diags.length) throw new DiagnosticError(diags);
@@ -706,7 +708,8 @@ export function resolve(script: A.Script): ResolvedProgram {
 const AT_UNSUPPORTED: Record<A.AtExpr['op'], string> = {
   defined: '@defined is folded before type checking', // never reached
   choose_defined: '@choose_defined is folded before type checking',
-  entry: '@entry is not supported yet: tapvm does not save values at the entry of a .return probe',
+  // the ones in .return probes were desugared by desugarEntry: what is left is misplaced
+  entry: '@entry is only valid in .return probes',
   cast: '@cast is resolved through BTF', // never reached
   var: '@var is not supported: tapvm has no debug information to find variables by name',
 };
@@ -826,6 +829,68 @@ function checkConditions(items: A.TopLevel[], globals: Map<string, GlobalSym>, e
   for (const item of items) {
     const points = item.kind === 'probe' ? item.points : item.kind === 'alias' ? item.points : [];
     for (const p of points) if (p.condition) visit(p.condition);
+  }
+}
+
+/**
+ * `@entry(e)` in a `.return` probe, as stap does it without debug information: a synthesized
+ * probe on the matching entry point (the same point without `.return`) stores e in a hidden
+ * global keyed by tid(); the return probe's first statements move the value into a hidden
+ * local and delete the element (before its arming conditions, so nothing is left behind),
+ * and every @entry reads that local. Elsewhere @entry stays and is stap's error.
+ */
+function desugarEntry(probes: ResolvedProbe[], globals: Map<string, GlobalSym>, err: (msg: string, loc?: A.Loc) => void) {
+  const n = probes.length;
+  for (let i = 0; i < n; i++) {
+    const p = probes[i];
+    const uses: A.AtExpr[] = [];
+    const visit = (x: unknown): void => {
+      if (!x || typeof x !== 'object') return;
+      if (Array.isArray(x)) return x.forEach(visit);
+      const e = x as A.Expr;
+      if (e.kind === 'at' && e.op === 'entry') uses.push(e);
+      else for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+    };
+    visit(p.decl.body);
+    const comps = p.via.point.components;
+    if (uses.length === 0 || comps.length < 2 || comps[comps.length - 1].name !== 'return' || comps[comps.length - 1].arg) continue;
+    const entryNode: A.ProbePoint = { ...p.via.point, components: comps.slice(0, -1), optional: false, sufficient: false, condition: undefined };
+    const r = resolvePoint(entryNode);
+    if (isMismatch(r)) {
+      err(`@entry: the entry point ${pointText(entryNode)} cannot be probed: ${r.error}`, uses[0].loc);
+      continue;
+    }
+    const loc = uses[0].loc;
+    const tid = (): A.Expr => ({ kind: 'call', name: 'tid', args: [], loc });
+    const saves: A.Stmt[] = [];
+    const loads: A.Stmt[] = [];
+    uses.forEach((use, k) => {
+      const g = `__entry_${i}_${k}`;
+      const local = `__entry_${k}`;
+      const decl: A.GlobalDecl = { kind: 'global', name: g, loc: use.loc };
+      globals.set(g, { name: g, decl, type: undefined });
+      const elem = (): A.IndexExpr => ({ kind: 'index', array: { kind: 'ident', name: g, loc }, indices: [tid()], loc });
+      saves.push({ kind: 'exprstmt', expr: { kind: 'assign', op: '=', target: elem(), value: use.args[0], loc: use.loc }, loc: use.loc });
+      loads.push({ kind: 'exprstmt', expr: { kind: 'assign', op: '=', target: { kind: 'ident', name: local, loc }, value: elem(), loc }, loc });
+      loads.push({ kind: 'delete', target: elem(), loc });
+      // the @entry node becomes a read of the local, in place (the body is this probe's own copy)
+      const node = use as unknown as Record<string, unknown>;
+      for (const key of Object.keys(node)) delete node[key];
+      Object.assign(node, { kind: 'ident', name: local, loc: use.loc });
+    });
+    p.decl.body = { kind: 'block', stmts: [...loads, p.decl.body], loc: p.decl.body.loc };
+    for (const point of Array.isArray(r) ? r : [r]) {
+      const body: A.Block = { kind: 'block', stmts: saves.map((s) => structuredClone(s)), loc };
+      foldDefined(body, point);
+      probes.push({
+        decl: { kind: 'probe', points: [entryNode], body, loc: p.decl.loc },
+        pointNode: entryNode,
+        point,
+        locals: new Map(),
+        derivation: [point.pp],
+        via: { aliases: [], point: entryNode, conditions: [] },
+      });
+    }
   }
 }
 

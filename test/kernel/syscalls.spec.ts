@@ -32,6 +32,12 @@ d('system call probes on the kernel', () => {
     expect(r.stdout).toContain('exit_group 1\n');
   });
 
+  it('@entry(expr) in syscall.openat.return: the value the expression had at entry, per thread', async () => {
+    const r = await traced(['open', '/etc/hostname', '2'], (pid) => `probe syscall.openat.return { if (pid() == ${pid}) printf("%d %s %d\\n", $return >= 0, @entry(user_string($filename)), @entry($flags) + 1) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1 /etc/hostname 1\n'.repeat(2));
+  });
+
   it('formats argstr for openat as stap does: AT_FDCWD, the quoted name, decoded flags', async () => {
     const r = await traced(['open', '/etc/hostname', '1'], (pid) => `probe syscall.openat, syscall.close { if (pid() == ${pid}) printf("%s(%s)\\n", name, argstr) }`);
     expect(r.stderr).toBe('');

@@ -42,6 +42,16 @@ d('uprobes', { timeout: 20_000 }, () => {
     expect(r.code).toBe(0);
   });
 
+  it('@entry(expr) in a function .return probe: the arguments as they were at the call', async () => {
+    const r = await withFixture(
+      3,
+      `probe process("${BIN}").function("tapvm_target").return { if (pid() == target()) printf("%d(%s) = %d\\n", @entry(int_arg(1)), @entry(user_string(pointer_arg(2))), $return) }`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe([1, 2, 3].map((i) => `${i}(${NAMES[i % 3]}) = ${i * 100 + NAMES[i % 3].length}\n`).join(''));
+    expect(r.code).toBe(0);
+  });
+
   it('reads arguments 7 and 8 from the user stack, and signed and unsigned widths', async () => {
     const r = await withFixture(
       1,

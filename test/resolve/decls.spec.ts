@@ -89,11 +89,23 @@ describe('@-operators and context variables', () => {
     expect(diags(src)).toEqual([
       `semantic error 1:${col(exprs[0])} @cast(..., "task_struct") reads kernel memory, which only kernel probes can do`,
       `semantic error 1:${col(exprs[1])} @var is not supported: tapvm has no debug information to find variables by name`,
-      `semantic error 1:${col(exprs[2])} @entry is not supported yet: tapvm does not save values at the entry of a .return probe`,
+      `semantic error 1:${col(exprs[2])} @entry is only valid in .return probes`,
       `semantic error 1:${col(exprs[3])} '$x$' is not supported yet: tapvm has no pretty-printer for context variables`,
       `semantic error 1:${col(exprs[4])} '$$parms' is not available in begin: the probe point has no named context variables`,
       `semantic error 1:${col(exprs[5])} '&$x': tapvm cannot take the address of a context variable`,
       `semantic error 1:${col(exprs[6])} '$p->f': tapvm has no type information to follow fields, pointers or arrays of context variables`,
+    ]);
+  });
+
+  it('@entry: desugared in .return probes (an entry probe saving into a hidden global per tid), stap\'s error elsewhere', () => {
+    const src = 'probe syscall.getppid.return { printf("%d %d\\n", $return, @entry(tid() + 1)) }';
+    const r = compileSource(src, FILE, 2).resolved!;
+    expect(r.probes.map((p) => p.point.pp)).toEqual(['syscall.getppid.return', 'syscall.getppid']);
+    expect([...r.globals.values()].map((g) => `${g.name}:${g.type}[${g.keyTypes?.join()}]`)).toEqual(['__entry_0_0:long[long]']);
+    expect(printScript({ kind: 'script', items: [r.probes[1].decl] } as never)).toContain('__entry_0_0[tid()] = tid() + 1;');
+    expect(diags('function f() { return @entry(1) }\nprobe begin { f() }\nprobe syscall.getppid { println(@entry(2)) }')).toEqual([
+      'semantic error 1:23 @entry is only valid in .return probes',
+      'semantic error 3:33 @entry is only valid in .return probes',
     ]);
   });
 
