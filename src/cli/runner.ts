@@ -5,7 +5,8 @@ import { Session } from '../runtime/session';
 import { startStopped } from '../runtime/target';
 import { missingPrivilege } from '../runtime/privilege';
 import { RotatingFile, parseSizeOption } from '../runtime/recorder';
-import type { ProgramImage } from '../image/image';
+import { DEFAULT_MAXNESTING, type ProgramImage } from '../image/image';
+import { LIMITS } from '../isa/opcodes';
 import type { PassTimer } from './passes';
 import { DEFAULT_MAXSTRINGLEN, checkMaxStr, imageMaxStr } from '../isa/strlen';
 
@@ -24,7 +25,7 @@ export interface RuntimeFlags {
 }
 
 export function parseDefines(defs: string[]): Record<string, number> {
-  const limits: Record<string, number> = { MAXACTION: 1000, MAXERRORS: 0, MAXSKIPPED: 100, MAXSTRINGLEN: DEFAULT_MAXSTRINGLEN };
+  const limits: Record<string, number> = { MAXACTION: 1000, MAXERRORS: 0, MAXSKIPPED: 100, MAXSTRINGLEN: DEFAULT_MAXSTRINGLEN, MAXNESTING: DEFAULT_MAXNESTING };
   for (const d of defs) {
     const m = /^([A-Z_][A-Z0-9_]*)=(\d+)$/.exec(d);
     if (!m) throw new Error(`invalid -D option '${d}': expected NAME=NUMBER`);
@@ -37,6 +38,10 @@ export function parseDefines(defs: string[]): Record<string, number> {
     limits[m[1]] = Number(m[2]);
   }
   if (limits.MAXACTION < 1 || limits.MAXACTION > 1 << 23) throw new Error('MAXACTION must be between 1 and 8388608');
+  // both interpreters have a fixed call stack of LIMITS.MAXNESTING frames, the probe's included
+  const maxNesting = LIMITS.MAXNESTING - 1;
+  if (limits.MAXNESTING > maxNesting)
+    throw new Error(`MAXNESTING=${limits.MAXNESTING} is more than tapvm's interpreters allow: at most ${maxNesting} nested function calls`);
   return limits;
 }
 

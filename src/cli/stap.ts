@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import { Command, CommanderError } from 'commander';
 import { compileSource, type Compiled } from '../compile';
+import type { CompileOptions } from '../compile/codegen';
 import { DiagnosticError, formatDiagnostic, type Diagnostic } from '../diag/diagnostic';
 import { DEFAULT_TAPSET_DIR } from '../parse/tapsets';
 import { printScript } from '../parse/print';
@@ -129,6 +130,7 @@ export function compileWithFacts(
   tapsetDirs: string[] = [],
   /** -D MAXSTRINGLEN */
   maxStringLen?: number,
+  options: CompileOptions = {},
 ): { compiled: Partial<Compiled>; used: UsedFacts } | undefined {
   const warnings: Diagnostic[] = [];
   const sources = new Map([[file, text]]);
@@ -149,7 +151,7 @@ export function compileWithFacts(
   };
   try {
     const { result, used } = withKernelFacts(facts, () =>
-      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts(), warnings, tapsets: [DEFAULT_TAPSET_DIR, ...tapsetDirs] }, { maxStringLen }),
+      compileSource(text, file, Math.min(lastPass, 3), (pass, partial) => timer.passDone(pass, partial), { args, facts: preprocessorFacts(), warnings, tapsets: [DEFAULT_TAPSET_DIR, ...tapsetDirs] }, { maxStringLen, ...options }),
     );
     printWarnings();
     return { compiled: result, used };
@@ -187,7 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-p <pass>', 'stop after pass NUM (1 parse, 2 resolve, 3 translate to bytecode, 4 load interpreter)')
     .option('-v', 'more verbose: pass timings (repeat for more)', (_: string, prev: number) => prev + 1, 0)
     .option('-o <file>', 'send standard output to FILE')
-    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED, MAXSTRINGLEN)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
+    .option('-D <NAME=VALUE>', 'set a limit (MAXACTION, MAXERRORS, MAXSKIPPED, MAXSTRINGLEN, MAXNESTING)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('-w', 'suppress warnings')
     .option('-I <dir>', 'add a tapset directory (after the built-in tapset/)', (v: string, prev: string[]) => prev.concat(v), [] as string[])
     .option('--no-global-var-display', 'do not print the globals written and never read at exit')
@@ -248,7 +250,7 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = o.v ?? 0;
   const timer = new PassTimer(verbose > 0 ? (s) => process.stderr.write(s + '\n') : undefined);
 
-  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts, o.w === true, o.I, defines.MAXSTRINGLEN);
+  const c = compileWithFacts(text, file, lastPass, timer, scriptArgs, facts, o.w === true, o.I, defines.MAXSTRINGLEN, { maxNesting: defines.MAXNESTING });
   if (!c) return 1;
   const { compiled, used } = c;
   if (lastPass === 1) {

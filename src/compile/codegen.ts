@@ -3,7 +3,7 @@
 import type * as A from '../parse/ast';
 import { Op, LIMITS, ARRAY_CLASSES, SCMP } from '../isa/opcodes';
 import type { ProgramImage, ScalarType, GlobalInfo, ArrayInfo, ProbeInfo, SourceEntry, FormatRef, Insn } from '../image/image';
-import { encode } from '../image/image';
+import { encode, DEFAULT_MAXNESTING } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
 import { isArray, findFunction, type ResolvedProgram, type LocalSym, type ResolvedProbe, type FunctionSym } from '../resolve/resolve';
 import { findBuiltin, type BuiltinEmitter } from '../resolve/builtins';
@@ -139,6 +139,13 @@ class CodeGen {
   private probe: ResolvedProbe | undefined;
   /** statements counted but not yet charged by an ACT (stap's action_counter) */
   private actions = 0;
+  /**
+   * MAXNESTING when calls may nest deeper than it (recursion, or a deeper call graph): every
+   * function then takes a hidden depth argument after its parameters, checked at each call.
+   */
+  nesting: number | undefined;
+  /** the hidden depth argument of the function being compiled */
+  private depthReg = 0;
 
   /** -D MAXSTRINGLEN (N): literals are cut at N-1 bytes, key widths are at most N */
   readonly maxStr: number;
@@ -562,12 +569,14 @@ class CodeGen {
     this.f.nextStr = s;
   }
 
-  private declareLocals(locals: Map<string, LocalSym>, params: A.Param[]) {
+  private declareLocals(locals: Map<string, LocalSym>, params: A.Param[], depthArg = false) {
     // parameters sit right after r0/s0 in declaration order, split by type
     for (const p of params) {
       const l = locals.get(p.name)!;
       this.f.locals.set(p.name, this.temp(l.type!));
     }
+    // then the hidden call depth, where the caller's CALL sequence puts it
+    if (depthArg) this.depthReg = this.reg();
     for (const l of locals.values()) {
       if (l.param) continue;
       const v = this.temp(l.type!);
@@ -633,12 +642,32 @@ class CodeGen {
     this.curFn = fn;
     this.actions = 0;
     this.at(fn.decl.loc, `function '${fn.decl.name}'`, () => {
-      this.declareLocals(fn.locals, fn.decl.params);
+      this.declareLocals(fn.locals, fn.decl.params, this.nesting !== undefined);
       this.stmt(fn.decl.body);
       this.recordActions(0, true, fn.decl.body);
       if (this.f.retType === 'long') this.emit(Op.MOVI, 0, 0, 0, 0);
       else if (this.f.retType === 'string') this.emit(Op.SCLR, 0);
       this.emit(Op.RET);
+    });
+  }
+
+  /**
+   * stap's check on function entry, made before the CALL (the interpreters' own frame limit
+   * would otherwise stop the call first, at the call site): deeper than MAXNESTING is an error
+   * at the function's name, as stap reports it.
+   */
+  private depthCheck(fn: FunctionSym, depth: number, limit: number) {
+    this.at(fn.decl.nameLoc ?? fn.decl.loc, `identifier '${fn.decl.name}'`, () => {
+      const m = this.mark();
+      const t = this.reg();
+      this.emit(Op.MOVI, t, 0, 0, limit);
+      this.emit(Op.GT, t, depth, t);
+      const ok = this.emit(Op.JZ, 0, t);
+      const msg = this.str();
+      this.emit(Op.SCONST, msg, 0, 0, this.stringConst('MAXNESTING exceeded'));
+      this.emit(Op.ERROR, 0, msg);
+      this.patch(ok, this.pc);
+      this.release(m);
     });
   }
 
@@ -1338,6 +1367,13 @@ class CodeGen {
       this.move(params[i], this.expr(a)!);
       this.release(m);
     });
+    if (this.nesting !== undefined) {
+      // the callee's depth: 1 from a probe handler, one more than ours from a function
+      const depth = this.reg();
+      if (this.f.isFunction) this.emit(Op.ADDI, depth, this.depthReg, 0, 1);
+      else this.emit(Op.MOVI, depth, 0, 0, 1);
+      this.depthCheck(fn, depth, this.nesting);
+    }
     const pc = this.emit(Op.CALL, 0, base, sbase, 0);
     this.callFixups.push({ pc, name: fn.key });
     // everything the callee used above base is dead now; keep only the result slot
@@ -1567,6 +1603,37 @@ export interface CompileOptions {
   optimize?: boolean;
   /** -D MAXSTRINGLEN (1..512, default 128) */
   maxStringLen?: number;
+  /** -D MAXNESTING: nested function calls allowed (stap's default 10; at most LIMITS.MAXNESTING - 1) */
+  maxNesting?: number;
+}
+
+/** How deep the probes' calls can nest: Infinity with recursion. */
+function callDepth(prog: ResolvedProgram): number {
+  const memo = new Map<FunctionSym, number>();
+  const calls = (body: unknown): FunctionSym[] => {
+    const out: FunctionSym[] = [];
+    const visit = (n: unknown): void => {
+      if (!n || typeof n !== 'object') return;
+      if (Array.isArray(n)) return n.forEach(visit);
+      const e = n as A.Expr;
+      if (e.kind === 'call') {
+        // a `next` chain runs in the same frame: each function of it counts at this depth
+        for (let f = findFunction(prog.functions, e.name, e.args.length); f; f = f.next ? prog.functions.get(f.next) : undefined) out.push(f);
+      }
+      for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+    };
+    visit(body);
+    return out;
+  };
+  const depth = (f: FunctionSym): number => {
+    const known = memo.get(f);
+    if (known !== undefined) return known;
+    memo.set(f, Infinity); // on the path: a call back here is recursion
+    const d = 1 + Math.max(0, ...calls(f.decl.body).map(depth));
+    memo.set(f, d);
+    return d;
+  };
+  return Math.max(0, ...prog.probes.flatMap((p) => calls(p.decl.body).map(depth)));
 }
 
 /** whether the script calls any of the functions (a walk over its AST) */
@@ -1583,6 +1650,8 @@ function callsAny(script: A.Script, names: string[]): boolean {
 
 export function compile(prog: ResolvedProgram, sources: Record<string, string>, opts: CompileOptions = {}): ProgramImage {
   const g = new CodeGen(prog, opts.maxStringLen);
+  const limit = opts.maxNesting ?? DEFAULT_MAXNESTING;
+  if (callDepth(prog) > limit) g.nesting = limit;
   const probes: ProbeInfo[] = [];
   const handle = <R>(fn: () => R): R | undefined => {
     try {

@@ -136,3 +136,6 @@ export function encode(i: Insn): bigint {
     (BigInt.asUintN(32, BigInt(i.imm)) << 32n)
   );
 }
+
+/** stap's default MAXNESTING: ten nested function calls (compiled into the code: -D MAXNESTING). */
+export const DEFAULT_MAXNESTING = 10;

@@ -88,6 +88,8 @@ export interface Param {
 export interface FunctionDecl {
   kind: 'function';
   name: string;
+  /** the name's location (stap's functiondecl token) */
+  nameLoc?: Loc;
   /** `function f:long (...)` */
   type?: DeclType;
   params: Param[];

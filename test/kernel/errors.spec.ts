@@ -74,6 +74,23 @@ d('run-time errors, exit() and the error probe', () => {
     expect(r.code).toBe(1);
   }, 30_000);
 
+  it('-D MAXNESTING=4 in a kernel probe: four nested calls run, the fifth is stap\'s error at the function', async () => {
+    const t = await startTrigger('getppid', '1');
+    const run = runTapvm([
+      '-D',
+      'MAXNESTING=4',
+      '-e',
+      `function d(n) { return n ? 1 + d(n - 1) : 0 }
+       probe syscall.getppid { if (pid() == ${t.pid}) { printf("%d\\n", d(3)); printf("%d\\n", d(4)) } }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stdout).toBe('3\n');
+    expect(r.stderr).toBe("ERROR: MAXNESTING exceeded near identifier 'd' at <input>:1:10\n" + WARN(1));
+    expect(r.code).toBe(1);
+  }, 30_000);
+
   it("MAXSKIPPED's error names no statement, as stap's", () => {
     const img = { sourceMap: [{ loc: { file: '<input>', line: 1, col: 1, offset: 0 }, near: 'x' }] } as unknown as ProgramImage;
     expect(errorMessage(img, { type: 'error', code: ERR.SKIPPED, pc: 0 })).toBe(
