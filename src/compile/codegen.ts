@@ -1178,6 +1178,8 @@ class CodeGen {
       }
       case 'histop':
         throw new Error('@hist_* outside print: the resolver rejects it');
+      case 'embedded':
+        throw new Error('embedded C: the resolver rejects it');
     }
   }
 
@@ -1595,6 +1597,8 @@ function nearOf(e: A.Expr): string {
       return `identifier '@${e.hist.op}'`;
     case 'at':
       return `operator '@${e.op}'`;
+    case 'embedded':
+      return "operator '%{'";
   }
 }
 

@@ -16,7 +16,7 @@ export interface Script {
 
 export type TopLevel = ProbeDecl | AliasDecl | GlobalDecl | FunctionDecl | EmbeddedC;
 
-/** `%{ C code %}` at top level, or a function's body: parsed, rejected by the resolver. */
+/** `%{ C code %}` at top level, a function's body, or inside a body: parsed, rejected by the resolver. */
 export interface EmbeddedC {
   kind: 'embedded';
   code: string;
@@ -175,7 +175,9 @@ export type Expr =
   | StatOpExpr
   | HistOpExpr
   | HistIndexExpr
-  | AtExpr;
+  | AtExpr
+  /** `%{ C %}` as an expression or statement in a body (stap's embedded_expr): refused by the resolver */
+  | EmbeddedC;
 
 /** Integer literal; value already wrapped to signed 64 bits. */
 export interface NumberLit { kind: 'number'; value: bigint; loc: Loc }

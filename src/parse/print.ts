@@ -171,6 +171,8 @@ export function expr(e: Expr): string {
       return `@${e.op}(${[expr(e.stat), ...e.params.map(String)].join(', ')})`;
     case 'histindex':
       return `${expr(e.hist)}[${expr(e.index)}]`;
+    case 'embedded':
+      return `%{${e.code}%}`;
   }
 }
 

@@ -127,6 +127,17 @@ export function resolve(script: A.Script): ResolvedProgram {
   for (const item of script.items) {
     if (item.kind === 'embedded') err(EMBEDDED_C, item.loc);
     else if (item.kind === 'function' && item.embedded) err(EMBEDDED_C, item.embedded.loc);
+    // `%{ %}` inside a probe, alias or function body: the same sentence, once each
+    else if (item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') {
+      const visit = (n: unknown): void => {
+        if (!n || typeof n !== 'object') return;
+        if (Array.isArray(n)) return n.forEach(visit);
+        const e = n as A.Expr;
+        if (e.kind === 'embedded') return err(EMBEDDED_C, e.loc);
+        for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc' && k !== 'nameLoc') visit(v);
+      };
+      visit(item.body);
+    }
   }
   for (const x of expandProbes(script.items, err)) {
     foldDefined(x.decl.body, x.point);
@@ -416,6 +427,8 @@ export function resolve(script: A.Script): ResolvedProgram {
         histOf(e.hist, scope);
         expectType(e.index, scope, 'long');
         return 'long';
+      case 'embedded':
+        return undefined; // refused before type checking
       case 'call': {
         const t = call(e, scope, want);
         // a void call is only allowed as a statement: the code generator has no value to use

@@ -82,6 +82,15 @@ describe('embedded C', () => {
     expect(diags(src)).toEqual([`semantic error 1:1 ${msg}`, `semantic error 2:20 ${msg}`]);
   });
 
+  it('parses %{ %} as an expression or statement inside probe, alias and function bodies, then refuses each in one sentence', () => {
+    const src = 'function f() { %{ int y; %} return %{ 2 %} + 1 }\nprobe a = begin { %{ STAP_PRINTF("x"); %} }\nprobe a { x = %{ 1 %}; println(x + f()) }';
+    const printed = printScript(parseScript(src, FILE));
+    expect(printed).toContain('return (%{ 2 %}) + 1;');
+    expect(printScript(parseScript(printed, FILE))).toBe(printed);
+    const msg = 'embedded C code is not supported: tapvm runs scripts on its bytecode interpreter and has no kernel-module runtime to compile C into (-g changes nothing)';
+    expect(diags(src)).toEqual([`semantic error 1:16 ${msg}`, `semantic error 1:36 ${msg}`, `semantic error 2:19 ${msg}`, `semantic error 3:15 ${msg}`]);
+  });
+
   it('reports an unclosed block as stap does', () => {
     expect(diags('%{ int x;')).toEqual(["parse error 1:1 Could not find matching '%}' to close embedded function block"]);
   });
