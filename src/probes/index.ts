@@ -44,6 +44,19 @@ export function listPoints(first: string): string[] {
   return l;
 }
 
+/**
+ * stap's levenshtein_suggest (util.cxx) as its callers use it for probe points and functions:
+ * the `max` names closest to `target` by edit distance, however far, ties in name order.
+ */
+export function levenshteinSuggest(target: string, names: Iterable<string>, max = 5): string[] {
+  const scored: [number, string][] = [];
+  for (const n of new Set(names)) if (n !== '') scored.push([editDistance(n, target), n]);
+  return scored
+    .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .slice(0, max)
+    .map((x) => x[1]);
+}
+
 /** Up to `max` names within edit distance 2 (or 1 for short names) of `name`, closest first. */
 export function similar(name: string, names: Iterable<string>, max = 5): string[] {
   const limit = name.length <= 3 ? 1 : 2;

@@ -3,7 +3,7 @@
 // providers' listings, optional `?`, sufficient `!` and `if (cond)` arming conditions. Every
 // result is one resolved point with its own copy of the body, so codegen sees plain probes.
 import type * as A from '../parse/ast';
-import { resolvePoint, listPoints, providerOf, familyNames, similar, type ResolvedPoint } from '../probes';
+import { resolvePoint, listPoints, providerOf, familyNames, similar, levenshteinSuggest, type ResolvedPoint } from '../probes';
 import { isMismatch, pointText } from '../probes/provider';
 
 /** One probe after expansion: the point the handler attaches to, and the body it runs. */
@@ -93,11 +93,12 @@ export function expandProbes(
       if (matches.length === 0) {
         // a provider without a listing may still understand its own patterns
         if (providerOf(first)) return resolveAt(p, frame, user, userPoint);
-        return fail(`probe point mismatch: no match for wildcard probe point ${pointText(p)}`);
+        if (!first.includes('*') && !aliasNames.some((a) => a.name.components[0].name === first)) return unknownFamily(p, frame);
+        return fail(`probe point mismatch: didn't find any wildcard matches${wildcardSuggestions(p, aliasNames.map((a) => a.text))}`);
       }
       let n = 0;
       for (const m of matches) n += expandPoint(m, { ...frame, optional: true }, depth + 1, user, userPoint);
-      return n || fail(`probe point mismatch: no match for wildcard probe point ${pointText(p)}`);
+      return n || fail(`probe point mismatch: didn't find any wildcard matches${wildcardSuggestions(p, aliasNames.map((a) => a.text))}`);
     }
 
     // aliases whose name is this point, or a prefix of it (the rest is a suffix for its points)
@@ -122,7 +123,18 @@ export function expandProbes(
     return resolveAt(p, frame, user, userPoint);
   };
 
+  /** stap's two errors for a first component nothing knows: where, then what it is close to. */
+  const unknownFamily = (p: A.ProbePoint, frame: Frame): number => {
+    if (frame.optional) return 0;
+    const first = p.components[0];
+    err(`while resolving probe point: identifier '${first.name}'`, p.loc);
+    const close = levenshteinSuggest(first.name, [...familyNames(), ...aliasNames.map((a) => a.name.components[0].name)]);
+    err(`probe point mismatch${close.length ? ` (similar: ${close.join(', ')})` : ''}`, first.loc);
+    return 0;
+  };
+
   const resolveAt = (p: A.ProbePoint, frame: Frame, user: A.ProbeDecl, userPoint: A.ProbePoint): number => {
+    if (!providerOf(p.components[0].name)) return unknownFamily(p, frame);
     const r = resolvePoint(p);
     if (isMismatch(r)) {
       if (frame.optional) return 0;
@@ -217,5 +229,24 @@ function suggestions(p: A.ProbePoint, aliasTexts: string[]): string {
   for (const t of listPoints(first)) pool.add(t);
   let close = similar(text, pool, 5);
   if (close.length === 0 && !providerOf(first)) close = similar(first, new Set([...familyNames(), ...aliasTexts.map((t) => t.split('.')[0])]), 5);
+  return close.length ? ` (similar: ${close.join(', ')})` : '';
+}
+
+/**
+ * stap's suggest_functors for a wildcard that matched nothing: the names the first globbing
+ * component could have had (its text before the `*`, when there is some), closest first.
+ */
+function wildcardSuggestions(p: A.ProbePoint, aliasTexts: string[]): string {
+  const k = p.components.findIndex((c) => c.name.includes('*'));
+  if (k < 0) return '';
+  const target = p.components[k].name.slice(0, p.components[k].name.indexOf('*'));
+  if (target === '') return '';
+  const before = p.components.slice(0, k).map((c) => c.name);
+  const names = new Set<string>();
+  for (const text of [...aliasTexts, ...(k > 0 ? listPoints(before[0]) : familyNames())]) {
+    const comps = parsePointText(text, p.loc);
+    if (comps.length > k && before.every((n, i) => comps[i].name === n)) names.add(comps[k].name);
+  }
+  const close = levenshteinSuggest(target, names);
   return close.length ? ` (similar: ${close.join(', ')})` : '';
 }

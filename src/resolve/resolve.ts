@@ -4,7 +4,7 @@
 import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
-import { similar, resolvePoint, type ResolvedPoint } from '../probes';
+import { resolvePoint, levenshteinSuggest, type ResolvedPoint } from '../probes';
 import { isMismatch, pointText } from '../probes/provider';
 import type { TracepointField } from '../kernel/tracefs';
 import { expandProbes, type ExpandedProbe } from './expand';
@@ -546,8 +546,9 @@ export function resolve(script: A.Script): ResolvedProgram {
       return undefined;
     }
     if (!f) {
-      const close = similar(e.name, [...new Set([...functions.values()].map((x) => x.decl.name)), ...BUILTINS.keys(), ...OUTPUT_BUILTINS, ...SPRINT_BUILTINS]);
-      err(`unresolved function '${e.name}'${close.length ? ` (similar: ${close.join(', ')})` : ''}`, e.loc);
+      // stap's wording; the caret under the call names the function
+      const close = levenshteinSuggest(e.name, [...[...functions.values()].map((x) => x.decl.name), ...BUILTINS.keys(), ...OUTPUT_BUILTINS, ...SPRINT_BUILTINS]);
+      err(`unresolved function${close.length ? ` (similar: ${close.join(', ')})` : ''}`, e.loc);
       return undefined;
     }
     if (e.args.length !== f.decl.params.length) {

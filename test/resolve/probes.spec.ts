@@ -64,7 +64,8 @@ describe('probe aliases', () => {
 
   it('reports an alias that resolves to nothing, and a recursive alias, at the use', () => {
     expect(diags('probe a = nosuch { }\nprobe a { }')).toEqual([
-      "semantic error 1:11 probe point mismatch: unknown probe family 'nosuch'",
+      "semantic error 1:11 while resolving probe point: identifier 'nosuch'",
+      'semantic error 1:11 probe point mismatch (similar: never, a, begin, end, error)',
     ]);
     expect(diags('probe a = b { }\nprobe b = a { }\nprobe a { }')[0]).toMatch(/^semantic error \d:11 probe alias expansion is nested more than 32 deep/);
   });
@@ -111,7 +112,10 @@ describe('probe point syntax', () => {
   });
 
   it('reports a wildcard that matches nothing, unless it is optional', () => {
-    expect(diags('probe nosuch.* { }')).toEqual(['semantic error 1:7 probe point mismatch: no match for wildcard probe point nosuch.*']);
+    expect(diags('probe nosuch.* { }')).toEqual(["semantic error 1:7 while resolving probe point: identifier 'nosuch'", 'semantic error 1:7 probe point mismatch (similar: never, begin, end, error, init)']);
+    expect(diags('probe a.xy = begin { }\nprobe a.xz = end { }\nprobe a.y* { }')).toEqual([
+      "semantic error 3:7 probe point mismatch: didn't find any wildcard matches (similar: xy, xz)",
+    ]);
     expect(diags('probe nosuch.*?, begin { }')).toEqual([]);
   });
 
@@ -144,9 +148,10 @@ describe('probe point syntax', () => {
   });
 
   it('suggests similar families for a misspelt one', () => {
-    expect(diags('probe bgein { }')).toEqual(["semantic error 1:7 probe point mismatch: unknown probe family 'bgein' (similar: begin)"]);
+    expect(diags('probe bgein { }')[1]).toBe('semantic error 1:7 probe point mismatch (similar: begin, end, init, perf, error)');
     expect(diags('probe myalias = begin { }\nprobe myalais { }')).toEqual([
-      "semantic error 2:7 probe point mismatch: unknown probe family 'myalais' (similar: myalias)",
+      "semantic error 2:7 while resolving probe point: identifier 'myalais'",
+      'semantic error 2:7 probe point mismatch (similar: myalias, syscall, begin, init, process)',
     ]);
   });
 });
