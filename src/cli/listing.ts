@@ -59,7 +59,7 @@ function variables(p: ResolvedProbe, name: string): string[] {
  */
 export function formatListing(r: ResolvedProgram, withVars: boolean): string {
   const byName = new Map<string, string[][]>();
-  for (const p of r.probes) {
+  for (const p of [...r.probes, ...r.never]) {
     for (const name of listedNames(p)) {
       const list = byName.get(name) ?? [];
       if (withVars) list.push(variables(p, name));

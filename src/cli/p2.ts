@@ -25,8 +25,10 @@ export function printResolved(r: ResolvedProgram): string {
     out.push(`${f.decl.name}:${f.ret === 'void' || !f.ret ? 'unknown' : f.ret} (${params})`);
     out.push(...locals([...f.locals.values()].filter((l) => !l.param)));
   }
-  if (r.probes.length) out.push('# probes');
-  for (const p of r.probes) {
+  // stap keeps a never probe among the derived probes (it just never arms it); here they come last
+  const probes = [...r.probes, ...r.never];
+  if (probes.length) out.push('# probes');
+  for (const p of probes) {
     out.push(`${derivedPoint(p)} /* <- ${chain(p)} */`);
     out.push(...locals([...p.locals.values()]));
   }

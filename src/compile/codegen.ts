@@ -1607,7 +1607,7 @@ export interface CompileOptions {
   optimize?: boolean;
   /** -D MAXSTRINGLEN (1..512, default 128) */
   maxStringLen?: number;
-  /** -D MAXNESTING: nested function calls allowed (stap's default 10; at most LIMITS.MAXNESTING - 1) */
+  /** -D MAXNESTING: nested function calls allowed (default and most: LIMITS.MAXNESTING - 1 = 15) */
   maxNesting?: number;
 }
 
@@ -1654,8 +1654,9 @@ function callsAny(script: A.Script, names: string[]): boolean {
 
 export function compile(prog: ResolvedProgram, sources: Record<string, string>, opts: CompileOptions = {}): ProgramImage {
   const g = new CodeGen(prog, opts.maxStringLen);
+  // at the interpreters' own limit CALL enforces it (at the call site): no code needed
   const limit = opts.maxNesting ?? DEFAULT_MAXNESTING;
-  if (callDepth(prog) > limit) g.nesting = limit;
+  if (limit < LIMITS.MAXNESTING - 1 && callDepth(prog) > limit) g.nesting = limit;
   const probes: ProbeInfo[] = [];
   const handle = <R>(fn: () => R): R | undefined => {
     try {

@@ -137,5 +137,8 @@ export function encode(i: Insn): bigint {
   );
 }
 
-/** stap's default MAXNESTING: ten nested function calls (compiled into the code: -D MAXNESTING). */
-export const DEFAULT_MAXNESTING = 10;
+/**
+ * MAXNESTING without -D: the interpreters' own 15 nested calls (their frame stack), enforced by
+ * CALL itself; stap's classic default is 10, but scripts written for tapvm rely on 15.
+ */
+export const DEFAULT_MAXNESTING = 15;

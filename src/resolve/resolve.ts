@@ -89,6 +89,8 @@ export interface ResolvedProgram {
   functions: Map<string, FunctionSym>;
   /** one per probe point (a probe with two points gives two entries sharing the decl) */
   probes: ResolvedProbe[];
+  /** the `never` probes: type-checked, never compiled; -l and -p2 still show them, as stap does */
+  never: ResolvedProbe[];
   /** stap's elaboration warnings (never-assigned locals, unused globals) */
   warnings: Diagnostic[];
 }
@@ -711,10 +713,11 @@ export function resolve(script: A.Script): ResolvedProgram {
       if (!t) err(`unresolved type for index ${i + 1} of array '${g.name}'`, g.decl.loc);
     });
   }
-  // `never` probes are checked like the others and then dropped
+  // `never` probes are checked like the others, then set apart: never compiled, still listed
+  const never = probes.filter((p) => p.point.never);
   for (let i = probes.length - 1; i >= 0; i--) if (probes[i].point.never) probes.splice(i, 1);
   if (diags.length) throw new DiagnosticError(diags.sort((a, b) => (a.loc?.offset ?? 0) - (b.loc?.offset ?? 0)));
-  const prog: ResolvedProgram = { script, globals, functions, probes, warnings: [] };
+  const prog: ResolvedProgram = { script, globals, functions, probes, never, warnings: [] };
   prog.warnings = elaborationWarnings(prog);
   return prog;
 }

@@ -109,7 +109,7 @@ describe('bad command lines: one sentence, exit 1, no stack trace', () => {
     [['/nonexistent/x.stp'], "tapvm: cannot read script file '/nonexistent/x.stp': no such file or directory\n"],
     [['-p', '9', '-e', 'probe begin {}'], "tapvm: invalid pass number '9': expected 1 to 5\n"],
     [['--bogus', '-e', 'probe begin {}'], "error: unknown option '--bogus'\n"],
-    [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS, MAXSKIPPED, MAXSTRINGLEN)\n'],
+    [['-D', 'FOO=1', '-e', 'probe begin {}'], 'ERROR: -D FOO is not supported yet (supported: MAXACTION, MAXERRORS, MAXSKIPPED, MAXSTRINGLEN, MAXNESTING)\n'],
     [['-D', 'MAXSTRINGLEN=513', '-e', 'probe begin {}'], 'ERROR: MAXSTRINGLEN must be between 1 and 512 in tapvm: its widest interpreter has 512-byte strings (-D MAXSTRINGLEN=513)\n'],
     [['-D', 'MAXSTRINGLEN=0', '-e', 'probe begin {}'], 'ERROR: MAXSTRINGLEN must be between 1 and 512 in tapvm: its widest interpreter has 512-byte strings (-D MAXSTRINGLEN=0)\n'],
   ])('%j', (argv, stderr) => {

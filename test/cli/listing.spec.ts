@@ -17,6 +17,12 @@ describe('tapvm -l', () => {
     expect(tapvm('-l', 'syscall.getpp*')).toEqual({ code: 0, stdout: 'syscall.getppid\n', stderr: '' });
   });
 
+  it('lists never and begin as stap does (a never probe is resolved, only never armed)', () => {
+    expect(tapvm('-l', 'never')).toEqual({ code: 0, stdout: 'never\n', stderr: '' });
+    expect(tapvm('-l', 'begin')).toEqual({ code: 0, stdout: 'begin\n', stderr: '' });
+    expect(tapvm('-l', 'never', '-l', 'begin(5)')).toEqual({ code: 0, stdout: 'begin(5)\nnever\n', stderr: '' });
+  });
+
   it('lists matching tracepoints, sorted', () => {
     const r = tapvm('-l', 'kernel.trace("sched:sched_process_e*")');
     expect(r).toEqual({ code: 0, stdout: 'kernel.trace("sched:sched_process_exec")\nkernel.trace("sched:sched_process_exit")\n', stderr: '' });

@@ -41,7 +41,8 @@ probe a1 = begin?, end if (1) { v = 1 }
 probe a2 += a1 { u = "s" }
 probe a2 if (armed == 0) { st <<< v; w[u] = 1 }
 function f(x) { return x } function f(x, y) { return x + y }
-probe timer.ms(100) { armed = f(1) + f(1, 2); println(@count(st)) }`;
+probe timer.ms(100) { armed = f(1) + f(1, 2); println(@count(st)) }
+probe never { n = 1 }`;
     expect(p2(src)).toBe(`# globals
 st:stats
 w[4]:long [string]
@@ -59,6 +60,9 @@ end if ((1) && ((armed) == (0))) /* <- a1 = begin?, end if (1) <- a2 += a1 <- a2
   v:long
   u:string
 timer.ms(100) /* <- timer.ms(100) */
+never /* <- never */
+  # locals
+  n:long
 `);
   });
 
