@@ -5,7 +5,7 @@
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { ROOT, CLI, startTrigger, launch, peakRss, progStats, sleep, have } = require('./lib');
+const { ROOT, CLI, startTrigger, launch, peakRss, progStats, linkedProgs, foreignLinks, sleep, have } = require('./lib');
 
 const TP = 'tracepoint:syscalls:sys_enter_getppid';
 /** the uprobe case's target: test/kernel/fixtures/uprobe-target.c, calling tapvm_target N times */
@@ -141,7 +141,6 @@ async function measure(tracer, h, events) {
     execFileSync('gcc', ['-O2', '-o', UPROBE_BIN, UPROBE_SRC]);
   if (tracer === 'tapvm') {
     run = launch(process.execPath, [CLI, '-v', '-o', '/dev/null', '-e', h.stp], /probes armed/);
-    filter = h.uprobe ? (p) => p.name === 'tapvm_uprobe' : (p) => p.name.startsWith('tapvm_tp_stub');
   } else {
     // with -o, bpftrace's "Attaching N probes" goes to the file: wait for its program instead
     // bpftool here cannot name a program's owner pid: bpftrace's programs are the new ones
@@ -156,9 +155,19 @@ async function measure(tracer, h, events) {
     throw new Error(`${tracer} failed for '${h.name}': ${r.err.trim().split('\n').slice(-3).join(' | ')}`);
   }
   if (tracer === 'bpftrace') await sleep(300); // bpftrace prints "Attaching" before the link exists
+  let own;
+  if (tracer === 'tapvm') {
+    // only the programs behind this session's links (a stub or the interpreter itself): the
+    // pinned programs are shared with every other tapvm session on the host
+    own = linkedProgs(run.proc.pid);
+    filter = (p) => own.progIds.has(p.id);
+  }
+  // another session's link on one of these programs during the run would add its firings
+  let shared = own ? foreignLinks(own.progIds, own.linkIds) : 0;
   const before = statsFor(filter);
   const nsPerCall = h.uprobe ? driveUprobe(events) : await drive(events, h.open === true);
   const after = statsFor(filter);
+  if (own) shared = Math.max(shared, foreignLinks(own.progIds, own.linkIds));
   const rss = peakRss(run.proc.pid);
   run.proc.kill(tracer === 'tapvm' ? 'SIGTERM' : 'SIGINT');
   const r = await run.done;
@@ -168,11 +177,12 @@ async function measure(tracer, h, events) {
     events: cnt,
     nsPerSyscall: nsPerCall,
     peakRssKb: rss,
+    ...(shared ? { sharedLinks: shared } : {}),
     lost: /(\d+) output record\(s\) lost/.exec(r.err)?.[1],
   };
 }
 
-async function runHandlers({ reps = 3, events = 1_000_000, log = console.error } = {}) {
+async function runHandlers({ reps = 3, events = 1_000_000, log = console.error, only, bpftrace = true } = {}) {
   const results = [];
   const statsFile = '/proc/sys/kernel/bpf_stats_enabled';
   const old = fs.readFileSync(statsFile, 'utf8').trim();
@@ -182,12 +192,15 @@ async function runHandlers({ reps = 3, events = 1_000_000, log = console.error }
     for (let i = 0; i < reps; i++) baseline.push(await drive(events));
     results.push({ name: 'no probe (trigger baseline)', baselineNsPerSyscall: baseline });
     for (const h of HANDLERS) {
+      if (only && !only.some((w) => h.name.includes(w))) continue;
       const row = { name: h.name, tapvm: [], bpftrace: [] };
       for (let i = 0; i < reps; i++) {
         row.tapvm.push(await measure('tapvm', h, h.events ?? events));
-        if (have('bpftrace') && h.bt) row.bpftrace.push(await measure('bpftrace', h, h.events ?? events));
+        if (bpftrace && have('bpftrace') && h.bt) row.bpftrace.push(await measure('bpftrace', h, h.events ?? events));
       }
       log(`  ${h.name}: tapvm ${row.tapvm.map((x) => x.nsPerEvent.toFixed(0)).join('/')} ns, bpftrace ${row.bpftrace.map((x) => x.nsPerEvent.toFixed(0)).join('/')} ns`);
+      const shared = row.tapvm.filter((x) => x.sharedLinks).length;
+      if (shared) log(`  warning: in ${shared} run(s) another session had links on the same tapvm programs: those figures include its firings`);
       results.push(row);
     }
   } finally {
@@ -197,3 +210,24 @@ async function runHandlers({ reps = 3, events = 1_000_000, log = console.error }
 }
 
 module.exports = { runHandlers, HANDLERS, measure };
+
+// `node bench/handlers.js [NAME-PART...] [--reps=N] [--events=N] [--no-bpftrace]`: some rows
+// only, printed, nothing written (bench/run.js --only=handlers writes the results).
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const opt = (k, d) => Number(argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d);
+  const only = argv.filter((a) => !a.startsWith('--'));
+  require('./lib').buildTrigger();
+  runHandlers({ reps: opt('reps', 3), events: opt('events', 1_000_000), only: only.length ? only : undefined, bpftrace: !argv.includes('--no-bpftrace') })
+    .then((rows) => {
+      for (const r of rows.filter((x) => x.tapvm)) {
+        const med = (v) => v.map((x) => x.nsPerEvent).sort((a, b) => a - b)[v.length >> 1];
+        const bt = r.bpftrace.length ? med(r.bpftrace) : NaN;
+        console.log(`${r.name}\ttapvm ${med(r.tapvm).toFixed(0)}\tbpftrace ${bt.toFixed(0)}\tratio ${(med(r.tapvm) / bt).toFixed(2)}`);
+      }
+    })
+    .catch((e) => {
+      console.error(e.message);
+      process.exit(1);
+    });
+}

@@ -64,6 +64,36 @@ function progStats() {
   return list.map((p) => ({ id: p.id, name: p.name, type: p.type, runTimeNs: p.run_time_ns ?? 0, runCnt: p.run_cnt ?? 0, pids: (p.pids ?? []).map((x) => x.pid) }));
 }
 
+/**
+ * The BPF programs behind the links a process holds (their /proc fdinfo names link_id and
+ * prog_id): the programs one tapvm session's probes run, whatever else is loaded.
+ */
+function linkedProgs(pid) {
+  const ids = new Set();
+  const links = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
+    let info;
+    try {
+      info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    const link = /^link_id:\s+(\d+)/m.exec(info);
+    const prog = /^prog_id:\s+(\d+)/m.exec(info);
+    if (link && prog) {
+      links.add(Number(link[1]));
+      ids.add(Number(prog[1]));
+    }
+  }
+  return { progIds: ids, linkIds: links };
+}
+
+/** Links of other owners on these programs: their firings would be counted too. */
+function foreignLinks(progIds, linkIds) {
+  const all = JSON.parse(execFileSync('bpftool', ['link', 'show', '-j'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  return all.filter((l) => progIds.has(l.prog_id) && !linkIds.has(l.id)).length;
+}
+
 function summary(values) {
   // NaN went through results.json as null
   const v = values.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
@@ -84,4 +114,4 @@ function have(cmd) {
   }
 }
 
-module.exports = { ROOT, CLI, buildTrigger, startTrigger, launch, peakRss, progStats, summary, sleep, have };
+module.exports = { ROOT, CLI, buildTrigger, startTrigger, launch, peakRss, progStats, linkedProgs, foreignLinks, summary, sleep, have };
