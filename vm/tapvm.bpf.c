@@ -1231,16 +1231,13 @@ static __always_inline long maxaction_hit(struct loop_ctx *lc)
 }
 
 /*
- * The bpf_loop callback: up to STEP_INSNS fast instructions with pc in a register, or one
- * other instruction through exec1(); when the handler ended (or an ACT reached MAXACTION),
- * the next handler of the firing. Several handlers share one loop, so the verifier walks the
- * interpreter once whatever the number of probes on a system call. Instructions are not
- * counted here: MAXACTION is the compiler's ACTs (every loop iteration runs one).
+ * Up to STEP_INSNS fast instructions of the current handler with pc in a register. Returns 0
+ * to go on (also when the next handler started), 1 when the firing is over, FAST_NO when the
+ * instruction at st->pc needs exec1(). Instructions are not counted here: MAXACTION is the
+ * compiler's ACTs (every loop iteration runs one).
  */
-static long vm_loop(__u64 index, void *arg)
+static __always_inline long vm_fast(struct loop_ctx *lc, struct vm_state *st)
 {
-	struct loop_ctx *lc = arg;
-	struct vm_state *st = lc->st;
 	__u32 pc = st->pc;
 	long r = 0;
 
@@ -1254,8 +1251,23 @@ static long vm_loop(__u64 index, void *arg)
 		}
 	}
 	st->pc = pc;
+	return r;
+}
+
+/*
+ * The bpf_loop callback: vm_fast(), or one other instruction through exec1(); when the
+ * handler ended (or an ACT reached MAXACTION), the next handler of the firing. Several
+ * handlers share one loop, so the verifier walks the interpreter once whatever the number of
+ * probes on a system call.
+ */
+static long vm_loop(__u64 index, void *arg)
+{
+	struct loop_ctx *lc = arg;
+	struct vm_state *st = lc->st;
+	long r = vm_fast(lc, st);
+
 	if (r != FAST_NO)
-		return 0;
+		return r;
 	/* exec1 works on st->pc itself: a caught error moves it to the catch block */
 	if (exec1(lc, st, &st->pc))
 		return next_handler(lc);
@@ -1308,9 +1320,14 @@ static __always_inline int run(void *ctx, __u64 cookie)
 	lc.single = probe << 16 | ((__u32)cookie & 0xffff);
 	st->next = 0;
 	next_handler(&lc);
-	/* each handler stops itself at MAXACTION statements (every loop iteration runs an ACT);
-	 * bpf_loop's own bound (it refuses more than 1 << 23) only guards against a runaway */
-	bpf_loop(1 << 23, vm_loop, &lc, 0);
+	/*
+	 * A short handler of fast instructions (empty, n++, a global test) ends here, without
+	 * bpf_loop's set-up and callback; the rest goes on in the loop. Each handler stops itself
+	 * at MAXACTION statements (every loop iteration runs an ACT); bpf_loop's own bound (it
+	 * refuses more than 1 << 23) only guards against a runaway.
+	 */
+	if (vm_fast(&lc, st) != 1)
+		bpf_loop(1 << 23, vm_loop, &lc, 0);
 	if (st->status == ST_RUNNING) {
 		struct rec_hdr h = { .type = REC_ERROR, .id = ERR_MAXACTION, .len = sizeof(h), .pc = st->pc };
 
