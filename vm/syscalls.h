@@ -22,10 +22,9 @@ static __always_inline __s32 sc_nr(void *tpctx)
 	return nr;
 }
 
-/* The data offset of the handler list for this event, 0 when no probe of the table wants it. */
-static __always_inline __u32 sc_dispatch_list(struct code_blob *code, void *tpctx, __u32 table)
+/* The data offset of the handler list for system call nr, 0 when no probe of the table wants it. */
+static __always_inline __u32 sc_dispatch_list(struct code_blob *code, __s32 nr, __u32 table)
 {
-	__s32 nr = sc_nr(tpctx);
 	__u16 off;
 
 	if (nr < 0 || nr >= NSYSCALLS)

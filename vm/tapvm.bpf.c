@@ -1278,7 +1278,7 @@ static long vm_loop(__u64 index, void *arg)
  * Entry shared by every attach family: the cookie is slot << 48 | probe << 32 | handler pc,
  * or slot << 48 | DISPATCH_PROBE << 32 | data offset of a system call dispatch table.
  */
-static __always_inline int run(void *ctx, __u64 cookie)
+static __always_inline int run(void *ctx, __u64 cookie, int tracepoint)
 {
 	__u32 slot = (cookie >> 48) & (NSESSIONS - 1);
 	__u32 probe = (cookie >> 32) & 0xffff;
@@ -1296,7 +1296,8 @@ static __always_inline int run(void *ctx, __u64 cookie)
 		return 0;
 	/* most system calls match no probe: answer before taking the CPU's state */
 	if (probe == DISPATCH_PROBE) {
-		list = sc_dispatch_list(lc.code, ctx, (__u32)cookie);
+		/* a tracepoint program reads its record directly, without a helper call */
+		list = sc_dispatch_list(lc.code, tracepoint ? *(__s32 *)(ctx + SC_NR_OFF) : sc_nr(ctx), (__u32)cookie);
 		if (!list)
 			return 0;
 		n = *(__u32 *)&lc.code->data[list & (DATA_BYTES - 4)];
@@ -1341,13 +1342,13 @@ static __always_inline int run(void *ctx, __u64 cookie)
 SEC("tracepoint")
 int tapvm_tp(void *ctx)
 {
-	return run(ctx, bpf_get_attach_cookie(ctx));
+	return run(ctx, bpf_get_attach_cookie(ctx), 1);
 }
 
 SEC("perf_event")
 int tapvm_perf(void *ctx)
 {
-	return run(ctx, bpf_get_attach_cookie(ctx));
+	return run(ctx, bpf_get_attach_cookie(ctx), 0);
 }
 
 /* Uprobes and uretprobes (same program type): each uprobe perf event has its own trace event
@@ -1355,7 +1356,7 @@ int tapvm_perf(void *ctx)
 SEC("uprobe")
 int tapvm_uprobe(void *ctx)
 {
-	return run(ctx, bpf_get_attach_cookie(ctx));
+	return run(ctx, bpf_get_attach_cookie(ctx), 0);
 }
 
 /* The same for BPF_TRACE_UPROBE_MULTI links (many offsets of one file, one link): detaching
@@ -1364,7 +1365,7 @@ int tapvm_uprobe(void *ctx)
 SEC("uprobe/multi")
 int tapvm_uprobe_multi(void *ctx)
 {
-	return run(ctx, bpf_get_attach_cookie(ctx));
+	return run(ctx, bpf_get_attach_cookie(ctx), 0);
 }
 
 /*
