@@ -378,11 +378,11 @@ export class Generation {
 
   /**
    * The kernel refuses a tracing program's run while another BPF program runs on the CPU
-   * (bpf_prog_active; the tracepoint stubs, perf and uprobe programs alike) and counts it in
+   * (bpf_prog_active; tapvm_tp, the tracepoint stubs, perf and uprobe programs alike) and counts it in
    * the program's recursion_misses, before tapvm's busy flag could see it. Those are skipped
    * probes too: each program's count is taken when this script first links it, and the growth
-   * is added to the kernel's own skipped count. The programs are shared (a stub serves every
-   * session on other tracepoints, tapvm_perf every perf probe of the host) and a miss does not
+   * is added to the kernel's own skipped count. The programs are shared (tapvm_tp and a stub serve
+   * every session on other tracepoints, tapvm_perf every perf probe of the host) and a miss does not
    * say whose firing it refused, so the growth seen at a look (once a second, and at the end)
    * counts as this script's only when no other process's session is active on the host;
    * otherwise it goes to missShared, which is not reported as skipped probes (a concurrent
