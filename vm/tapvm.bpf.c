@@ -1035,6 +1035,9 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 	case OP_KSTACK:
 		stack_record(lc, pc);
 		break;
+	case OP_KBTSTR:
+		stack_string(lc, S(d));
+		break;
 	case OP_SFMT:
 	case OP_SFMTS:
 		/* one call site: the formatter is inlined (and verified) once */

@@ -53,6 +53,9 @@ import { compileTdfa, tdfaTable } from '../regex/tdfa';
 import { REGEX_TAG_BUILTINS } from '../resolve/builtins';
 import { castAccess, tvarAccess, type KernelAccess } from '../resolve/kaccess';
 
+/** the kernel's entry point of a system call (x86_64 since 4.17), what stap's probefunc() shows */
+const SYSCALL_FUNC_PREFIX = '__x64_sys_';
+
 /** Registers a frame may use: CALL refuses a frame base above NREGS-64 (vm/tapvm.bpf.c). */
 /**
  * Where each index of an array key sits, and the key's size. Long indices come first, then
@@ -1512,10 +1515,27 @@ class CodeGen {
       },
       errnoTable: () => this.errnoTable(),
       probeFunc: () => {
-        const func = this.probe?.point.func;
-        if (func === undefined) this.error('probefunc()/ppfunc() is only available in the body of a process("PATH").function probe for now');
+        // stap parses function("NAME") out of pp(): its syscall probes are on the kernel's
+        // __x64_sys_NAME entry points; other probes without a function give ""
+        const point = this.probe?.point;
         const v = this.str();
-        this.emit(Op.SCONST, v, 0, 0, this.stringConst(func ?? ''));
+        const attach = point?.attach;
+        if (point?.func === undefined && attach?.family === 'syscall') {
+          const nrs = attach.nrs;
+          const one = nrs.length === 1 ? syscallCatalog().find((s) => s.nr === nrs[0]) : undefined;
+          if (one) this.emit(Op.SCONST, v, 0, 0, this.stringConst(SYSCALL_FUNC_PREFIX + one.name));
+          else {
+            // the prefix and the shared name table (a second, prefixed table would not fit)
+            const r = this.reg();
+            const n = this.str();
+            this.emit(Op.TPLD, r, 0, NR_FIELD.size | 0x80, NR_FIELD.offset);
+            this.emit(Op.SCNAME, n, r, 0, this.nameTable());
+            this.emit(Op.SCONST, v, 0, 0, this.stringConst(SYSCALL_FUNC_PREFIX));
+            this.emit(Op.SCAT, v, v, n);
+          }
+          return v;
+        }
+        this.emit(Op.SCONST, v, 0, 0, this.stringConst(point?.func ?? ''));
         return v;
       },
       reg: () => this.reg(),

@@ -201,6 +201,7 @@ export const enum Op {
   SCNAME = 110, // sd, ra, o: sd = name of system call number ra from the table at data[imm] (u16 string offset per number below NSYSCALLS, 0 = unknown: "")
   SCARGS = 111, // sd, o: sd = the system call's arguments encoded for user space (argstr): 0x01 'A', nr, each argument, 0x02; the u16 at data[imm + 2 * nr] says how many arguments (bits 0-2) and which are user strings (bit 3 + i)
   SCRET = 112, // sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02
+  KBTSTR = 113, // sd: sd = backtrace(): the kernel stack of the probe context as hex addresses "0x... 0x..." (whole addresses, as many as fit)
   KSTACK = 140, // -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace()
   SYMNAME = 141, // sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms
   ITEND = 184, // ra: the foreach loop of iterator ra ended (every exit but return and next): the kernel frees it and every later iterator (their loops were inside it); user space ignores it
@@ -326,6 +327,7 @@ export const OPS: Record<number, OpInfo> = {
   110: { name: 'SCNAME', operands: 'sd, ra, o' },
   111: { name: 'SCARGS', operands: 'sd, o' },
   112: { name: 'SCRET', operands: 'sd' },
+  113: { name: 'KBTSTR', operands: 'sd' },
   140: { name: 'KSTACK', operands: '' },
   141: { name: 'SYMNAME', operands: 'sd, ra, i' },
   184: { name: 'ITEND', operands: 'ra' },

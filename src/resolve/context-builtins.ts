@@ -82,6 +82,7 @@ export const CONTEXT_BUILTINS: Builtin[] = [
   strRead('kernel_string_n', false, true),
   strRead('user_string_n', true, true),
   { name: 'print_backtrace', params: [], ret: 'void', only: 'kernel', emit: (e) => (e.insn(Op.KSTACK, 'long', 0, 0, 0), -1) },
+  { name: 'backtrace', params: [], ret: 'string', only: 'kernel', emit: (e) => e.insn(Op.KBTSTR, 'string', 0, 0, 0) },
   { name: 'symname', params: ['long'], ret: 'string', only: 'user', emit: (e, [a]) => e.insn(Op.SYMNAME, 'string', a, 0, 0) },
   { name: 'symdata', params: ['long'], ret: 'string', only: 'user', emit: (e, [a]) => e.insn(Op.SYMNAME, 'string', a, 0, 1) },
   { name: 'errno_str', params: ['long'], ret: 'string', emit: (e, [n]) => e.insn(Op.ERRNOSTR, 'string', n, 0, e.errnoTable()) },

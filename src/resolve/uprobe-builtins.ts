@@ -70,6 +70,6 @@ export const UPROBE_BUILTINS: Builtin[] = [
   register('register', true),
   register('u_register', false),
   { name: 'returnval', params: [], ret: 'long', only: 'kernel', family: 'uprobe', emit: (e) => e.regLoad(PT_REGS.rax, 8 | SIGNED) },
-  { name: 'probefunc', params: [], ret: 'string', only: 'kernel', family: 'uprobe', emit: (e) => e.probeFunc() },
-  { name: 'ppfunc', params: [], ret: 'string', only: 'kernel', family: 'uprobe', emit: (e) => e.probeFunc() },
+  { name: 'probefunc', params: [], ret: 'string', only: 'kernel', emit: (e) => e.probeFunc() },
+  { name: 'ppfunc', params: [], ret: 'string', only: 'kernel', emit: (e) => e.probeFunc() },
 ];

@@ -31,6 +31,24 @@ d('kernel stacks and symbols', () => {
     expect(frames.some((f) => / : do_syscall_64\+/.test(f))).toBe(true);
   }, 30_000);
 
+  it('backtrace() gives the same stack as hex addresses "0x... 0x...", as many whole ones as fit a string', async () => {
+    const t = await startTrigger('getppid', '1');
+    const run = runTapvm(['-e', `probe syscall.getppid { if (pid() == ${t.pid}) { bt = backtrace(); printf("[%s] %d\\n", bt, strlen(bt)); print_backtrace(); exit() } }`]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    const m = /^\[(.*)\] (\d+)\n([^]*)$/.exec(r.stdout)!;
+    expect(m).not.toBeNull();
+    const addrs = m[1].split(' ');
+    expect(Number(m[2])).toBe(m[1].length);
+    for (const a of addrs) expect(a).toMatch(/^0x[0-9a-f]{16}$/);
+    const printed = m[3].split('\n').filter(Boolean).map((l) => l.trim().split(' ')[0]);
+    expect(printed.length).toBeGreaterThanOrEqual(addrs.length);
+    expect(addrs.length).toBe(Math.min(printed.length, 6));
+    expect(printed.slice(0, addrs.length)).toEqual(addrs);
+  }, 30_000);
+
   it('symname() and symdata() in begin name a kernel address; an unknown one stays hex', () => {
     const line = fs.readFileSync('/proc/kallsyms', 'latin1').split('\n').find((l) => / [tT] do_syscall_64$/.test(l))!;
     const addr = BigInt('0x' + line.split(' ')[0]);

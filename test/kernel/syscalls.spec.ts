@@ -74,6 +74,14 @@ d('system call probes on the kernel', () => {
     expect(r.stdout).toBe('1 11 -2 (ENOENT)\n');
   });
 
+  it('probefunc() names the kernel entry point of the system call, one call or a wildcard; "" in a tracepoint', async () => {
+    const r = await traced(['getppid', '1'], (pid) => `probe syscall.getppid { if (pid() == ${pid}) printf("one %s %s\\n", probefunc(), ppfunc()) }
+      probe syscall.get*.return { if (pid() == ${pid} && name == "getppid") printf("many %s\\n", probefunc()) }
+      probe kernel.trace("sched:sched_process_exit") { if (pid() == ${pid}) printf("tp [%s]\\n", probefunc()) }`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('one __x64_sys_getppid __x64_sys_getppid\nmany __x64_sys_getppid\ntp []\n');
+  });
+
   it('argstr of a flag-decoding call or of several calls in a comparison is one clear compile error', () => {
     const one = runTapvmSync(['-p4', '-e', 'probe syscall.openat { if (argstr == "x") exit() }']);
     expect(one.code).not.toBe(0);
