@@ -44,7 +44,10 @@ describe('=~ and !~', () => {
   });
 
   it('leave matched() and ngroups() to tapset/regex.stp', () => {
-    expect(diags('probe begin { if ("ab" =~ "(a)") print(matched(1)) }')).toEqual(["semantic error 1:40 unresolved function 'matched'"]);
+    // without the tapset directory nothing defines matched(): stap's "unresolved function (similar: ...)"
+    const d = diags('probe begin { if ("ab" =~ "(a)") print(matched(1)) }');
+    expect(d).toHaveLength(1);
+    expect(d[0]).toMatch(/^semantic error 1:40 unresolved function \(similar: [a-z_, ]+\)$/);
   });
 });
 
