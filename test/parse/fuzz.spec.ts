@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileSource } from '../../src/compile/index';
 import { DiagnosticError } from '../../src/diag/diagnostic';
+import { rng } from '../rng';
 
 const CORPUS = [
   'probe begin { printf("hello %s %d\\n", "world", 42); exit() }',
@@ -21,18 +22,6 @@ const CORPUS = [
   'probe begin { a = 1 << 63 >> 2 & ~0 | 0x10 ^ 017; b = "a" "b" . "c"; c = a ? b : "z"; d = !a || a && -a; exit() }',
 ];
 
-/** xorshift32: a small deterministic generator */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|[A-Za-z_$@][A-Za-z0-9_$]*|\d+|%[{}(?:)]|[<>=!+\-*/%&|^.]=?|\S/g;
 

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileEre, dfaTable, ereMatch, RegexError, runTable } from '../../src/regex/ere.js';
+import { rng } from '../rng';
 
-/** a tiny deterministic PRNG so failures reproduce */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 /** random EREs over a small alphabet whose meaning JS RegExp shares (as an `s`-flag search) */
 function genPattern(r: (n: number) => number, depth: number): string {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEre, type Node, BOS, EOS, RegexError } from '../../src/regex/ere.js';
 import { compileTdfa, tdfaGroups, tdfaTable, runTdfa, sequence, MAX_TAG_REGS, UNSET, TMP, SRC_POS } from '../../src/regex/tdfa.js';
+import { rng } from '../rng';
 
 type Caps = Map<number, [number, number]>;
 
@@ -75,17 +76,6 @@ function reference(pattern: string, s: string): string[] | null {
   return out;
 }
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 /** random patterns with groups; loop bodies never match the empty string (where a
  * backtracker's empty-iteration rule and the automaton's may part) */
