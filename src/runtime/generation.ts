@@ -14,7 +14,7 @@ import { withLock } from './lock';
 import { KernelBackend, clearMap, createInnerMap, innerMapKind, outerKey } from './kernel-backend';
 import {
   SESSION_SIZE, GLOBALS_BLOB_SIZE, gstrBlobSize, COUNTERS_SIZE, encodeSession, decodeSession,
-  encodeCodeBlob, sumCounters, type Counters,
+  encodeCodeBlob, sumCounters, type Counters, type SessionRecord,
 } from './layout';
 import { decodeRecordAt, REC_HDR_SIZE } from './records';
 import { OutputFormatter } from './output';
@@ -50,6 +50,20 @@ export const slotKeyOf = (slot: number) => {
   k.writeUInt32LE(slot);
   return k;
 };
+
+/** Each slot of a `sessions` map with its record (undefined where the slot has none). */
+export function* sessionSlots(sessionsFd: number): Generator<{ slot: number; s: SessionRecord | undefined }> {
+  const a = addon();
+  for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
+    const raw = a.mapLookup(sessionsFd, slotKeyOf(slot), SESSION_SIZE);
+    yield { slot, s: raw ? decodeSession(raw) : undefined };
+  }
+}
+
+/** Whether the process that claimed a slot still exists (its pid is not a newer process). */
+export function ownerAlive(s: SessionRecord): boolean {
+  return s.ownerPid !== 0n && s.ownerStart !== 0n && procStart(Number(s.ownerPid)) === s.ownerStart;
+}
 
 export function procStart(pid: number): bigint {
   try {
@@ -143,10 +157,8 @@ export class Generation {
   claim(): number {
     this.slot = withLock(() => {
       const a = addon();
-      for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
-        const cur = a.mapLookup(this.vm.maps.sessions, slotKeyOf(slot), SESSION_SIZE);
-        const s = cur ? decodeSession(cur) : undefined;
-        if (s && s.ownerPid !== 0n && procStart(Number(s.ownerPid)) === s.ownerStart && s.ownerStart !== 0n) continue;
+      for (const { slot, s } of sessionSlots(this.vm.maps.sessions)) {
+        if (s && ownerAlive(s)) continue;
         this.resetCounters(slot);
         a.mapUpdate(
           this.vm.maps.sessions,
@@ -405,16 +417,11 @@ export class Generation {
     else this.missOwn += grown;
   }
 
-  /** Whether a session of another process is active in any slot (a swap's two slots are ours). */
+  /** Whether a live session of another process is active in any slot (a swap's two slots are
+   * ours; a killed owner's slot that still says active is not a session). */
   private othersActive(): boolean {
-    const a = addon();
-    for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
-      if (slot === this.slot) continue;
-      const raw = a.mapLookup(this.vm.maps.sessions, slotKeyOf(slot), SESSION_SIZE);
-      if (!raw) continue;
-      const s = decodeSession(raw);
-      if (s.active && Number(s.ownerPid) !== process.pid) return true;
-    }
+    for (const { slot, s } of sessionSlots(this.vm.maps.sessions))
+      if (slot !== this.slot && s?.active && Number(s.ownerPid) !== process.pid && ownerAlive(s)) return true;
     return false;
   }
 

@@ -4,10 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { addon } from '../native';
-import { LIMITS } from '../isa/opcodes';
 import { BPFFS, VM_SLOTS, vmHash } from './interpreter';
-import { SESSION_SIZE, decodeSession } from './layout';
-import { procStart, slotKeyOf } from './session';
+import { ownerAlive, sessionSlots } from './generation';
 
 export interface LiveSession {
   slot: number;
@@ -29,12 +27,9 @@ function liveSessionsOf(slot: number): LiveSession[] {
   const fd = a.objGet(pin);
   try {
     const live: LiveSession[] = [];
-    for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
-      const raw = a.mapLookup(fd, slotKeyOf(slot), SESSION_SIZE);
-      if (!raw) continue;
-      const s = decodeSession(raw);
+    for (const { slot, s } of sessionSlots(fd)) {
+      if (!s || !ownerAlive(s)) continue;
       const pid = Number(s.ownerPid);
-      if (!pid || s.ownerStart === 0n || procStart(pid) !== s.ownerStart) continue;
       let command = '';
       try {
         command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1).join(' ');
