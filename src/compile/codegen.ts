@@ -171,32 +171,19 @@ class CodeGen {
     const keymax = keyMax(this.slot);
     const widths = keyWidths(prog, maxStr);
     for (const g of prog.globals.values()) {
-      if (g.stat) {
-        // a statistic, scalar or array: an element of a per-CPU hash map (a scalar's key is 0)
+      if (g.stat || g.keyTypes) {
+        // a statistic, scalar or array: an element of a per-CPU hash map (a scalar's key is 0);
+        // an array: class = 2 * (smallest key size class that fits) + (1 for string values)
         const keyTypes = (g.keyTypes ?? []) as ScalarType[];
-        const kw = g.keyTypes ? widths.get(g.name)! : [];
-        const { keyOffsets, size } = keyLayout(keyTypes, kw);
-        const cls = ARRAY_CLASSES.findIndex((c, i) => (c as { stat?: boolean }).stat === true && classSizes(i, this.slot).keySize >= size);
-        if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${keymax})`, g.decl.loc);
-        this.arrays.set(g.name, {
-          name: g.name,
-          id: ids++,
-          cls: Math.max(cls, 0),
-          keyTypes,
-          keyOffsets,
-          keyWidths: kw,
-          valueType: 'long',
-          maxEntries: g.maxEntries ?? LIMITS.MAXMAPENTRIES,
-          stat: statDesc(g),
-          ...(wide ? { wide } : {}),
-        });
-      } else if (g.keyTypes) {
-        const keyTypes = g.keyTypes as ScalarType[];
-        const keyWidths = widths.get(g.name)!;
+        const keyWidths = g.keyTypes ? widths.get(g.name)! : [];
         const { keyOffsets, size } = keyLayout(keyTypes, keyWidths);
-        // class = 2 * (smallest key size class that fits) + (1 for string values)
-        const sizeClass = ARRAY_CLASSES.findIndex((c, i) => i % 2 === 0 && classSizes(i, this.slot).keySize >= size);
-        const cls = sizeClass < 0 ? -1 : sizeClass + (g.type === 'string' ? 1 : 0);
+        const fits = (i: number) => classSizes(i, this.slot).keySize >= size;
+        let cls: number;
+        if (g.stat) cls = ARRAY_CLASSES.findIndex((c, i) => (c as { stat?: boolean }).stat === true && fits(i));
+        else {
+          const sizeClass = ARRAY_CLASSES.findIndex((c, i) => i % 2 === 0 && fits(i));
+          cls = sizeClass < 0 ? -1 : sizeClass + (g.type === 'string' ? 1 : 0);
+        }
         if (cls < 0) this.error(`array '${g.name}' has too many or too wide indices (${size} bytes; at most ${keymax})`, g.decl.loc);
         this.arrays.set(g.name, {
           name: g.name,
@@ -205,8 +192,9 @@ class CodeGen {
           keyTypes,
           keyOffsets,
           keyWidths,
-          valueType: g.type!,
+          valueType: g.stat ? 'long' : g.type!,
           maxEntries: g.maxEntries ?? LIMITS.MAXMAPENTRIES,
+          ...(g.stat ? { stat: statDesc(g) } : {}),
           ...(wide ? { wide } : {}),
         });
       } else if (isArray(g)) {
