@@ -602,9 +602,9 @@ export class Generation {
           JSON.stringify(x.stat) === JSON.stringify(arr.stat),
       );
       if (!o) continue;
-      const { keySize } = arrayClass(arr);
+      const { keySize, valueSize: classValue } = arrayClass(arr);
       // a statistic's per-CPU value: every CPU's copy back to back
-      const valueSize = isStatClass(arr.cls) ? STAT_VAL_SIZE * a.numPossibleCpus() : arrayClass(arr).valueSize;
+      const valueSize = isStatClass(arr.cls) ? STAT_VAL_SIZE * a.numPossibleCpus() : classValue;
       const src = from.backend.inner.get(o.id)!;
       const dst = this.backend.inner.get(arr.id)!;
       for (let k = a.mapNextKey(src, null, keySize); k; k = a.mapNextKey(src, k, keySize)) {
