@@ -15,10 +15,12 @@ enum { FC_D, FC_I, FC_U, FC_O, FC_X, FC_XX, FC_P, FC_C, FC_S };
 #define FF_SPACE (1 << 6)
 #define FF_HASH (1 << 7)
 #define FF_ZERO (1 << 8)
-#define FF_HAS_WIDTH (1 << 9)
-#define FF_HAS_PREC (1 << 18)
-#define FF_WIDTH_STAR (1 << 27)
-#define FF_PREC_STAR (1 << 28)
+#define FF_WIDTH_SHIFT 9	/* width + 1 in 10 bits, 0 when none */
+#define FF_PREC_SHIFT 19	/* precision + 1 in 10 bits, 0 when none */
+#define FF_WIDTH_STAR (1 << 29)
+#define FF_PREC_STAR (1 << 30)
+/* 1022 pads past the widest result (511 bytes) before any digit or prefix, as stap's 8 KiB */
+#define FF_FIELD_MAX 1022
 
 static __always_inline void f_put(struct vm_state *st, char c)
 {
@@ -34,12 +36,12 @@ struct fmt_cb_ctx {
 	struct vm_state *st;
 };
 
-/* stap: clamp_t(int, arg, 0, STP_BUFFER_SIZE); 255 fills a 127-byte result all the same */
+/* stap: clamp_t(int, arg, 0, STP_BUFFER_SIZE); FF_FIELD_MAX gives the same cut result */
 static __always_inline __s32 f_field(__s64 v)
 {
 	__s32 x = (__s32)v;
 
-	return x < 0 ? 0 : x > 255 ? 255 : x;
+	return x < 0 ? 0 : x > FF_FIELD_MAX ? FF_FIELD_MAX : x;
 }
 
 /* digits of st->fm.num in st->fm.base, least significant first */
@@ -120,12 +122,12 @@ static __always_inline void f_conv(struct vm_state *st, __u32 d, __u32 a, __s64 
 
 	if (spec & FF_WIDTH_STAR)
 		width = f_field(wv);
-	else if (spec & FF_HAS_WIDTH)
-		width = (spec >> 10) & 0xff;
+	else
+		width = (__s32)((spec >> FF_WIDTH_SHIFT) & 0x3ff) - 1;
 	if (spec & FF_PREC_STAR)
 		prec = f_field(pv);
-	else if (spec & FF_HAS_PREC)
-		prec = (spec >> 19) & 0xff;
+	else
+		prec = (__s32)((spec >> FF_PREC_SHIFT) & 0x3ff) - 1;
 	bpf_probe_read_kernel_str(st->res, MAXSTRINGLEN, SLOT(st, d));
 	st->sx.o = s_len(st, d);
 	__builtin_memset(&st->fm, 0, sizeof(st->fm));

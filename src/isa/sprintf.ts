@@ -1,9 +1,11 @@
 // sprintf's conversions as SFMT/SFMTS immediates: one printf conversion (conv, flags, width,
-// precision, '*') packed into 29 bits. vm/format.h decodes the same layout in the kernel; the
+// precision, '*') packed into 31 bits. vm/format.h decodes the same layout in the kernel; the
 // TypeScript interpreter turns it back into a Conversion for src/output/format.ts.
 //
-// Widths and precisions are clamped to 255: the result is cut at MAXSTRINGLEN-1 = 127 bytes,
-// and a field of 255 already fills that whatever sits before it, so the cut output is the same.
+// A width or precision is stored plus one in 10 bits (0: none), so at most 1022: the result is
+// cut at MAXSTRINGLEN-1 bytes (511 at the largest -D MAXSTRINGLEN, 512), and a field of 1022
+// pads past that cut even before its widest digits or prefix, so the cut output is stap's
+// (which clamps at its 8 KiB buffer). The kernel clamps a '*' value there too.
 import type { Conversion, ConvChar } from '../output/format';
 
 /** conversion characters sprintf supports, by code (bits 0-3) */
@@ -14,13 +16,12 @@ const PLUS = 1 << 5;
 const SPACE = 1 << 6;
 const HASH = 1 << 7;
 const ZERO = 1 << 8;
-const HAS_WIDTH = 1 << 9;
-const WIDTH_SHIFT = 10;
-const HAS_PREC = 1 << 18;
+const WIDTH_SHIFT = 9;
 const PREC_SHIFT = 19;
-const WIDTH_STAR = 1 << 27;
-const PREC_STAR = 1 << 28;
-export const FIELD_MAX = 255;
+const FIELD_BITS = 0x3ff;
+const WIDTH_STAR = 1 << 29;
+const PREC_STAR = 1 << 30;
+export const FIELD_MAX = FIELD_BITS - 1;
 
 export function encodeConversion(c: Conversion): number {
   const code = SPRINTF_CONVS.indexOf(c.conv);
@@ -31,8 +32,8 @@ export function encodeConversion(c: Conversion): number {
   if (c.flags.space) v |= SPACE;
   if (c.flags.hash) v |= HASH;
   if (c.flags.zero) v |= ZERO;
-  if (c.width !== undefined) v |= HAS_WIDTH | (Math.min(c.width, FIELD_MAX) << WIDTH_SHIFT);
-  if (c.precision !== undefined) v |= HAS_PREC | (Math.min(c.precision, FIELD_MAX) << PREC_SHIFT);
+  if (c.width !== undefined) v |= (Math.min(c.width, FIELD_MAX) + 1) << WIDTH_SHIFT;
+  if (c.precision !== undefined) v |= (Math.min(c.precision, FIELD_MAX) + 1) << PREC_SHIFT;
   if (c.widthStar) v |= WIDTH_STAR;
   if (c.precisionStar) v |= PREC_STAR;
   return v;
@@ -45,7 +46,9 @@ export function decodeConversion(v: number): Conversion {
     widthStar: !!(v & WIDTH_STAR),
     precisionStar: !!(v & PREC_STAR),
   };
-  if (v & HAS_WIDTH) c.width = (v >>> WIDTH_SHIFT) & 0xff;
-  if (v & HAS_PREC) c.precision = (v >>> PREC_SHIFT) & 0xff;
+  const w = (v >>> WIDTH_SHIFT) & FIELD_BITS;
+  const p = (v >>> PREC_SHIFT) & FIELD_BITS;
+  if (w) c.width = w - 1;
+  if (p) c.precision = p - 1;
   return c;
 }

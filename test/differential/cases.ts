@@ -1286,14 +1286,20 @@ printf("fsetup: %d\n", n1)`,
 
 // -D MAXSTRINGLEN=N: every string either interpreter makes is cut at N-1 bytes (stap's strlcpy
 // into string_t): ., .=, sprintf (widths too), substr, text_str/string_quoted, str_replace,
-// array keys and values, string globals (initialised and assigned), printf of them. N above 128
-// runs on the 512-byte interpreter object.
+// array keys and values, string globals (initialised and assigned), printf of them, widths and
+// precisions above 255 (sprintf's fill the slot; printf's are not cut). N above 128 runs on the
+// 512-byte interpreter object.
 function maxStringLen(n: number): Group {
   const m = n - 1;
   const x = 'x'.repeat(Math.min(1024, m));
   const ab = 'ab'.repeat(512).slice(0, m);
   const f = `12345:${'x'.repeat(1024)}`.slice(0, m);
   const w = `${'a'.padEnd(200)}|`.slice(0, m);
+  const zero = '42'.padStart(500, '0').slice(0, m);
+  const left = `${'x'.padEnd(300)}|`.slice(0, m);
+  const prec = `${'i'.repeat(Math.min(600, m, 400))}|`.slice(0, m);
+  const star = `${'7'.padStart(400)}|`.slice(0, m);
+  const pstar = `${'7'.padStart(450, '0')}|`.slice(0, m);
   return {
     name: `-D MAXSTRINGLEN=${n}: strings are cut at ${m} bytes`,
     defines: [`MAXSTRINGLEN=${n}`],
@@ -1308,6 +1314,12 @@ function maxStringLen(n: number): Group {
       { label: 'keys', body: String.raw`ml_a[ml_s] = ml_s . "!"; ml_b[ml_t, 7] = ml_t; printf("keys: %d %d %d %d\n", strlen(ml_a[sprintf("%s%s", ml_s, "more")]), [ml_s . "zz"] in ml_a, strlen(ml_b[ml_t, 7]), [ml_t, 7] in ml_b)`, expect: `keys: ${m} 1 ${m} 1\n` },
       { label: 'globals', body: String.raw`ml_gs = ml_s . "tail"; printf("globals: %d %d %d\n", strlen(ml_g), strlen(ml_gs), ml_gs == ml_s)`, expect: `globals: ${Math.min(600, m)} ${m} 1\n` },
       { label: 'print', body: String.raw`printf("print: %s|%s\n", ml_s, ml_g)`, expect: `print: ${x}|${'i'.repeat(Math.min(600, m))}\n` },
+      // widths and precisions above 255 (9 bits in SFMT's immediate): the field fills the slot
+      { label: 'wzero', body: String.raw`ml_z = sprintf("%0500d", 42); printf("wzero: %d %s\n", strlen(ml_z), substr(ml_z, strlen(ml_z) - 3, 3))`, expect: `wzero: ${zero.length} ${zero.slice(-3)}\n` },
+      { label: 'wleft', body: String.raw`ml_l = sprintf("%-300s|", "x"); printf("wleft: %d [%s]\n", strlen(ml_l), substr(ml_l, strlen(ml_l) - 3, 3))`, expect: `wleft: ${left.length} [${left.slice(-3)}]\n` },
+      { label: 'wprec', body: String.raw`ml_p = sprintf("%.400s|", ml_g); printf("wprec: %d [%s]\n", strlen(ml_p), substr(ml_p, strlen(ml_p) - 3, 3))`, expect: `wprec: ${prec.length} [${prec.slice(-3)}]\n` },
+      { label: 'wstar', body: String.raw`ml_v = sprintf("%*d|", 400, 7); ml_o = sprintf("%.*d|", 450, 7); printf("wstar: %d [%s] %d [%s]\n", strlen(ml_v), substr(ml_v, strlen(ml_v) - 3, 3), strlen(ml_o), substr(ml_o, strlen(ml_o) - 3, 3))`, expect: `wstar: ${star.length} [${star.slice(-3)}] ${pstar.length} [${pstar.slice(-3)}]\n` },
+      { label: 'wprintf', body: String.raw`printf("wprintf: %0300d|%-260s|%.*d\n", 5, "y", 270, 9)`, expect: `wprintf: ${'5'.padStart(300, '0')}|${'y'.padEnd(260)}|${'9'.padStart(270, '0')}\n` },
     ],
   };
 }

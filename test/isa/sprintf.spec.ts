@@ -7,19 +7,19 @@ const conv = (f: string) => parseFormat(f).pieces[0] as Conversion;
 const strip = (c: Conversion) => ({ ...c, offset: undefined });
 
 describe('sprintf conversion immediates', () => {
-  it.each(['%d', '%-5i', '%+u', '% o', '%#x', '%08X', '%p', '%c', '%#c', '%.3s', '%-*.*s', '%*d', '%.*d', '%255.254d', '%0s'])(
+  it.each(['%d', '%-5i', '%+u', '% o', '%#x', '%08X', '%p', '%c', '%#c', '%.3s', '%-*.*s', '%*d', '%.*d', '%255.254d', '%1022.1021d', '%-300.400s', '%0s'])(
     '%s survives encode/decode',
     (f) => {
       const c = conv(f);
       const v = encodeConversion(c);
-      expect(v >>> 29).toBe(0);
+      expect(v >>> 31).toBe(0);
       expect(strip(decodeConversion(v))).toEqual(strip(c));
     },
   );
 
-  it('clamps widths and precisions above 255 (the result is cut at 127 bytes anyway)', () => {
-    const d = decodeConversion(encodeConversion(conv('%1000.300d')));
-    expect([d.width, d.precision]).toEqual([255, 255]);
+  it('clamps widths and precisions above 1022 (the result is cut at MAXSTRINGLEN-1 <= 511 bytes anyway)', () => {
+    const d = decodeConversion(encodeConversion(conv('%5000.1023d')));
+    expect([d.width, d.precision]).toEqual([1022, 1022]);
   });
 
   it('refuses the binary and memory conversions', () => {
