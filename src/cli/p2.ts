@@ -17,7 +17,8 @@ export function printResolved(r: ResolvedProgram): string {
     const keys = g.keyTypes ? ` [${g.keyTypes.map((t) => t ?? 'unknown').join(', ')}]` : '';
     out.push(`${g.name}${size}:${g.stat ? 'stats' : (g.type ?? 'unknown')}${keys}`);
   }
-  const functions = calledFunctions(r).sort((a, b) => (a.decl.name < b.decl.name ? -1 : a.decl.name > b.decl.name ? 1 : 0));
+  // a function tapvm generated (sprint of a histogram) is stap's C: not listed
+  const functions = calledFunctions(r).filter((f) => !f.decl.internal).sort((a, b) => (a.decl.name < b.decl.name ? -1 : a.decl.name > b.decl.name ? 1 : 0));
   if (functions.length) out.push('# functions');
   for (const f of functions) {
     const params = f.decl.params.map((p) => `${p.name}:${f.locals.get(p.name)?.type ?? 'unknown'}`).join(', ');

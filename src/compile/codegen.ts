@@ -255,7 +255,8 @@ class CodeGen {
 
   private at<R>(loc: A.Loc, near: string, fn: () => R): R {
     const saved = this.here;
-    this.here = { loc, near };
+    // a generated function's errors name the construct it stands for (stap's is C)
+    this.here = { loc, near: this.curFn?.decl.internal?.near ?? near };
     try {
       return fn();
     } finally {
@@ -598,6 +599,7 @@ class CodeGen {
 
   compileProbe(p: ResolvedProbe): number {
     this.probe = p;
+    this.curFn = undefined;
     this.newFrame(false, 'void');
     const entry = this.pc;
     this.actions = 0;
@@ -674,6 +676,8 @@ class CodeGen {
    * (update) or once 10 are pending, so the hot path counts nothing per instruction.
    */
   private recordActions(n: number, update: boolean, tok: A.Stmt) {
+    // a generated function stands for stap's C, which charges no statements
+    if (this.curFn?.decl.internal) return;
     this.actions += n;
     if ((update && this.actions > 0) || this.actions >= 10) {
       // the error names the statement's first token, as stap's c->last_stmt does

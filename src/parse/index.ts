@@ -64,10 +64,10 @@ export interface ParseOptions {
 export function parseScript(text: string, file: string, options: ParseOptions = {}): Script {
   const pp = preprocess(text, file, options);
   try {
-    if (pp.identity) return generated.parse(pp.text, { grammarSource: file }) as Script;
+    if (pp.identity) return checkHistOps(generated.parse(pp.text, { grammarSource: file }) as Script);
     const script = generated.parse(pp.text, { grammarSource: file, locAt: pp.locAt }) as Script;
     script.loc = { file, line: 1, col: 1, offset: 0 }; // the script, not its first kept token
-    return script;
+    return checkHistOps(script);
   } catch (e) {
     if (e instanceof generated.SyntaxError) {
       const p = e.location.start;
@@ -85,6 +85,26 @@ export function parseScript(text: string, file: string, options: ParseOptions = 
     }
     throw e;
   }
+}
+
+/**
+ * stap's parser takes `@hist_log(x)` / `@hist_linear(...)` without `[i]` only as the one
+ * argument of print, println, sprint and sprintln (parse_symbol); anywhere else it is its parse
+ * error, at the operator.
+ */
+function checkHistOps(script: Script): Script {
+  const PRINTS = new Set(['print', 'println', 'sprint', 'sprintln']);
+  const visit = (n: unknown, allowed: boolean): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((x) => visit(x, false));
+    const o = n as { kind?: string; loc?: Loc; name?: string; args?: unknown[]; hist?: { stat: unknown } };
+    if (o.kind === 'histop' && !allowed) throw new DiagnosticError([diagnostic('parse error', 'base histogram operator where expression expected', o.loc)]);
+    if (o.kind === 'call' && PRINTS.has(o.name!) && o.args!.length === 1) return visit(o.args![0], true);
+    if (o.kind === 'histindex') return visit(o.hist!.stat, false);
+    for (const [k, v] of Object.entries(o)) if (k !== 'loc') visit(v, false);
+  };
+  visit(script.items, false);
+  return script;
 }
 
 // ---- error messages ----

@@ -1,6 +1,7 @@
 // Resolves probe points through the providers, builds the symbol table (globals, arrays,
 // functions, locals per handler) and infers every symbol's type as stap does: from use,
 // across probes and functions, until nothing changes.
+import { desugarHistSprint } from './hist-sprint';
 import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
@@ -113,6 +114,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   const globals = new Map<string, GlobalSym>();
   const functions = new Map<string, FunctionSym>();
   const probes: ResolvedProbe[] = [];
+  desugarHistSprint(script);
 
   for (const item of script.items) {
     if (item.kind === 'global') {

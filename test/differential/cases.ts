@@ -10,6 +10,8 @@
 // ties or sees one element: unsorted and tied orders are the hash map's.
 
 import { textStr } from '../../src/vm/strfuncs';
+import { formatHistogram } from '../../src/output/histogram';
+import { HIST, statAdd, type StatDesc, type StatVal } from '../../src/vm/stats';
 
 export interface Case {
   label: string;
@@ -1123,6 +1125,49 @@ const statRange: Group = {
   expectStderrMatch: /^ERROR: histogram index out of range near identifier '@hist_linear' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
 };
 
+/** stap's histogram text of `values` (src/output/histogram.ts), cut at `m` bytes, one line */
+function histText(d: Omit<StatDesc, 'variance' | 'shift'>, values: number[], m: number): string {
+  const sv: StatVal = { count: 0n, sum: 0n, min: 0n, max: 0n, avgS: 0n, m2: 0n, varS: 0n, hist: Array<bigint>(128).fill(0n) };
+  const desc = { ...d, variance: false, shift: 0 };
+  for (const v of values) statAdd(sv, desc, BigInt(v));
+  return formatHistogram(desc, sv.hist).slice(0, m).replace(/\n/g, '|');
+}
+const LOG = { hist: HIST.LOG, start: 0, interval: 0, buckets: 128 };
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+
+// sprint(@hist_*(x)) / sprintln: stap's histogram text as a string, cut at MAXSTRINGLEN-1
+// (src/resolve/hist-sprint.ts); an empty statistic is "empty aggregate" at the sprint
+const histSprint: Group = {
+  name: 'sprint of a histogram',
+  decls: 'global hp_l, hp_a, hp_e',
+  cases: [
+    {
+      label: 'hpl',
+      body: String.raw`hp_l <<< 1; hp_l <<< 5; hp_l <<< 5; hp_x = sprint(@hist_log(hp_l)); printf("hpl: %d %s\n", strlen(hp_x), str_replace(hp_x, "\n", "|"))`,
+      // the header, the row of 0, then the cut
+      expect: `hpl: 127 value |${'-'.repeat(50)} count|    0 |${' '.repeat(51)}0|   \n`,
+    },
+    {
+      label: 'hpa',
+      body: String.raw`for (hp_i = -4; hp_i < 40; hp_i++) hp_a["k", hp_i % 2] <<< hp_i * 3; hp_y = sprintln(@hist_linear(hp_a["k", 1], 0, 100, 10)); printf("hpa: %d %s\n", strlen(hp_y), str_replace(hp_y, "\n", "|"))`,
+      expect: `hpa: 127 ${histText({ hist: HIST.LINEAR, start: 0, interval: 10, buckets: 13 }, range(-4, 40).filter((i) => i % 2 === 1).map((i) => i * 3), 127)}\n`,
+    },
+    {
+      label: 'hpe',
+      body: String.raw`try { println("hpe: ", sprint(@hist_log(hp_e))) } catch (hp_m) { println("hpe: caught ", hp_m) }`,
+      expect: 'hpe: caught empty aggregate\n',
+    },
+  ],
+};
+
+const histSprintEmpty: Group = {
+  name: 'error: sprint of an empty histogram',
+  decls: 'global hq',
+  expectCode: 1,
+  cases: [{ label: 'hq', body: String.raw`println("hq: before"); hq <<< 1; delete hq; hq_s = sprint(@hist_log(hq)); println("hq: ", hq_s)`, expect: 'hq: before\n' }],
+  expectStderrMatch: /^ERROR: empty aggregate near identifier 'sprint' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
+};
+
 // ------------------------------------------------------------------------------------------
 // =~ and !~ (src/regex/ere.ts builds the DFA; src/vm/interp.ts and vm/regex.h run it)
 
@@ -1300,10 +1345,11 @@ function maxStringLen(n: number): Group {
   const prec = `${'i'.repeat(Math.min(600, m, 400))}|`.slice(0, m);
   const star = `${'7'.padStart(400)}|`.slice(0, m);
   const pstar = `${'7'.padStart(450, '0')}|`.slice(0, m);
+  const histLen = histText(LOG, range(0, 200).map((i) => i * i), 4096).length;
   return {
     name: `-D MAXSTRINGLEN=${n}: strings are cut at ${m} bytes`,
     defines: [`MAXSTRINGLEN=${n}`],
-    decls: `global ml_g = "${'i'.repeat(600)}", ml_a, ml_b, ml_gs`,
+    decls: `global ml_g = "${'i'.repeat(600)}", ml_a, ml_b, ml_gs, ml_st`,
     cases: [
       { label: 'cat', body: String.raw`ml_s = "x"; for (ml_i = 0; ml_i < 10; ml_i++) ml_s = ml_s . ml_s; ml_u = ml_s . "END"; printf("cat: %d %d %s\n", strlen(ml_s), strlen(ml_u), substr(ml_u, strlen(ml_u) - 3, 3))`, expect: `cat: ${m} ${m} ${x.slice(-3)}\n` },
       { label: 'doteq', body: String.raw`ml_t = "ab"; for (ml_j = 0; ml_j < 10; ml_j++) ml_t .= ml_t; printf("doteq: %d %s\n", strlen(ml_t), substr(ml_t, strlen(ml_t) - 2, 2))`, expect: `doteq: ${m} ${ab.slice(-2)}\n` },
@@ -1319,6 +1365,7 @@ function maxStringLen(n: number): Group {
       { label: 'wleft', body: String.raw`ml_l = sprintf("%-300s|", "x"); printf("wleft: %d [%s]\n", strlen(ml_l), substr(ml_l, strlen(ml_l) - 3, 3))`, expect: `wleft: ${left.length} [${left.slice(-3)}]\n` },
       { label: 'wprec', body: String.raw`ml_p = sprintf("%.400s|", ml_g); printf("wprec: %d [%s]\n", strlen(ml_p), substr(ml_p, strlen(ml_p) - 3, 3))`, expect: `wprec: ${prec.length} [${prec.slice(-3)}]\n` },
       { label: 'wstar', body: String.raw`ml_v = sprintf("%*d|", 400, 7); ml_o = sprintf("%.*d|", 450, 7); printf("wstar: %d [%s] %d [%s]\n", strlen(ml_v), substr(ml_v, strlen(ml_v) - 3, 3), strlen(ml_o), substr(ml_o, strlen(ml_o) - 3, 3))`, expect: `wstar: ${star.length} [${star.slice(-3)}] ${pstar.length} [${pstar.slice(-3)}]\n` },
+      { label: 'hist', body: String.raw`for (ml_hi = 0; ml_hi < 200; ml_hi++) ml_st <<< ml_hi * ml_hi; ml_hs = sprint(@hist_log(ml_st)); printf("hist: %d %s\n", strlen(ml_hs), str_replace(ml_hs, "\n", "|"))`, expect: `hist: ${Math.min(m, histLen)} ${histText(LOG, range(0, 200).map((i) => i * i), m)}\n` },
       { label: 'wprintf', body: String.raw`printf("wprintf: %0300d|%-260s|%.*d\n", 5, "y", 270, 9)`, expect: `wprintf: ${'5'.padStart(300, '0')}|${'y'.padEnd(260)}|${'9'.padStart(270, '0')}\n` },
     ],
   };
@@ -1430,4 +1477,6 @@ export const GROUPS: Group[] = [
   regex,
   regexGroups,
   regexNoMatch,
+  histSprint,
+  histSprintEmpty,
 ];
