@@ -88,6 +88,8 @@
 #define REC_EXIT 2
 #define REC_ERROR 3
 #define REC_STACK 10
+#define REC_USTACK 40
+#define REC_USTACK_BRIEF 41
 #define REC_HIST 30
 #define ERR_DIV0 1
 #define ERR_MAXACTION 2
@@ -114,6 +116,7 @@
 #define CTX_TARGET 9
 #define CTX_EXE_INO 40
 #define CTX_EXE_DEV 41
+#define CTX_UADDR 48
 #define CTX_EUID 10
 #define CTX_EGID 11
 #define CTX_TASK_CURRENT 12
@@ -229,7 +232,10 @@ enum tapvm_op {
 	OP_SCNAME = 110, /* sd, ra, o: sd = name of system call number ra from the table at data[imm] (u16 string offset per number below NSYSCALLS, 0 = unknown: "") */
 	OP_SCARGS = 111, /* sd, o: sd = the system call's arguments encoded for user space (argstr): 0x01 'A', nr, each argument, 0x02; the u16 at data[imm + 2 * nr] says how many arguments (bits 0-2) and which are user strings (bit 3 + i) */
 	OP_SCRET = 112, /* sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02 */
-	OP_KBTSTR = 113, /* sd: sd = backtrace(): the kernel stack of the probe context as hex addresses "0x... 0x..." (whole addresses, as many as fit) */
+	OP_KBTSTR = 113, /* sd, ra: sd = backtrace(): the kernel stack of the probe context as hex addresses "0x... 0x..." (whole addresses, as many as fit), levels 0..ra (all for a negative ra) */
+	OP_USTACK = 95, /* i: send a USTACK record (imm 0, print_ubacktrace) or USTACK_BRIEF (imm 1, print_ubacktrace_brief): the user stack of the current task (bpf_get_stack BPF_F_USER_STACK, at most MAXSTACK frames, id = the count) after a u64 tgid; user space symbolizes it through /proc/PID/maps and the ELF symbol tables */
+	OP_UBTSTR = 96, /* sd, ra, i: sd = the user stack as KBTSTR: levels 0..ra (all for a negative ra: ubacktrace(); ucallers(n) is the top and n more); imm = BPF_F_USER_STACK (256) */
+	OP_USYMENC = 97, /* sd, ra, i: sd = a user symbol lookup encoded for user space: 0x01 'U', kind (imm: '0' usymname(ra), '1' usymdata(ra), '2' sprint_ubacktrace()), the tgid, the address or each stack address, 0x02 (6-bit varints as SCARGS) */
 	OP_KSTACK = 140, /* -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace() */
 	OP_SYMNAME = 141, /* sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms */
 	OP_ITEND = 184, /* ra: the foreach loop of iterator ra ended (every exit but return and next): the kernel frees it and every later iterator (their loops were inside it); user space ignores it */

@@ -821,6 +821,9 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		case CTX_JIFFIES:
 			R(d) = bpf_jiffies64();
 			break;
+		case CTX_UADDR:
+			R(d) = user_pc(lc);
+			break;
 		default:
 			return raise(lc, ERR_OPCODE, pc, NULL);
 		}
@@ -1033,10 +1036,16 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		sc_retstr(lc, S(d));
 		break;
 	case OP_KSTACK:
-		stack_record(lc, pc);
+	case OP_USTACK:
+		stack_record(lc, pc, op == OP_USTACK ? 1 + (imm & 1) : 0);
 		break;
 	case OP_KBTSTR:
-		stack_string(lc, S(d));
+	case OP_UBTSTR:
+		/* operands, not branches: a branch here costs the verifier 10,000 insns */
+		stack_string(lc, S(d), imm & BPF_F_USER_STACK, R(a));
+		break;
+	case OP_USYMENC:
+		usym_encode(lc, S(d), R(a), imm);
 		break;
 	case OP_SFMT:
 	case OP_SFMTS:

@@ -1506,6 +1506,12 @@ class CodeGen {
         return v;
       },
       errnoTable: () => this.errnoTable(),
+      encodedText: (fn) => {
+        const body = this.probe?.decl.body ?? this.curFn?.decl.body;
+        if (body && textUse(body, fn, true) === 'inspected')
+          this.error(`the result of ${fn}() can only be printed or stored: tapvm names user addresses in user space, when output shows them`);
+        this.syscallText = true;
+      },
       probeFunc: () => {
         // stap parses function("NAME") out of pp(): its syscall probes are on the kernel's
         // __x64_sys_NAME entry points; other probes without a function give ""

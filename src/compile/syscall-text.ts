@@ -12,7 +12,8 @@ const PRINTS = new Set(['print', 'println', 'printf', 'printd', 'printdln']);
 const rank: Record<TextUse, number> = { output: 0, stored: 1, inspected: 2 };
 const worse = (a: TextUse, b: TextUse) => (rank[b] > rank[a] ? b : a);
 
-export function textUse(body: A.Stmt, name: string): TextUse {
+/** How `body` uses the identifier `name`, or with `call` the results of calls of the function `name`. */
+export function textUse(body: A.Stmt, name: string, call = false): TextUse {
   let use: TextUse = 'output';
   // `ctx`: what the enclosing expression does with a value in this position
   const visit = (node: unknown, ctx: TextUse): void => {
@@ -24,10 +25,11 @@ export function textUse(body: A.Stmt, name: string): TextUse {
     const n = node as { kind?: string } & Record<string, unknown>;
     switch (n.kind) {
       case 'ident':
-        if (n.name === name) use = worse(use, ctx);
+        if (!call && n.name === name) use = worse(use, ctx);
         return;
       case 'call': {
         const c = n as unknown as A.CallExpr;
+        if (call && c.name === name) use = worse(use, ctx);
         const printed = PRINTS.has(c.name);
         for (const a of c.args) visit(a, printed ? 'output' : c.name === 'sprintf' || c.name === 'sprint' || c.name === 'sprintln' ? 'stored' : 'inspected');
         return;

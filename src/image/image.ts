@@ -99,7 +99,7 @@ export interface ProgramImage {
    * cookie, to every tracepoint listed (raw_syscalls:sys_enter, or a few syscalls:sys_enter_X).
    */
   syscallDispatch?: { table: number; tracepoints: { system: string; event: string }[] }[];
-  /** strings may hold argstr/retstr values encoded by the kernel: expand them on output */
+  /** strings may hold argstr/retstr values or user symbol lookups encoded by the kernel: expand them on output */
   syscallText?: boolean;
   /** -D MAXSTRINGLEN=N (absent: 128): every string is cut at N-1 bytes; N above 128 runs on
    * the 512-byte interpreter (src/isa/strlen.ts) */

@@ -94,9 +94,9 @@ export const ARRAY_CLASSES = [
   }
 ] as const;
 
-export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"STACK":10,"HIST":30} as const;
+export const REC = {"PRINT":1,"EXIT":2,"ERROR":3,"STACK":10,"USTACK":40,"USTACK_BRIEF":41,"HIST":30} as const;
 export const ERR = {"DIV0":1,"MAXACTION":2,"OVERFLOW":3,"NESTING":4,"USER":5,"OPCODE":6,"FAULT":7,"OUTPUT":8,"ARGNUM":25,"SKIPPED":10,"POSITION":40,"ITERS":20,"ITERKEYS":21} as const;
-export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9,"EXE_INO":40,"EXE_DEV":41,"EUID":10,"EGID":11,"TASK_CURRENT":12,"PEXECNAME":13,"LOCAL_CLOCK_NS":14,"JIFFIES":15} as const;
+export const CTX = {"PID":0,"TID":1,"PPID":2,"UID":3,"GID":4,"CPU":5,"REALTIME_NS":6,"EXECNAME":7,"PP":8,"TARGET":9,"EXE_INO":40,"EXE_DEV":41,"UADDR":48,"EUID":10,"EGID":11,"TASK_CURRENT":12,"PEXECNAME":13,"LOCAL_CLOCK_NS":14,"JIFFIES":15} as const;
 export const SCMP = {"EQ":0,"NE":1,"LT":2,"LE":3,"GT":4,"GE":5} as const;
 
 export const enum Op {
@@ -201,7 +201,10 @@ export const enum Op {
   SCNAME = 110, // sd, ra, o: sd = name of system call number ra from the table at data[imm] (u16 string offset per number below NSYSCALLS, 0 = unknown: "")
   SCARGS = 111, // sd, o: sd = the system call's arguments encoded for user space (argstr): 0x01 'A', nr, each argument, 0x02; the u16 at data[imm + 2 * nr] says how many arguments (bits 0-2) and which are user strings (bit 3 + i)
   SCRET = 112, // sd: sd = the return value encoded for user space (retstr): 0x01 'R', nr, value, 0x02
-  KBTSTR = 113, // sd: sd = backtrace(): the kernel stack of the probe context as hex addresses "0x... 0x..." (whole addresses, as many as fit)
+  KBTSTR = 113, // sd, ra: sd = backtrace(): the kernel stack of the probe context as hex addresses "0x... 0x..." (whole addresses, as many as fit), levels 0..ra (all for a negative ra)
+  USTACK = 95, // i: send a USTACK record (imm 0, print_ubacktrace) or USTACK_BRIEF (imm 1, print_ubacktrace_brief): the user stack of the current task (bpf_get_stack BPF_F_USER_STACK, at most MAXSTACK frames, id = the count) after a u64 tgid; user space symbolizes it through /proc/PID/maps and the ELF symbol tables
+  UBTSTR = 96, // sd, ra, i: sd = the user stack as KBTSTR: levels 0..ra (all for a negative ra: ubacktrace(); ucallers(n) is the top and n more); imm = BPF_F_USER_STACK (256)
+  USYMENC = 97, // sd, ra, i: sd = a user symbol lookup encoded for user space: 0x01 'U', kind (imm: '0' usymname(ra), '1' usymdata(ra), '2' sprint_ubacktrace()), the tgid, the address or each stack address, 0x02 (6-bit varints as SCARGS)
   KSTACK = 140, // -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace()
   SYMNAME = 141, // sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms
   ITEND = 184, // ra: the foreach loop of iterator ra ended (every exit but return and next): the kernel frees it and every later iterator (their loops were inside it); user space ignores it
@@ -327,7 +330,10 @@ export const OPS: Record<number, OpInfo> = {
   110: { name: 'SCNAME', operands: 'sd, ra, o' },
   111: { name: 'SCARGS', operands: 'sd, o' },
   112: { name: 'SCRET', operands: 'sd' },
-  113: { name: 'KBTSTR', operands: 'sd' },
+  113: { name: 'KBTSTR', operands: 'sd, ra' },
+  95: { name: 'USTACK', operands: 'i' },
+  96: { name: 'UBTSTR', operands: 'sd, ra, i' },
+  97: { name: 'USYMENC', operands: 'sd, ra, i' },
   140: { name: 'KSTACK', operands: '' },
   141: { name: 'SYMNAME', operands: 'sd, ra, i' },
   184: { name: 'ITEND', operands: 'ra' },

@@ -4,6 +4,7 @@
 // space expands such runs wherever output shows a string.
 import type { TracepointField } from '../kernel/tracefs';
 import { syscallCatalog, syscallArgs, isUserString, type SyscallDesc } from '../kernel/syscalls';
+import { usymText } from '../kernel/usyms';
 
 /** A decoded argument: a number (u64 as the register held it) or a user string. */
 export type ArgValue = bigint | { str: string } | { fault: bigint };
@@ -238,19 +239,33 @@ function decodeAt(s: string, at: number): { text: string; end: number } {
   return { text, end: r.pos < s.length ? r.pos + 1 : r.pos };
 }
 
-/** A script string with the kernel's encoded argstr/retstr values replaced by their text. */
-export function expandSyscallText(s: string): string {
+/** A user symbol lookup the kernel encoded (vm/stack.h usym_encode), from its 0x01 byte. */
+function decodeUserSymAt(s: string, at: number, maxLen: number): { text: string; end: number } {
+  const kind = s[at + 2];
+  const r = new Reader(s, at + 3);
+  const values: bigint[] = [];
+  for (let v = r.varint(); v !== undefined; v = r.varint()) values.push(v);
+  while (r.pos < s.length && s.charCodeAt(r.pos) !== 2) r.pos++;
+  return { text: usymText(kind, values, maxLen), end: r.pos < s.length ? r.pos + 1 : r.pos };
+}
+
+/**
+ * A script string with the kernel's encoded values replaced by their text: argstr/retstr
+ * ('A', 'R') and user symbols ('U': usymname, usymdata, sprint_ubacktrace, whose text is cut
+ * at maxLen bytes).
+ */
+export function expandSyscallText(s: string, maxLen = 127): string {
   let at = s.indexOf('\x01');
   if (at < 0) return s;
   let out = '';
   let from = 0;
   while (at >= 0) {
     const kind = s[at + 1];
-    if (kind !== 'A' && kind !== 'R') {
+    if (kind !== 'A' && kind !== 'R' && kind !== 'U') {
       at = s.indexOf('\x01', at + 1);
       continue;
     }
-    const { text, end } = decodeAt(s, at + 1);
+    const { text, end } = kind === 'U' ? decodeUserSymAt(s, at, maxLen) : decodeAt(s, at + 1);
     out += s.slice(from, at) + text;
     from = end;
     at = s.indexOf('\x01', end);

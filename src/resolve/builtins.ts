@@ -41,6 +41,9 @@ export interface BuiltinEmitter {
   insn(op: number, ret: ScalarType, a: number, b: number, imm: number): number;
   /** data offset of the errno name table (ERRNOSTR) */
   errnoTable(): number;
+  /** the builtin's string is encoded by the kernel and expanded by output (usymname() and
+   * friends): refused where the handler looks at its text */
+  encodedText(fn: string): void;
 }
 
 export interface Builtin {

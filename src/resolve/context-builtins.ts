@@ -5,6 +5,8 @@ import { CTX, Op } from '../isa/opcodes';
 import type { Builtin, BuiltinEmitter } from './builtins';
 
 const SIGNED = 0x80;
+/** bpf_get_stack's BPF_F_USER_STACK, UBTSTR's immediate */
+const USER_STACK = 256;
 
 const ctxLong = (name: string, id: number, only?: 'kernel'): Builtin => ({ name, params: [], ret: 'long', only, emit: (e) => e.ctx(id) });
 
@@ -82,7 +84,18 @@ export const CONTEXT_BUILTINS: Builtin[] = [
   strRead('kernel_string_n', false, true),
   strRead('user_string_n', true, true),
   { name: 'print_backtrace', params: [], ret: 'void', only: 'kernel', emit: (e) => (e.insn(Op.KSTACK, 'long', 0, 0, 0), -1) },
-  { name: 'backtrace', params: [], ret: 'string', only: 'kernel', emit: (e) => e.insn(Op.KBTSTR, 'string', 0, 0, 0) },
+  { name: 'backtrace', params: [], ret: 'string', only: 'kernel', emit: (e) => e.insn(Op.KBTSTR, 'string', e.constant(-1), 0, 0) },
+  // user stacks: bpf_get_stack(BPF_F_USER_STACK) in the kernel; names come from the process's
+  // maps and ELF files in user space (src/kernel/usyms.ts), so the named forms are encoded
+  // strings that output expands (vm/stack.h usym_encode)
+  { name: 'print_ubacktrace', params: [], ret: 'void', only: 'kernel', emit: (e) => (e.insn(Op.USTACK, 'long', 0, 0, 0), -1) },
+  { name: 'print_ubacktrace_brief', params: [], ret: 'void', only: 'kernel', emit: (e) => (e.insn(Op.USTACK, 'long', 0, 0, 1), -1) },
+  { name: 'ubacktrace', params: [], ret: 'string', only: 'kernel', emit: (e) => e.insn(Op.UBTSTR, 'string', e.constant(-1), 0, USER_STACK) },
+  { name: 'ucallers', params: ['long'], ret: 'string', only: 'kernel', emit: (e, [n]) => e.insn(Op.UBTSTR, 'string', n, 0, USER_STACK) },
+  { name: 'uaddr', params: [], ret: 'long', only: 'kernel', emit: (e) => e.ctx(CTX.UADDR) },
+  { name: 'sprint_ubacktrace', params: [], ret: 'string', only: 'kernel', emit: (e) => (e.encodedText('sprint_ubacktrace'), e.insn(Op.USYMENC, 'string', 0, 0, 2)) },
+  { name: 'usymname', params: ['long'], ret: 'string', only: 'kernel', emit: (e, [a]) => (e.encodedText('usymname'), e.insn(Op.USYMENC, 'string', a, 0, 0)) },
+  { name: 'usymdata', params: ['long'], ret: 'string', only: 'kernel', emit: (e, [a]) => (e.encodedText('usymdata'), e.insn(Op.USYMENC, 'string', a, 0, 1)) },
   { name: 'symname', params: ['long'], ret: 'string', only: 'user', emit: (e, [a]) => e.insn(Op.SYMNAME, 'string', a, 0, 0) },
   { name: 'symdata', params: ['long'], ret: 'string', only: 'user', emit: (e, [a]) => e.insn(Op.SYMNAME, 'string', a, 0, 1) },
   { name: 'errno_str', params: ['long'], ret: 'string', emit: (e, [n]) => e.insn(Op.ERRNOSTR, 'string', n, 0, e.errnoTable()) },

@@ -289,7 +289,8 @@ export class OutputFormatter {
     private out: NodeJS.WritableStream,
   ) {
     this.syscallText = img.syscallText === true;
-    this.expand = this.syscallText ? expandSyscallText : (s) => s;
+    const maxLen = (img.maxStringLen ?? 128) - 1;
+    this.expand = this.syscallText ? (s) => expandSyscallText(s, maxLen) : (s) => s;
     this.parsed = img.formats.map((f) => parseFormat(f.text));
     this.compiled = this.parsed.map((p, i) => {
       const want = img.formats[i].args;

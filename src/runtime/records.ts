@@ -8,6 +8,8 @@
 //   ERROR: id = error code, then an optional NUL-terminated message
 //   EXIT:  header only
 //   HIST:  id = statistic array id | class << 8, then the element's key (print(@hist_*(x)))
+//   STACK: id = count, then the kernel addresses (u64); USTACK, USTACK_BRIEF: id = count, the
+//          tgid (u64), then the user addresses
 // The addon delivers records in batches (src/native.ts RingBatch: u32 length + record, back
 // to back); everything here reads at offsets into that batch without copying.
 import type { ProgramImage } from '../image/image';
@@ -35,6 +37,13 @@ export function decodeRecordAt(img: ProgramImage, buf: Buffer, off: number, len:
     const frames: bigint[] = [];
     for (let p = off + REC_HDR_SIZE; p + 8 <= end && frames.length < id; p += 8) frames.push(buf.readBigUInt64LE(p));
     return { type: 'stack', frames, pc };
+  }
+  if (type === REC.USTACK || type === REC.USTACK_BRIEF) {
+    // the tgid, then the addresses
+    const frames: bigint[] = [];
+    const pid = off + REC_HDR_SIZE + 8 <= end ? Number(buf.readBigUInt64LE(off + REC_HDR_SIZE)) : 0;
+    for (let p = off + REC_HDR_SIZE + 8; p + 8 <= end && frames.length < id; p += 8) frames.push(buf.readBigUInt64LE(p));
+    return { type: 'ustack', pid, frames, brief: type === REC.USTACK_BRIEF, pc };
   }
   if (type === REC.HIST) {
     // id = array id | class << 8, then the element's key (the class's key size)

@@ -8,6 +8,7 @@ import { Writable } from 'stream';
 import type { ProgramImage } from '../image/image';
 import { ERR } from '../isa/opcodes';
 import { backtraceText } from '../kernel/kallsyms';
+import { ubacktraceText } from '../kernel/usyms';
 import type { VmEvent } from '../vm/backend';
 import { openInterpreter, type Interpreter } from './interpreter';
 import { imageMaxStr, slotSize } from '../isa/strlen';
@@ -133,6 +134,7 @@ export class Session {
   private onEvent(gen: Generation, ev: VmEvent) {
     if (ev.type === 'print') gen.output.print(ev);
     else if (ev.type === 'stack') gen.output.text(backtraceText(ev.frames));
+    else if (ev.type === 'ustack') gen.output.text(ubacktraceText(ev.pid, ev.frames, ev.brief ? 'brief' : 'full'));
     else if (ev.type === 'hist') {
       // print(@hist_*(x)): the statistic as it is now, added up over the CPUs
       const h = histogramText(gen.img, gen.backend, ev);

@@ -15,7 +15,9 @@ export type VmEvent =
   | { type: 'hist'; id: number; key: Uint8Array; pc: number }
   | { type: 'error'; code: number; pc: number; message?: string }
   /** print_backtrace(): kernel return addresses, innermost first, symbolized by the consumer */
-  | { type: 'stack'; frames: bigint[]; pc: number };
+  | { type: 'stack'; frames: bigint[]; pc: number }
+  /** print_ubacktrace[_brief](): user return addresses of process `pid`, innermost first */
+  | { type: 'ustack'; pid: number; frames: bigint[]; brief: boolean; pc: number };
 
 export interface VmBackend {
   globalGet(slot: number): bigint;

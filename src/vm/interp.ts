@@ -892,7 +892,7 @@ function step(lc: LoopCtx): number {
     case Op.SYMNAME:
       s[sd] = cstr(toByteString(imm ? symdata(r[ra]) : symname(r[ra])), lc.slot);
       break;
-    /* KREAD, UREAD, KSTR, USTRN, TASKF, KSTACK, KBTSTR: kernel memory, tasks and stacks, the default case (OPCODE) */
+    /* KREAD, UREAD, KSTR, USTRN, TASKF, KSTACK, KBTSTR, USTACK, UBTSTR, USYMENC: kernel memory, tasks and stacks, the default case (OPCODE) */
     /* superinstructions (src/compile/optimize.ts fuses the shapes the code generator emits) */
     case Op.MULI:
       r[rd] = r[ra] * BigInt(imm);
