@@ -82,7 +82,7 @@ static long tre_op_cb(__u64 i, void *arg)
 	struct re_state *re = &r->st->re;
 	__u32 o = re->tab + re->ops + 2 + 2 * (__u32)i;
 	__u32 dst = re_u8(r->code, o), src = re_u8(r->code, o + 1);
-	__u8 v = src == 255 ? re->pos : src == 254 ? 255 : re->regs[src & 255];
+	__u16 v = src == 255 ? re->pos : src == 254 ? RE_UNSET : re->regs[src & 255];
 
 	re->regs[dst & 255] = v;
 	return 0;

@@ -7,9 +7,11 @@
 #ifndef TAPVM_REGEX_STATE_H
 #define TAPVM_REGEX_STATE_H
 
+#define RE_UNSET 0xffff	/* an unset tag: above every position */
+
 struct re_state {
-	__u8 regs[256];			/* tag registers: thread i, tag t in i * ntags + t */
-	__u8 rec[256];			/* the recorded match's tags (255: unset) */
+	__u16 regs[256];		/* tag registers: thread i, tag t in i * ntags + t (positions up to 511) */
+	__u16 rec[256];			/* the recorded match's tags (RE_UNSET: unset) */
 	char str[MAXSTRINGLEN];		/* the matched string, as stap keeps it */
 	__s32 ngroups;			/* groups of the last match, group 0 included; -1: failed or none */
 	__u32 tab, slot, len, ncls, q, ntags, acc_off, acc, ops, found, pos;

@@ -37,8 +37,9 @@ export const MAX_TAG_OPS = 255;
 export const MAX_TDFA_STATES = 512;
 export const SRC_UNSET = 254;
 export const SRC_POS = 255;
-/** what an unset register holds: positions stay below MAXSTRINGLEN */
-export const UNSET = 255;
+/** what an unset register holds: registers are 16 bits (positions go up to 511 with -D
+ * MAXSTRINGLEN=512), so this is above every position */
+export const UNSET = 0xffff;
 
 export interface Tdfa {
   ntags: number;
@@ -232,7 +233,7 @@ export function runTdfa(data: Uint8Array, off: number, bytes: Uint8Array | numbe
   const nstates = u16(2);
   const T = data[off + 8];
   const acceptOff = TDFA_HEADER + 256 + 4 * nstates * ncls;
-  const regs = new Uint8Array(256);
+  const regs = new Uint16Array(256);
   let q = u16(4);
   let found = false;
   const rec = new Array<number>(T).fill(UNSET);

@@ -1332,8 +1332,8 @@ printf("fsetup: %d\n", n1)`,
 // -D MAXSTRINGLEN=N: every string either interpreter makes is cut at N-1 bytes (stap's strlcpy
 // into string_t): ., .=, sprintf (widths too), substr, text_str/string_quoted, str_replace,
 // array keys and values, string globals (initialised and assigned), printf of them, widths and
-// precisions above 255 (sprintf's fill the slot; printf's are not cut). N above 128 runs on the
-// 512-byte interpreter object.
+// precisions above 255 (sprintf's fill the slot; printf's are not cut), sprint of a histogram,
+// matched() offsets past 254. N above 128 runs on the 512-byte interpreter object.
 function maxStringLen(n: number): Group {
   const m = n - 1;
   const x = 'x'.repeat(Math.min(1024, m));
@@ -1366,6 +1366,8 @@ function maxStringLen(n: number): Group {
       { label: 'wprec', body: String.raw`ml_p = sprintf("%.400s|", ml_g); printf("wprec: %d [%s]\n", strlen(ml_p), substr(ml_p, strlen(ml_p) - 3, 3))`, expect: `wprec: ${prec.length} [${prec.slice(-3)}]\n` },
       { label: 'wstar', body: String.raw`ml_v = sprintf("%*d|", 400, 7); ml_o = sprintf("%.*d|", 450, 7); printf("wstar: %d [%s] %d [%s]\n", strlen(ml_v), substr(ml_v, strlen(ml_v) - 3, 3), strlen(ml_o), substr(ml_o, strlen(ml_o) - 3, 3))`, expect: `wstar: ${star.length} [${star.slice(-3)}] ${pstar.length} [${pstar.slice(-3)}]\n` },
       { label: 'hist', body: String.raw`for (ml_hi = 0; ml_hi < 200; ml_hi++) ml_st <<< ml_hi * ml_hi; ml_hs = sprint(@hist_log(ml_st)); printf("hist: %d %s\n", strlen(ml_hs), str_replace(ml_hs, "\n", "|"))`, expect: `hist: ${Math.min(m, histLen)} ${histText(LOG, range(0, 200).map((i) => i * i), m)}\n` },
+      // tag registers hold positions up to 511 (16 bits): matched() past byte 254 of the subject
+      { label: 'retag', body: String.raw`ml_rx = substr(ml_s, 0, ${m - 4}) . "abcd"; if (ml_rx =~ "^(x*)(ab)(c)d$") printf("retag: %d %d [%s] [%s] %d\n", strlen(matched(1)), strlen(matched(0)), matched(2), matched(3), ngroups())`, expect: `retag: ${m - 4} ${m} [ab] [c] 4\n` },
       { label: 'wprintf', body: String.raw`printf("wprintf: %0300d|%-260s|%.*d\n", 5, "y", 270, 9)`, expect: `wprintf: ${'5'.padStart(300, '0')}|${'y'.padEnd(260)}|${'9'.padStart(270, '0')}\n` },
     ],
   };
