@@ -905,6 +905,38 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		st->outlen = off + 2 + n;
 		break;
 	}
+	case OP_OMEM: {
+		/* %m/%M: the bytes are read now, in the probe, as stap's kread does; user space
+		 * formats them like a string argument */
+		__u32 off = st->outlen, n;
+		__s64 want = R(b);
+		__u64 arg[1];
+
+		if (want > MAXSTRINGLEN) {
+			static const char big[] = "%lld is too many bytes for a memory dump";
+
+			arg[0] = want;
+			bpf_snprintf(st->tmp, MAXSTRINGLEN, big, arg, sizeof(arg));
+			return raise(lc, ERR_USER, pc, st->tmp);
+		}
+		if (off > OUTMAX - MAXSTRINGLEN - 2)
+			return raise(lc, ERR_OUTPUT, pc, NULL);
+		off &= OUTMAX - 1;
+		n = want < 1 ? 1 : (__u32)want;
+		n &= 2 * MAXSTRINGLEN - 1;
+		if (n > MAXSTRINGLEN)
+			n = MAXSTRINGLEN;
+		if (bpf_probe_read_kernel(&st->out[off + 2], n, (void *)R(a))) {
+			static const char fault[] = "kernel read fault at 0x%016lx (addr)";
+
+			arg[0] = R(a);
+			bpf_snprintf(st->tmp, MAXSTRINGLEN, fault, arg, sizeof(arg));
+			return raise(lc, ERR_USER, pc, st->tmp);
+		}
+		*(__u16 *)&st->out[off] = n;
+		st->outlen = off + 2 + n;
+		break;
+	}
 	case OP_OEND: {
 		__u32 len = st->outlen;
 

@@ -1408,10 +1408,34 @@ class CodeGen {
     if (e.name !== 'printf') {
       text = vals.map((v) => (v.type === 'long' ? '%d' : '%s')).join('') + (e.name === 'println' ? '\n' : '');
     }
-    const types = parseFormat(text).args;
+    const pf = parseFormat(text);
+    // %m/%M: the value is an address whose bytes the kernel copies into the record (OMEM),
+    // rb of them: the precision, from its '*' argument or a constant
+    const mem = new Map<number, { prec?: number; len: number }>();
+    let ix = 0;
+    for (const p of pf.pieces) {
+      if (typeof p === 'string') continue;
+      if (p.widthStar) ix++;
+      const prec = p.precisionStar ? ix++ : undefined;
+      if (p.conv === 'm' || p.conv === 'M') mem.set(ix, { prec, len: p.precision ?? 1 });
+      ix++;
+    }
+    const types = pf.args.map((t, i) => (mem.has(i) ? 'string' : t));
     const id = this.formatId(text, types);
     this.emit(Op.OBEGIN, 0, 0, 0, id);
-    for (const v of vals) this.emit(v.type === 'long' ? Op.OINT : Op.OSTR, 0, v.n);
+    vals.forEach((v, i) => {
+      const m = mem.get(i);
+      if (!m) return void this.emit(v.type === 'long' ? Op.OINT : Op.OSTR, 0, v.n);
+      const mk = this.mark();
+      let len: number;
+      if (m.prec !== undefined) len = vals[m.prec].n;
+      else {
+        len = this.reg();
+        this.emit(Op.MOVI, len, 0, 0, m.len);
+      }
+      this.emit(Op.OMEM, 0, v.n, len);
+      this.release(mk);
+    });
     this.emit(Op.OEND);
     return undefined;
   }

@@ -224,6 +224,7 @@ export const enum Op {
   JGE = 173, // ra, rb, p: if ra >= rb (signed): pc = imm
   SEQC = 174, // rd, sa, o: rd = sa == the string constant at data[imm] (superinstruction: SCONST + SCMP eq; imm <= DATA_BYTES - MAXSTRINGLEN)
   SNEC = 175, // rd, sa, o: rd = sa != the string constant at data[imm]
+  OMEM = 152, // ra, rb: printf's %m/%M: append rb bytes (1 when rb < 1) of kernel memory at address ra to the output record (u16 length + bytes, as OSTR); rb above MAXSTRINGLEN raises USER '<rb> is too many bytes for a memory dump', a fault USER 'kernel read fault at 0x... (addr)'
 }
 
 export interface OpInfo { name: string; operands: string }
@@ -353,4 +354,5 @@ export const OPS: Record<number, OpInfo> = {
   173: { name: 'JGE', operands: 'ra, rb, p' },
   174: { name: 'SEQC', operands: 'rd, sa, o' },
   175: { name: 'SNEC', operands: 'rd, sa, o' },
+  152: { name: 'OMEM', operands: 'ra, rb' },
 };

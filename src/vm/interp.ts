@@ -773,6 +773,13 @@ function step(lc: LoopCtx): number {
       st.outlen = off + 2 + n;
       break;
     }
+    case Op.OMEM: {
+      /* %m/%M: the kernel copies the bytes into its record; user space cannot read kernel
+       * memory, so here it is always the fault stap would report for an unreadable address */
+      if (r[rb] > BigInt(lc.slot)) return raise(lc, ERR.USER, pc, `${r[rb]} is too many bytes for a memory dump`);
+      if (st.outlen > OUTMAX - lc.slot - 2) return raise(lc, ERR.OUTPUT, pc);
+      return raise(lc, ERR.USER, pc, `kernel read fault at 0x${BigInt.asUintN(64, r[ra]).toString(16).padStart(16, '0')} (addr)`);
+    }
     case Op.OEND: {
       const len = st.outlen;
 
