@@ -614,14 +614,15 @@ class CodeGen {
     return entry;
   }
 
-  /** A probe point's guard: the value must equal the constant; returns the JZ to patch. */
+  /** A probe point's guard: the value must equal the constant (or the other context value); returns the JZ to patch. */
   private guard(g: Guard): number {
     const m = this.mark();
     const v = this.reg();
     if ('ctx' in g) this.emit(Op.CTX, v, 0, 0, g.ctx);
     else this.emit(Op.TPLD, v, 0, g.field.size | (g.field.signed ? 0x80 : 0), g.field.offset);
     const c = this.reg();
-    this.loadConst(c, g.equals);
+    if ('sameAs' in g) this.emit(Op.CTX, c, 0, 0, g.sameAs);
+    else this.loadConst(c, g.equals);
     this.emit(Op.EQ, v, v, c);
     const jz = this.emit(Op.JZ, 0, v, 0, 0);
     this.release(m);

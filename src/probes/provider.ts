@@ -54,8 +54,8 @@ export interface ResolvedPoint {
   specialize?(used: Set<string>): ResolvedPoint[] | Mismatch;
 }
 
-/** A context value (CTX id) or a tracepoint field that must equal a constant. */
-export type Guard = { ctx: number; equals: bigint } | { field: TracepointField; equals: bigint };
+/** A context value (CTX id) or a tracepoint field that must equal a constant, or two context values that must be equal. */
+export type Guard = { ctx: number; equals: bigint } | { field: TracepointField; equals: bigint } | { ctx: number; sameAs: number };
 
 /** A provider that recognises the point but cannot offer it says why, in one sentence. */
 export interface Mismatch {

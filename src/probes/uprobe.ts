@@ -11,6 +11,7 @@ import { resolveTracepoint } from './tracepoint';
 import { CTX } from '../isa/opcodes';
 import type { TracepointField } from '../kernel/tracefs';
 import { readElf, fileOffset, globMatcher, ElfError, type ElfFile } from '../kernel/elf';
+import { syscallCatalog, RET_FIELD } from '../kernel/syscalls';
 
 /** x86_64 struct pt_regs: where $return (rax) is. */
 const PT_REGS_AX = 80;
@@ -128,12 +129,19 @@ export function kernelDev(dev: number): bigint {
   return (major << 20n) | minor;
 }
 
+/** The system calls whose child is a new process: clone, fork, vfork, clone3. */
+const FORKS = ['clone', 'fork', 'vfork', 'clone3'];
+
 /**
- * process.begin: a program starts (sched_process_exec, in the new program); process.end: a
- * process ends (sched_process_exit of its last thread, group_dead). With PATH, only tasks
- * running that file (same inode and device); with PID, only that process (.end only).
+ * process.begin: a process starts, as stap's utrace task finder reports it: in the new
+ * program after exec (sched_process_exec), and in the child of a fork (its first return to
+ * user space: the clone/fork/vfork/clone3 exit that returns 0, in a new process, not a new
+ * thread: pid() == tid()); so fork then exec fires it twice, in the child each time.
+ * process.end: a process ends (sched_process_exit of its last thread, group_dead). With
+ * PATH, only tasks running that file (same inode and device: a fork of a PATH process runs
+ * it too); with PID, only that process (.end only).
  */
-function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Parameters<ProbeProvider['resolve']>[0]['components'][0], which: 'begin' | 'end', extra: boolean): ResolvedPoint | Mismatch {
+function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Parameters<ProbeProvider['resolve']>[0]['components'][0], which: 'begin' | 'end', extra: boolean): ResolvedPoint | ResolvedPoint[] | Mismatch {
   if (extra || point.components.length > 2) return { error: `expected process.${which}, process("PATH").${which} or process(PID).${which}` };
   const guards: Guard[] = [];
   let pp = pointText(point);
@@ -157,5 +165,16 @@ function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Paramet
   r.contextVars = new Map();
   r.pretty = undefined;
   r.guards = guards;
-  return r;
+  if (which === 'end') return r;
+  const nrs = syscallCatalog()
+    .filter((s) => FORKS.includes(s.name))
+    .map((s) => s.nr);
+  const fork: ResolvedPoint = {
+    pp,
+    target: 'kernel',
+    attach: { family: 'syscall', exit: true, nrs },
+    contextVars: new Map(),
+    guards: [{ field: RET_FIELD, equals: 0n }, { ctx: CTX.PID, sameAs: CTX.TID }, ...guards],
+  };
+  return [r, fork];
 }
