@@ -106,13 +106,13 @@ static __always_inline long str_read(char *dst, char *msg, __u64 addr, __s64 n, 
 /* errno_str(n): the table at data[table] is a u32 count, then u32 string offsets */
 static __always_inline void errno_str(struct code_blob *code, char *dst, __s64 e, __u32 table)
 {
-	__u32 cnt = *(__u32 *)&code->data[table & (DATA_BYTES - 4)], off;
+	__u32 cnt = data_u32(code, table), off;
 	__u64 a[1];
 
 	if (e < 0)
 		e = -e;
 	if (e > 0 && e < cnt) {
-		off = *(__u32 *)&code->data[(table + 4 + 4 * (__u32)e) & (DATA_BYTES - 4)];
+		off = data_u32(code, table + 4 + 4 * (__u32)e);
 		/* numbers Linux leaves unnamed (41, 58) have an empty entry */
 		if (code->data[off & (DATA_BYTES - 1)]) {
 			bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, &code->data[off & (DATA_BYTES - 1)]);

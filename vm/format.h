@@ -110,22 +110,27 @@ static long emit_cb(__u64 index, void *arg)
 
 /*
  * SFMT / SFMTS: d .= the value formatted by spec (src/isa/sprintf.ts). x is the long value
- * (SFMT), a the string slot (SFMTS); wv and pv the '*' width and precision. The layout is
- * runtime/vsprintf.c's number(), _stp_vsprint_char() and the %s case.
+ * (SFMT), a the string slot (SFMTS); `slots` is d | a << 8, `stars` the '*' width and
+ * precision already clamped by f_field(), width | prec << 16. The layout is
+ * runtime/vsprintf.c's number(), _stp_vsprint_char() and the %s case. A global function (at
+ * most five arguments, hence the packing): the verifier checks it once on its own instead of
+ * inside the dispatch callback's passes (130k -> 99k processed insns per entry program).
  */
-static __always_inline void f_conv(struct vm_state *st, __u32 d, __u32 a, __s64 x, __u32 spec, __s64 wv, __s64 pv)
+__noinline long f_conv(struct vm_state *st, __u32 slots, __s64 x, __u32 spec, __u32 stars)
 {
 	struct fmt_cb_ctx c = { .st = st };
 	__s32 width = -1, prec = -1, size;
-	__u32 conv = spec & 0xf, np = 0;
+	__u32 conv = spec & 0xf, np = 0, d = slots & 0xff, a = (slots >> 8) & 0xff;
 	int left = !!(spec & FF_MINUS);
 
+	if (!st)
+		return 0;
 	if (spec & FF_WIDTH_STAR)
-		width = f_field(wv);
+		width = stars & 0xffff;
 	else
 		width = (__s32)((spec >> FF_WIDTH_SHIFT) & 0x3ff) - 1;
 	if (spec & FF_PREC_STAR)
-		prec = f_field(pv);
+		prec = stars >> 16;
 	else
 		prec = (__s32)((spec >> FF_PREC_SHIFT) & 0x3ff) - 1;
 	bpf_probe_read_kernel_str(st->res, MAXSTRINGLEN, SLOT(st, d));
@@ -223,6 +228,7 @@ static __always_inline void f_conv(struct vm_state *st, __u32 d, __u32 a, __s64 
 	bpf_loop(2048, emit_cb, &c, 0);
 	st->res[IDX(st->sx.o)] = 0;
 	s_put(st, d);
+	return 0;
 }
 
 #endif /* TAPVM_FORMAT_H */

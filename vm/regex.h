@@ -21,7 +21,7 @@ struct re_ctx {
 
 static __always_inline __u32 re_u16(struct code_blob *code, __u32 off)
 {
-	return *(__u16 *)&code->data[off & (DATA_BYTES - 2)];
+	return data_u16(code, off);
 }
 
 static __always_inline __u32 re_u8(struct code_blob *code, __u32 off)

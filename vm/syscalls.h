@@ -29,7 +29,7 @@ static __always_inline __u32 sc_dispatch_list(struct code_blob *code, __s32 nr, 
 
 	if (nr < 0 || nr >= NSYSCALLS)
 		return 0;
-	off = *(__u16 *)&code->data[(table + nr * 2) & (DATA_BYTES - 2)];
+	off = data_u16(code, table + nr * 2);
 	return off;
 }
 
@@ -97,7 +97,7 @@ static __always_inline void sc_argstr(struct loop_ctx *lc, char *buf, __u32 tabl
 	buf[0] = 1;
 	buf[1] = 'A';
 	if (nr >= 0 && nr < NSYSCALLS)
-		info = *(__u16 *)&lc->code->data[(table + nr * 2) & (DATA_BYTES - 2)];
+		info = data_u16(lc->code, table + nr * 2);
 	ac.info = info;
 	ac.pos = sc_put_varint(buf, 2, (__u32)nr);
 	bpf_loop(info & 7, sc_argstr_one, &ac, 0);
@@ -124,7 +124,7 @@ static __always_inline void sc_name(struct loop_ctx *lc, char *buf, __s64 nr, __
 	__u16 off = 0;
 
 	if (nr >= 0 && nr < NSYSCALLS)
-		off = *(__u16 *)&lc->code->data[(table + nr * 2) & (DATA_BYTES - 2)];
+		off = data_u16(lc->code, table + nr * 2);
 	if (!off) {
 		buf[0] = 0;
 		return;

@@ -832,7 +832,7 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		if (imm == CTX_EXECNAME) {
 			bpf_get_current_comm(S(d), 16);
 		} else if (imm == CTX_PP) {
-			__u32 off = *(__u32 *)&lc->code->data[(st->probe & (NPROBES - 1)) * 4];
+			__u32 off = data_u32(lc->code, (st->probe & (NPROBES - 1)) * 4);
 
 			bpf_probe_read_kernel_str(S(d), MAXSTRINGLEN, &lc->code->data[off & (DATA_BYTES - 1)]);
 		} else if (imm == CTX_PEXECNAME) {
@@ -1081,8 +1081,8 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		break;
 	case OP_SFMT:
 	case OP_SFMTS:
-		/* one call site: the formatter is inlined (and verified) once */
-		f_conv(st, sfp + d, sfp + a, R(a), imm, R(b), R(b + 1));
+		f_conv(st, ((sfp + d) & 0xff) | ((sfp + a) & 0xff) << 8, R(a), imm,
+		       f_field(R(b)) | f_field(R(b + 1)) << 16);
 		break;
 	/* superinstructions (src/compile/optimize.ts fuses the shapes the code generator emits) */
 	case OP_MULI:
@@ -1159,7 +1159,7 @@ static __always_inline long next_handler(struct loop_ctx *lc)
 	if (i >= lc->n || !lc->ss->active)
 		return 1;
 	if (lc->list)
-		e = *(__u32 *)&lc->code->data[(lc->list + 4 + i * 4) & (DATA_BYTES - 4)];
+		e = data_u32(lc->code, lc->list + 4 + i * 4);
 	st->next = i + 1;
 	st->pc = e & 0xffff;
 	st->probe = e >> 16;
@@ -1327,7 +1327,7 @@ static __always_inline int run(void *ctx, __u64 cookie, int tracepoint)
 	__u32 slot = (cookie >> 48) & (NSESSIONS - 1);
 	__u32 probe = (cookie >> 32) & 0xffff;
 	__u32 zero = 0, list = 0, n = 1;
-	struct loop_ctx lc = {};
+	struct loop_ctx lc;	/* every field is set below: no zeroing stores on the entry path */
 	struct vm_state *st;
 	struct session *ss;
 
@@ -1344,7 +1344,7 @@ static __always_inline int run(void *ctx, __u64 cookie, int tracepoint)
 		list = sc_dispatch_list(lc.code, tracepoint ? *(__s32 *)(ctx + SC_NR_OFF) : sc_nr(ctx), (__u32)cookie);
 		if (!list)
 			return 0;
-		n = *(__u32 *)&lc.code->data[list & (DATA_BYTES - 4)];
+		n = data_u32(lc.code, list);
 		n = n < MAXDISPATCH ? n : MAXDISPATCH;
 	}
 	st = bpf_map_lookup_elem(&scratch, &zero);

@@ -12,6 +12,23 @@ struct code_blob {
 	char data[DATA_BYTES];
 };
 
+#ifdef __bpf__
+/*
+ * The data area's u16/u32 tables are aligned by the compiler (src/compile); a plain
+ * `*(__u32 *)&data[off]` is compiled as four byte loads (clang cannot see the alignment of a
+ * char array element), which the dispatch path paid on every system call.
+ */
+static __always_inline __u32 data_u32(const struct code_blob *code, __u32 off)
+{
+	return *(const __u32 *)__builtin_assume_aligned(&code->data[off & (DATA_BYTES - 4)], 4);
+}
+
+static __always_inline __u16 data_u16(const struct code_blob *code, __u32 off)
+{
+	return *(const __u16 *)__builtin_assume_aligned(&code->data[off & (DATA_BYTES - 2)], 2);
+}
+#endif
+
 struct globals_blob {
 	__s64 num[NGLOBALS];
 };

@@ -56,7 +56,7 @@ static __always_inline void catch_message(struct vm_state *st, struct code_blob 
 		bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, st->errmsg);
 		return;
 	}
-	off = *(__u32 *)&code->data[(table + 4 * (st->errcode & 63)) & (DATA_BYTES - 4)];
+	off = data_u32(code, table + 4 * (st->errcode & 63));
 	bpf_probe_read_kernel_str(dst, MAXSTRINGLEN, &code->data[off & (DATA_BYTES - 1)]);
 }
 
