@@ -105,9 +105,10 @@ export interface Addon {
   /**
    * Open and load a BPF ELF object with libbpf. `reuseMaps` maps a map name to an fd that
    * must be reused instead of creating that map (bpf_map__reuse_fd). Returns fds that stay
-   * open after the bpf_object is closed (dup'ed).
+   * open after the bpf_object is closed (dup'ed). `programs`, when given, names the programs to
+   * load; the others are neither verified nor returned.
    */
-  loadObject(file: string, reuseMaps: Record<string, number>): LoadedObject;
+  loadObject(file: string, reuseMaps: Record<string, number>, programs?: string[]): LoadedObject;
   /** BPF_OBJ_PIN */
   pin(fd: number, path: string): void;
   /** BPF_OBJ_GET; throws (errno ENOENT) when the pin does not exist. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -203,11 +204,31 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
 
+  // Optional third argument: the names of the programs to load (the rest are not verified;
+  // the interpreter loads its rarely used entry programs when a script first needs them).
+  std::vector<std::string> only;
+  bool restrict = false;
+  if (info.Length() > 2 && info[2].IsArray()) {
+    Napi::Array names = info[2].As<Napi::Array>();
+    restrict = true;
+    for (uint32_t i = 0; i < names.Length(); i++) only.push_back(names.Get(i).ToString().Utf8Value());
+  } else if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
+    Napi::TypeError::New(env, "programs must be an array of names").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
   std::string warnings;
   t_capture = &warnings;
   Attempt a;
   std::string op;
   int err = OpenObject(file, reuse, &a, &op);
+  if (err == 0 && restrict) {
+    bpf_program* p;
+    bpf_object__for_each_program(p, a.obj) {
+      bool want = std::find(only.begin(), only.end(), bpf_program__name(p)) != only.end();
+      if (!want) bpf_program__set_autoload(p, false);
+    }
+  }
   if (err == 0) {
     bpf_program* p;
     bpf_object__for_each_program(p, a.obj) {

@@ -284,9 +284,10 @@ export class Generation {
     for (const p of this.img.probes) {
       if (p.attach.family === 'perf') {
         const { type, config, period, freq } = p.attach;
+        const prog = this.vm.prog('tapvm_perf'); // outside the try: a load error is not an unsupported event
         try {
-          this.links.push(addon().attachPerfEvent(this.vm.progs.tapvm_perf, type, config, period, freq, this.cookie(p)));
-          this.watchMisses(this.vm.progs.tapvm_perf);
+          this.links.push(addon().attachPerfEvent(prog, type, config, period, freq, this.cookie(p)));
+          this.watchMisses(prog);
         } catch (e) {
           const errno = (e as { errno?: number }).errno;
           if (errno === 2 || errno === 95 || errno === 19)
@@ -329,8 +330,8 @@ export class Generation {
     if (group.length > 1 && this.uprobeMulti !== false) {
       try {
         const offsets = group.map((p) => (p.attach as U).offset);
-        this.links.push(addon().attachUprobeMulti(this.vm.progs.tapvm_uprobe_multi, { path: u.path, offsets, cookies: group.map((p) => this.cookie(p)), pid: u.pid, retprobe: u.retprobe }));
-        this.watchMisses(this.vm.progs.tapvm_uprobe_multi);
+        this.links.push(addon().attachUprobeMulti(this.vm.prog('tapvm_uprobe_multi'), { path: u.path, offsets, cookies: group.map((p) => this.cookie(p)), pid: u.pid, retprobe: u.retprobe }));
+        this.watchMisses(this.vm.prog('tapvm_uprobe_multi'));
         this.uprobeMulti = true;
         return;
       } catch (e) {
@@ -361,8 +362,8 @@ export class Generation {
   /** A uprobe takes the interpreter directly: each uprobe perf event has its own program list. */
   private attachUprobe(p: ProbeInfo, u: Extract<ProbeInfo['attach'], { family: 'uprobe' }>): Link {
     try {
-      this.watchMisses(this.vm.progs.tapvm_uprobe);
-      return addon().attachUprobe(this.vm.progs.tapvm_uprobe, { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
+      this.watchMisses(this.vm.prog('tapvm_uprobe'));
+      return addon().attachUprobe(this.vm.prog('tapvm_uprobe'), { path: u.path, offset: u.offset, pid: u.pid, retprobe: u.retprobe, cookie: this.cookie(p) });
     } catch (e) {
       const errno = (e as { errno?: number }).errno;
       if (errno === 3 /* ESRCH */) throw new Error(`probe ${p.pp}: process ${u.pid} is gone`);
@@ -376,7 +377,7 @@ export class Generation {
    * (the kernel answers EEXIST for a program already there).
    */
   private attachToTracepoint(tpId: number, cookie: bigint, name: string): Link {
-    for (const prog of [this.vm.progs.tapvm_tp, ...this.vm.stubs]) {
+    for (const prog of [this.vm.prog('tapvm_tp'), ...this.vm.stubs]) {
       try {
         const link = addon().attachTracepoint(prog, tpId, cookie);
         this.watchMisses(prog);

@@ -1,5 +1,8 @@
 // The pinned interpreter: the first run loads and verifies vm/tapvm.bpf.o and pins its programs
 // and shared maps under /sys/fs/bpf/tapvm/<hash>; later runs only open the pins (no verifier).
+// Only the tracepoint entry program and its stubs are loaded up front (begin/end, kernel.trace
+// and system call probes); the perf-event and uprobe entry programs, ~100k verified
+// instructions each, are loaded and pinned the first time a script attaches one (prog()).
 // Scripts with -D MAXSTRINGLEN above 128 use vm/tapvm-512.bpf.o instead (src/isa/strlen.ts):
 // its own hash, its own pins, so sessions of both run side by side.
 import * as fs from 'fs';
@@ -21,6 +24,8 @@ export const VM_SLOTS: number[] = [LIMITS.MAXSTRINGLEN, LIMITS.MAXSTRINGLEN_MAX]
 /** Tracepoint entry stubs (vm/tapvm.bpf.c TP_STUB): stub00..07, stub10..17, ... stub37. */
 export const TP_STUBS = Array.from({ length: 32 }, (_, i) => `tapvm_tp_stub${Math.floor(i / 8)}${i % 8}`);
 export const PROGRAMS = ['tapvm_tp', 'tapvm_perf', 'tapvm_uprobe', 'tapvm_uprobe_multi'] as const;
+/** Entry programs loaded when first used (Interpreter.prog), not on a cold start. */
+export const LAZY_PROGRAMS: readonly ProgName[] = ['tapvm_perf', 'tapvm_uprobe', 'tapvm_uprobe_multi'];
 export const SHARED_MAPS = [
   'code',
   'sessions',
@@ -30,6 +35,9 @@ export const SHARED_MAPS = [
   'scratch',
   'rings',
   'tp_interp',
+  // foreach's per-CPU scratch: pinned so that a lazily loaded program shares the one copy
+  'iter_states',
+  'iter_slots',
 ] as const;
 
 /** One outer hash-of-maps per array class (vm/isa.json arrayClasses), by class index. */
@@ -39,7 +47,8 @@ export type ProgName = (typeof PROGRAMS)[number];
 export type SharedMapName = (typeof SHARED_MAPS)[number];
 
 export interface Interpreter {
-  progs: Record<ProgName, number>;
+  /** the entry program's fd; a lazy one is loaded (verified) and pinned on first use */
+  prog(name: ProgName): number;
   /** tracepoint entry stubs, tried in order: a tracepoint takes each program once */
   stubs: number[];
   maps: Record<SharedMapName, number>;
@@ -66,13 +75,24 @@ export function vmHash(slot: number = LIMITS.MAXSTRINGLEN): string {
   return crypto.createHash('sha256').update(fs.readFileSync(vmObject(slot))).digest('hex').slice(0, 16);
 }
 
-function openPinned(dir: string): Pick<Interpreter, 'progs' | 'maps' | 'stubs' | 'classMaps'> | undefined {
+const isEnoent = (e: unknown) => (e as { errno?: number }).errno === 2;
+
+type Pinned = Pick<Interpreter, 'maps' | 'stubs' | 'classMaps'> & { progs: Partial<Record<ProgName, number>> };
+
+function openPinned(dir: string): Pinned | undefined {
   const a = addon();
   const opened: number[] = [];
   try {
-    const progs = {} as Record<ProgName, number>;
+    const progs: Partial<Record<ProgName, number>> = {};
     const maps = {} as Record<SharedMapName, number>;
-    for (const p of PROGRAMS) opened.push((progs[p] = a.objGet(`${dir}/${p}`)));
+    for (const p of PROGRAMS) {
+      try {
+        opened.push((progs[p] = a.objGet(`${dir}/${p}`)));
+      } catch (e) {
+        // a lazy program is pinned only once some session has used it
+        if (!isEnoent(e) || !LAZY_PROGRAMS.includes(p)) throw e;
+      }
+    }
     for (const m of SHARED_MAPS) opened.push((maps[m] = a.objGet(`${dir}/${m}`)));
     const classMaps = CLASS_MAPS.map((m) => a.objGet(`${dir}/${m}`));
     opened.push(...classMaps);
@@ -81,22 +101,79 @@ function openPinned(dir: string): Pick<Interpreter, 'progs' | 'maps' | 'stubs' |
     return { progs, maps, stubs, classMaps };
   } catch (e) {
     for (const fd of opened) a.close(fd);
-    if ((e as { errno?: number }).errno === 2) return undefined; // ENOENT: not pinned (completely) yet
+    if (isEnoent(e)) return undefined; // not pinned (completely) yet
     throw e;
   }
+}
+
+/** The Interpreter over pinned (or just loaded) objects; prog() loads a missing lazy program. */
+function interpreter(p: Pinned, dir: string, slot: number, loaded: boolean, loadMs: number, verifiedInsns: Record<string, number>): Interpreter {
+  const vm: Interpreter = {
+    maps: p.maps,
+    stubs: p.stubs,
+    classMaps: p.classMaps,
+    pinDir: dir,
+    loaded,
+    loadMs,
+    verifiedInsns,
+    prog(name) {
+      const fd = p.progs[name];
+      if (fd !== undefined) return fd;
+      const got = loadLazy(vm, name, slot);
+      p.progs[name] = got;
+      return got;
+    },
+  };
+  return vm;
+}
+
+/**
+ * Loads one lazy entry program against the pinned maps (libbpf reuses every shared map, so it
+ * runs the same sessions' code and state) and pins it; under the host lock, so that two
+ * sessions wanting it at once verify it once.
+ */
+function loadLazy(vm: Interpreter, name: ProgName, slot: number): number {
+  const pin = `${vm.pinDir}/${name}`;
+  const tryPin = () => {
+    try {
+      return addon().objGet(pin);
+    } catch (e) {
+      if (isEnoent(e)) return undefined;
+      throw e;
+    }
+  };
+  const have = tryPin();
+  if (have !== undefined) return have;
+  return withLock(() => {
+    const raced = tryPin();
+    if (raced !== undefined) return raced;
+    const reuse: Record<string, number> = {};
+    SHARED_MAPS.forEach((m) => (reuse[m] = vm.maps[m]));
+    CLASS_MAPS.forEach((m, i) => (reuse[m] = vm.classMaps[i]));
+    const t0 = process.hrtime.bigint();
+    const obj = addon().loadObject(vmObject(slot), reuse, [name]);
+    vm.loadMs += Number(process.hrtime.bigint() - t0) / 1e6;
+    vm.verifiedInsns[name] = obj.verifiedInsns[name];
+    for (const fd of Object.values(obj.maps)) addon().close(fd);
+    // an addon without the program list loads every program: keep only this one
+    for (const [p, fd] of Object.entries(obj.progs)) if (p !== name) addon().close(fd);
+    addon().pin(obj.progs[name], pin);
+    return obj.progs[name];
+  });
 }
 
 export function openInterpreter(slot: number = LIMITS.MAXSTRINGLEN): Interpreter {
   ensureBpffs();
   const dir = path.join(BPFFS, 'tapvm', vmHash(slot));
   const warm = openPinned(dir);
-  if (warm) return { ...warm, pinDir: dir, loaded: false, loadMs: 0, verifiedInsns: {} };
+  if (warm) return interpreter(warm, dir, slot, false, 0, {});
   return withLock(() => {
     // another tapvm may have pinned it while we waited for the lock
     const raced = openPinned(dir);
-    if (raced) return { ...raced, pinDir: dir, loaded: false, loadMs: 0, verifiedInsns: {} };
+    if (raced) return interpreter(raced, dir, slot, false, 0, {});
     const t0 = process.hrtime.bigint();
-    const obj = addon().loadObject(vmObject(slot), {});
+    const eager = [...PROGRAMS.filter((p) => !LAZY_PROGRAMS.includes(p)), ...TP_STUBS];
+    const obj = addon().loadObject(vmObject(slot), {}, eager);
     const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
@@ -107,13 +184,14 @@ export function openInterpreter(slot: number = LIMITS.MAXSTRINGLEN): Interpreter
     addon().mapUpdate(obj.maps.tp_interp, zero, fdv, BPF_ANY);
     // maps first, programs last: openPinned treats a missing program pin as "not pinned yet"
     for (const m of [...SHARED_MAPS, ...CLASS_MAPS]) addon().pin(obj.maps[m], `${dir}/${m}`);
-    for (const p of PROGRAMS) addon().pin(obj.progs[p], `${dir}/${p}`);
+    // an addon without the program list loaded the lazy programs too: pin them as well
+    const progs: Partial<Record<ProgName, number>> = {};
+    for (const p of PROGRAMS) if (obj.progs[p] !== undefined) addon().pin((progs[p] = obj.progs[p]), `${dir}/${p}`);
     for (const p of TP_STUBS) addon().pin(obj.progs[p], `${dir}/${p}`);
-    const progs = Object.fromEntries(PROGRAMS.map((p) => [p, obj.progs[p]])) as Record<ProgName, number>;
     const maps = Object.fromEntries(SHARED_MAPS.map((m) => [m, obj.maps[m]])) as Record<SharedMapName, number>;
     const stubs = TP_STUBS.map((p) => obj.progs[p]);
     const classMaps = CLASS_MAPS.map((m) => obj.maps[m]);
     for (const [name, fd] of Object.entries(obj.progs)) if (!(PROGRAMS as readonly string[]).includes(name) && !TP_STUBS.includes(name)) addon().close(fd);
-    return { progs, maps, stubs, classMaps, pinDir: dir, loaded: true, loadMs, verifiedInsns: obj.verifiedInsns };
+    return interpreter({ progs, maps, stubs, classMaps }, dir, slot, true, loadMs, obj.verifiedInsns);
   });
 }

@@ -66,6 +66,19 @@ describe('loadObject', () => {
     expect(info.jitedLen).toBeGreaterThanOrEqual(0);
   });
 
+  it('loads only the named programs when given a list (the interpreter loads its rare entry programs lazily)', () => {
+    const a = addon();
+    const o = a.loadObject(objPath, {}, ['on_perf_event']);
+    try {
+      expect(Object.keys(o.progs)).toEqual(['on_perf_event']);
+      expect(Object.keys(o.verifiedInsns)).toEqual(['on_perf_event']);
+      expect(o.verifiedInsns.on_perf_event).toBeGreaterThan(0);
+    } finally {
+      for (const fd of [...Object.values(o.progs), ...Object.values(o.maps)]) a.close(fd);
+    }
+    expect(() => a.loadObject(objPath, {}, 'on_perf_event' as unknown as string[])).toThrow(/array of names/);
+  });
+
   it('reuses a caller-created map and keeps its ELF name', () => {
     const a = addon();
     const mine = a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'my_ring', 0, 0, 64 * 1024, 0, -1);
