@@ -114,7 +114,7 @@ static long emit_cb(__u64 index, void *arg)
  * precision already clamped by f_field(), width | prec << 16. The layout is
  * runtime/vsprintf.c's number(), _stp_vsprint_char() and the %s case. A global function (at
  * most five arguments, hence the packing): the verifier checks it once on its own instead of
- * inside the dispatch callback's passes (130k -> 99k processed insns per entry program).
+ * inside the dispatch callback's passes (122k -> 104k processed insns per entry program).
  */
 __noinline long f_conv(struct vm_state *st, __u32 slots, __s64 x, __u32 spec, __u32 stars)
 {
