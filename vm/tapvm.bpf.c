@@ -683,6 +683,16 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 	case OP_KPUTI:
 		*(__s64 *)&st->key[KEYOFF(imm)] = R(a);
 		break;
+	case OP_KINT:	/* a key wider than 16 bytes (exec_fast does the 16-byte class) */
+		x = R(a);
+		if (imm <= 32)
+			__builtin_memset(st->key, 0, 32);
+		else if (imm <= 64)
+			__builtin_memset(st->key, 0, 64);
+		else
+			KEY_ZERO(st->key);
+		*(__s64 *)st->key = x;
+		break;
 	case OP_KPUTS: {
 		__u32 w = b;
 
@@ -1246,6 +1256,14 @@ static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, 
 	case OP_GADD:
 		x = R(a);
 		R(d) = __sync_fetch_and_add(&lc->g->num[(__u32)imm & (NGLOBALS - 1)], x) + x;
+		break;
+	case OP_KINT:
+		/* a one-integer key of the 16-byte class (tid() latencies, pid() counts): two stores
+		 * here instead of KCLR and KPUTI through exec1, one loop iteration each */
+		if (imm > 16)
+			return FAST_NO;
+		*(__s64 *)st->key = R(a);
+		*(__s64 *)&st->key[8] = 0;
 		break;
 	case OP_CTX:
 		if (imm == CTX_PID)

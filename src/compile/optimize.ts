@@ -6,7 +6,9 @@
 //   - copies: `X t, ...; MOV r, t` with t dead afterwards becomes `X r, ...` (SMOV likewise);
 //   - constants: `MOVI t, k; ADD d, a, t` becomes `ADDI d, a, k` (and MULI, DIVI, ...);
 //   - compare and branch: `LT t, a, b; JZ t, L` becomes `JGE a, b, L`;
-//   - string literals: `SCONST st, "x"; SCMP d, sa, st, eq` becomes `SEQC d, sa, "x"`.
+//   - string literals: `SCONST st, "x"; SCMP d, sa, st, eq` becomes `SEQC d, sa, "x"`;
+//   - one-integer keys: `KCLR n; KPUTI ra, key+0` becomes `KINT ra, n` (the kernel's fast loop
+//     runs it; KCLR and KPUTI each cost an iteration of the full switch).
 // Liveness is computed on the control-flow graph (frame-relative register and string slot
 // numbers). An opcode this file does not know is a barrier: it reads every register and slot
 // and no rewrite touches it, so opcodes added elsewhere stay correct without changes here.
@@ -40,7 +42,7 @@ const KNOWN = new Set<number>([
   ...PURE, Op.HALT, Op.MOVHI, Op.DIV, Op.MOD, Op.DIVI, Op.MODI, Op.JMP, Op.JZ, Op.JNZ, Op.RET, Op.GST, Op.GADD, Op.GSTS,
   Op.KCLR, Op.KPUTI, Op.KPUTS, Op.ASET, Op.ASETS, Op.AADD, Op.ADEL, Op.ACLR, Op.USTR, Op.OBEGIN, Op.OINT, Op.OSTR,
   Op.OEND, Op.EXIT, Op.ERROR, Op.UARG, Op.ITBEGIN, Op.ITNEXT, Op.ITSORT, Op.ITEND, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE,
-  Op.ACT,
+  Op.ACT, Op.KINT,
 ]);
 
 const BRANCHES = new Set<number>([Op.JMP, Op.JZ, Op.JNZ, Op.ITNEXT, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE]);
@@ -220,6 +222,13 @@ export function optimize(input: Insn[], sourceMap: (SourceEntry | undefined)[], 
       if (cb && (n.op === Op.JZ || n.op === Op.JNZ) && n.a === i.d && !regLive(out[pc + 1], i.d)) {
         Object.assign(i, { op: n.op === Op.JNZ ? cb[0] : cb[1], d: 0, imm: n.imm });
         drop[pc + 1] = 1;
+        changed = true;
+        continue;
+      }
+      // KCLR n; KPUTI ra, key+0  ->  KINT ra, n
+      if (i.op === Op.KCLR && n.op === Op.KPUTI && n.imm === 0) {
+        Object.assign(n, { op: Op.KINT, d: 0, b: 0, imm: i.imm });
+        drop[pc] = 1;
         changed = true;
         continue;
       }

@@ -622,6 +622,10 @@ function step(lc: LoopCtx): number {
     case Op.KPUTI:
       st.keyView.setBigInt64(keyOff(lc, imm), r[ra], true);
       break;
+    case Op.KINT:
+      st.key.fill(0, 0, imm <= 16 ? 16 : imm <= 32 ? 32 : imm <= 64 ? 64 : KEYMAX);
+      st.keyView.setBigInt64(0, r[ra], true);
+      break;
     case Op.KPUTS:
       writeStr(st.key, keyOff(lc, imm), s[sa], b === 0 || b > lc.slot ? lc.slot : b);
       break;

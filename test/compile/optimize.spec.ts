@@ -48,6 +48,15 @@ describe('bytecode optimizer', () => {
     expect(out).not.toContain('SCMP');
   });
 
+  it('builds a key that starts with an integer with KINT (KCLR + KPUTI at offset 0)', () => {
+    const src = 'global s, t\nprobe begin {\n  s[7] = 1; t[7, 8] = 2\n  s[9] += s[7] + t[7, 8]\n  printf("%d %d %d\\n", s[7], s[9], t[7, 8])\n}';
+    const out = dis(src);
+    expect(out.match(/KINT +r\d+, 16/g)?.length).toBe(8);
+    expect(out.match(/KPUTI +r\d+, key\+8/g)?.length).toBe(3); // t's second column
+    expect(out).not.toContain('KCLR');
+    expect(runScript(src, 'c.stp').out).toBe('1 3 2\n');
+  });
+
   it('renumbers branch targets, CALL targets and entry pcs; keeps the failing instruction\'s source entry', () => {
     const img = compileSource('function f(v) { w = 0; w = v / 0; return w }\nprobe begin { x = 0; x = f(3) }', 'c.stp').image!;
     const fn = img.functions.find((f) => f.name === 'f')!;
