@@ -17,6 +17,7 @@ const BIN = '/tmp/tapvm-test-ustack-target';
 const CHAIN = ['tapvm_inner', 'tapvm_middle', 'tapvm_outer', 'main'];
 const INNER = `process("${BIN}").function("tapvm_inner")`;
 
+/** The probes end the session with exit(): the fixture waits (and dies with tapvm). */
 const run = async (script: string) => runTapvm(['-c', BIN, '-e', script]).done;
 
 d('user stacks and symbols', { timeout: 30_000 }, () => {
@@ -25,7 +26,7 @@ d('user stacks and symbols', { timeout: 30_000 }, () => {
   });
 
   it('print_ubacktrace() in a uprobe: stap\'s " 0x%016x : sym+0xoff/0xsize [path]" lines, innermost first', async () => {
-    const r = await run(`probe ${INNER} { print_ubacktrace(); println("--") }`);
+    const r = await run(`probe ${INNER} { print_ubacktrace(); println("--"); exit() }`);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
     const end = lines.indexOf('--');
@@ -41,7 +42,7 @@ d('user stacks and symbols', { timeout: 30_000 }, () => {
 
   it('print_ubacktrace_brief(), sprint_ubacktrace(), ubacktrace(), ucallers(), uaddr(), usymname(), usymdata()', async () => {
     const r = await run(
-      `probe ${INNER} { print_ubacktrace_brief(); printf("<%s>\\n%s\\n%s\\n%x\\n%s\\n%s\\n", sprint_ubacktrace(), ubacktrace(), ucallers(1), uaddr(), usymname(uaddr()), usymdata(uaddr())) }`,
+      `probe ${INNER} { print_ubacktrace_brief(); printf("<%s>\\n%s\\n%s\\n%x\\n%s\\n%s\\n", sprint_ubacktrace(), ubacktrace(), ucallers(1), uaddr(), usymname(uaddr()), usymdata(uaddr())); exit() }`,
     );
     expect(r.stderr).toBe('');
     const m = /^([^<]*)<([^>]*)>\n(.*)\n(.*)\n(.*)\n(.*)\n(.*)\n$/.exec(r.stdout)!;
@@ -64,7 +65,7 @@ d('user stacks and symbols', { timeout: 30_000 }, () => {
   });
 
   it('print_ubacktrace() in a system call probe walks the caller\'s user stack', async () => {
-    const r = await run(`probe syscall.getppid { if (pid() == target()) { print_ubacktrace_brief(); println(usymname(uaddr())) } }`);
+    const r = await run(`probe syscall.getppid { if (pid() == target()) { print_ubacktrace_brief(); println(usymname(uaddr())); exit() } }`);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
     // libc's getppid (a leaf without a frame of its own, so its caller's frame is next)
