@@ -89,6 +89,22 @@ probe syscall.getppid { t = 0; foreach (k in a) t += a[k] }`,
     events: 20_000,
   },
   {
+    // vm/iter.h: ITSLICE's snapshot matches each key (iter_match), 10 of 100 kept
+    name: 'foreach over a slice: 10 of 100 elements',
+    stp: `global a
+probe begin { for (i = 0; i < 100; i++) a[i % 10, i] = i }
+probe syscall.getppid { t = 0; foreach ([k, j] in a[3, *]) t += a[k, j] }`,
+    events: 20_000,
+  },
+  {
+    // ASLIN walks the map until the first match (here: none, every bucket)
+    name: 'slice membership [k, *] in a, no match among 100 elements',
+    stp: `global a
+probe begin { for (i = 0; i < 100; i++) a[i % 10, i] = i }
+probe syscall.getppid { t = [42, *] in a }`,
+    events: 20_000,
+  },
+  {
     name: 'empty uprobe handler',
     uprobe: true,
     stp: `probe process("${UPROBE_BIN}").function("tapvm_target") { }`,

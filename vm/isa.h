@@ -238,6 +238,10 @@ enum tapvm_op {
 	OP_USYMENC = 97, /* sd, ra, i: sd = a user symbol lookup encoded for user space: 0x01 'U', kind (imm: '0' usymname(ra), '1' usymdata(ra), '2' sprint_ubacktrace()), the tgid, the address or each stack address, 0x02 (6-bit varints as SCARGS) */
 	OP_KSTACK = 140, /* -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace() */
 	OP_SYMNAME = 141, /* sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms */
+	OP_KMASK = 142, /* m: the next slice instruction (ITSLICE, ASLIN, ASLDEL) compares keys with the key buffer only in the bytes the mask at data[imm] keeps (a u16 byte count, then 0xff under each fixed index, 0 under each `*`) */
+	OP_ITSLICE = 143, /* rd, A: as ITBEGIN, but the snapshot keeps only the keys that match the key buffer in the bytes of the KMASK mask (foreach over a[1, *]); the kernel filters in its bpf_for_each_map_elem callback */
+	OP_ASLIN = 144, /* rd, A: rd = some element of array[imm] matches the key buffer in the bytes of the KMASK mask ([1, *] in a); the kernel walks the map with bpf_for_each_map_elem until the first match */
+	OP_ASLDEL = 145, /* A: delete every element of array[imm] (values or statistics) that matches the key buffer in the bytes of the KMASK mask (delete a[1, *]); the kernel deletes them inside its bpf_for_each_map_elem callback */
 	OP_ITEND = 184, /* ra: the foreach loop of iterator ra ended (every exit but return and next): the kernel frees it and every later iterator (their loops were inside it); user space ignores it */
 	OP_MULI = 160, /* rd, ra, i: rd = ra * imm (superinstruction: MOVI + MUL) */
 	OP_DIVI = 161, /* rd, ra, i: rd = ra / imm like DIV; imm == 0 is error DIV0 */

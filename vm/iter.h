@@ -15,6 +15,13 @@
  * map contents, so the callback is verified once). Numbers (long columns, long values, a
  * statistic's aggregate) are fetched once per key into the slot's `val`; strings are compared
  * in place (an index column in the slot's key, a string value through a lookup).
+ *
+ * Slices (`foreach (k in a[1, *])`, `[1, *] in a`, `delete a[1, *]`): KMASK names a mask in
+ * the data area, the slice instruction copies it and the key buffer (the pattern, fixed
+ * indices in place) into the state, and one matcher, iter_match, compares a key with the
+ * pattern in the bytes the mask keeps. ITSLICE's fill callback keeps only matching keys;
+ * ASLIN and ASLDEL walk the map with the clear callback, which then stops at the first match or
+ * deletes each matching element (a hash map's callback may delete the element it is given).
  */
 #ifndef TAPVM_ITER_H
 #define TAPVM_ITER_H
@@ -45,7 +52,12 @@ struct iter_state {
 		__u32 base, n, cap, ksz, full;
 		__u32 lo, mid, hi, i, j, k, width, from;
 		__u32 off, how, desc, where, width_s;
+		__u32 match, found;	/* a slice: keep only matching keys; one matched */
 	} w;
+	__u32 maskoff;		/* KMASK's data offset */
+	__u8 pat[KEYMAX] __attribute__((aligned(8)));	/* a slice: the key buffer */
+	__u8 mask[KEYMAX] __attribute__((aligned(8)));	/* 0xff: compared, 0: `*` */
+	struct iter_slot cand;	/* the element ASLIN and ASLDEL are matching */
 };
 
 struct {
@@ -57,6 +69,10 @@ struct {
 
 /* ITSORT's comparisons */
 enum { ITS_NUM = 0, ITS_KEYSTR = 1, ITS_VALSTR = 2 };
+
+/* what iter_each does with each element: snapshot it, delete it, delete it if it matches the
+ * slice, or stop at the first that matches */
+enum { IT_FILL = 0, IT_CLEAR = 1, IT_DEL = 2, IT_IN = 3 };
 
 static __always_inline struct iter_state *iter_st(void)
 {
@@ -82,7 +98,53 @@ static __always_inline __u32 class_key_size(__u32 cls)
 	return KEYMAX;
 }
 
-/* bpf_for_each_map_elem callback of ITBEGIN: the key into the next slot. */
+/*
+ * Whether sl's key equals the slice pattern in every byte the mask keeps: the one matcher of
+ * ITSLICE, ASLIN and ASLDEL. Key sizes are multiples of 8: 8 bytes at a time.
+ */
+__noinline int iter_match(struct iter_slot *sl)
+{
+	struct iter_state *is = iter_st();
+
+	if (!is || !sl)
+		return 0;
+	for (__u32 o = 0; o < KEYMAX; o += 8) {
+		if (o >= is->w.ksz)
+			break;
+		if ((*(__u64 *)&sl->key[o] ^ *(__u64 *)&is->pat[o]) & *(__u64 *)&is->mask[o])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A slice's pattern into the state: the key buffer and the KMASK mask (after its u16 length in
+ * the session's code blob, slot where / 64 of `code`), the array class's key size each.
+ */
+__noinline long iter_pattern(struct vm_state *st, __u32 where)
+{
+	struct iter_state *is = iter_st();
+	struct code_blob *cb;
+	__u32 slot = (where & 0xffff) / 64, ksz, off;
+
+	if (!st || !is)
+		return -1;
+	cb = bpf_map_lookup_elem(&code, &slot);
+	if (!cb)
+		return -1;
+	ksz = class_key_size(where >> 16);
+	if (ksz > KEYMAX)
+		ksz = KEYMAX;
+	off = is->maskoff & (DATA_BYTES - 1);
+	if (off > DATA_BYTES - 2 - ksz)
+		off = DATA_BYTES - 2 - ksz;
+	bpf_probe_read_kernel(is->mask, ksz, &cb->data[off + 2]);
+	bpf_probe_read_kernel(is->pat, ksz, st->key);
+	is->w.ksz = ksz;
+	return 0;
+}
+
+/* bpf_for_each_map_elem callback of ITBEGIN and ITSLICE: the key into the next slot. */
 static long iter_fill_cb(void *map, const void *key, void *val, void *ctx)
 {
 	struct iter_state *is = iter_st();
@@ -101,14 +163,32 @@ static long iter_fill_cb(void *map, const void *key, void *val, void *ctx)
 		return 1;
 	KEY_ZERO(sl->key);
 	bpf_probe_read_kernel(sl->key, is->w.ksz <= KEYMAX ? is->w.ksz : KEYMAX, key);
+	if (is->w.match && !iter_match(sl))
+		return 0;
 	is->ord[s] = s;
 	is->w.n++;
 	return 0;
 }
 
-/* ACLR's callback: a hash map's callback may delete the element it is given. */
+/* ACLR's, ASLDEL's and ASLIN's callback (ctx: the IT_ mode); a hash map's callback may delete
+ * the element it is given. */
 static long iter_clear_cb(void *map, const void *key, void *val, void *ctx)
 {
+	struct iter_state *is;
+	__u64 mode = *(__u64 *)ctx;
+
+	if (mode != IT_CLEAR) {
+		is = iter_st();
+		if (!is)
+			return 1;
+		bpf_probe_read_kernel(is->cand.key, is->w.ksz <= KEYMAX ? is->w.ksz : KEYMAX, key);
+		if (!iter_match(&is->cand))
+			return 0;
+		if (mode == IT_IN) {
+			is->w.found = 1;
+			return 1;
+		}
+	}
 	bpf_map_delete_elem(map, key);
 	return 0;
 }
@@ -116,21 +196,22 @@ static long iter_clear_cb(void *map, const void *key, void *val, void *ctx)
 #define ITER_EACH_CASE(NAME, IDX, KSZ, VSZ)					\
 	case IDX:							\
 		inner = bpf_map_lookup_elem(&arrays_##NAME, &okey);	\
-		if (inner && clear)					\
-			bpf_for_each_map_elem(inner, iter_clear_cb, &dummy, 0); \
+		if (inner && mode != IT_FILL)				\
+			bpf_for_each_map_elem(inner, iter_clear_cb, &ctx, 0); \
 		else if (inner)						\
-			bpf_for_each_map_elem(inner, iter_fill_cb, &dummy, 0); \
+			bpf_for_each_map_elem(inner, iter_fill_cb, &ctx, 0); \
 		return inner != NULL;
 
 /*
- * Every element of the array at `where` (STAT_WHERE) through the fill (ITBEGIN) or the clear
- * (ACLR) callback. A global function: the verifier walks the twelve classes' calls once, not
- * along each path of the dispatch switch. 0 when the array does not exist (no keys).
+ * Every element of the array at `where` (STAT_WHERE) through the fill (ITBEGIN, ITSLICE) or
+ * the clear (ACLR, ASLDEL, ASLIN) callback, as `mode` says. A global function: the verifier
+ * walks the twelve classes' calls once, not along each path of the dispatch switch. 0 when the
+ * array does not exist (no keys).
  */
-__noinline long iter_each(__u32 where, __u32 clear)
+__noinline long iter_each(__u32 where, __u32 mode)
 {
 	__u32 cls = where >> 16, okey = where & 0xffff;
-	__u64 dummy = 0;
+	__u64 ctx = mode;
 	void *inner;
 
 	switch (cls) {
@@ -141,10 +222,10 @@ __noinline long iter_each(__u32 where, __u32 clear)
 }
 
 /*
- * ITBEGIN: a new iterator over the keys of the array at `where`, at index st->nit;
- * its index, or -ERR_ITERS / -ERR_ITERKEYS.
+ * ITBEGIN: a new iterator over the keys of the array at `where`, at index st->nit (ITSLICE,
+ * `match`: only the keys matching the slice); its index, or -ERR_ITERS / -ERR_ITERKEYS.
  */
-__noinline long iter_begin(struct vm_state *st, __u32 pc, __u32 where)
+__noinline long iter_begin(struct vm_state *st, __u32 pc, __u32 where, __u32 match)
 {
 	struct iter_state *is = iter_st();
 	__u32 nit, top, idx;
@@ -173,7 +254,10 @@ __noinline long iter_begin(struct vm_state *st, __u32 pc, __u32 where)
 	is->w.cap = ITERKEYS - top;
 	is->w.ksz = class_key_size(where >> 16);
 	is->w.full = 0;
-	iter_each(where, 0);
+	is->w.match = match;
+	if (match && iter_pattern(st, where))
+		return -ERR_FAULT;
+	iter_each(where, IT_FILL);
 	/* the callbacks ran on this CPU with the VM busy: nothing else touched the state */
 	if (is->w.full)
 		return -ERR_ITERKEYS;
@@ -187,6 +271,27 @@ __noinline long iter_begin(struct vm_state *st, __u32 pc, __u32 where)
 	st->ittop = top + is->w.n;
 	st->nit = nit + 1;
 	return idx;
+}
+
+/* KMASK: the mask the next slice instruction compares under. */
+static __always_inline void iter_mask(__s32 imm)
+{
+	struct iter_state *is = iter_st();
+
+	if (is)
+		is->maskoff = imm;
+}
+
+/* ASLIN (1 when some element matches the slice) and ASLDEL (IT_DEL): the pattern, one walk. */
+__noinline long iter_slice(struct vm_state *st, __u32 where, __u32 mode)
+{
+	struct iter_state *is = iter_st();
+
+	if (!is || iter_pattern(st, where))
+		return 0;
+	is->w.found = 0;
+	iter_each(where, mode);
+	return is->w.found;
 }
 
 /* ITNEXT: 1 with the next key in st->key, 0 when done, -1 for a bad iterator. */

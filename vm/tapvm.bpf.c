@@ -761,12 +761,22 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		if (inner)
 			bpf_map_delete_elem(inner, st->key);
 		break;
-	/* ---- foreach and delete of a whole array (vm/iter.h) ---- */
+	/* ---- foreach, delete of a whole array and slices (vm/iter.h) ---- */
 	case OP_ACLR:
-		iter_each(STAT_WHERE(b, okey), 1);
+		iter_each(STAT_WHERE(b, okey), IT_CLEAR);
+		break;
+	case OP_KMASK:
+		iter_mask(imm);
+		break;
+	case OP_ASLIN:
+		R(d) = iter_slice(st, STAT_WHERE(b, okey), IT_IN);
+		break;
+	case OP_ASLDEL:
+		iter_slice(st, STAT_WHERE(b, okey), IT_DEL);
 		break;
 	case OP_ITBEGIN:
-		n = iter_begin(st, pc, STAT_WHERE(b, okey));
+	case OP_ITSLICE:
+		n = iter_begin(st, pc, STAT_WHERE(b, okey), op == OP_ITSLICE);
 		if (n < 0)
 			return raise(lc, -n, pc, NULL);
 		R(d) = n;

@@ -127,6 +127,8 @@ class CodeGen {
   formats: FormatRef[] = [];
   private formatIds = new Map<string, number>();
   private strings = new Map<string, number>();
+  /** slice masks already in the data area, by content */
+  private masks = new Map<string, number>();
   private dataBytes: number[] = Array(LIMITS.NPROBES * 4).fill(0);
   globals = new Map<string, GlobalInfo>();
   arrays = new Map<string, ArrayInfo>();
@@ -912,7 +914,9 @@ class CodeGen {
       count = this.reg();
       this.emit(Op.MOVI, count, 0, 0, 0);
     }
-    this.emit(Op.ITBEGIN, it, 0, arr.cls, arr.id);
+    // a slice's indices are evaluated once, before the loop (without `*` it is one key at most)
+    if (s.slice && this.sliceKey(arr, s.slice, true) !== undefined) this.emit(Op.ITSLICE, it, 0, arr.cls, arr.id);
+    else this.emit(Op.ITBEGIN, it, 0, arr.cls, arr.id);
     if (s.sort) {
       // the kernel has no array layout: an index column's key offset and kind travel in imm
       const c = s.sort.column;
@@ -964,6 +968,16 @@ class CodeGen {
     const t = s.target;
     if (t.kind === 'index') {
       const arr = this.arrays.get(t.array.name)!;
+      const mask = this.sliceKey(arr, t.indices);
+      if (mask !== undefined) {
+        this.emit(Op.ASLDEL, 0, 0, arr.cls, arr.id);
+        if (arr.wrap) {
+          // the order array has the same key layout: the same pattern finds the same keys
+          this.emit(Op.KMASK, 0, 0, 0, mask);
+          this.emit(Op.ASLDEL, 0, 0, this.orderOf(arr).cls, arr.wrap.order);
+        }
+        return;
+      }
       this.buildKey(arr, this.evalKeys(t.indices));
       this.emit(Op.ADEL, 0, 0, arr.cls, arr.id);
       if (arr.wrap) this.emit(Op.ADEL, 0, 0, this.orderOf(arr).cls, arr.wrap.order);
@@ -1093,9 +1107,10 @@ class CodeGen {
       }
       case 'in': {
         const arr = this.arrays.get(e.array.name)!;
-        this.buildKey(arr, this.evalKeys(e.keys));
+        const slice = this.sliceKey(arr, e.keys) !== undefined;
+        if (!slice) this.buildKey(arr, this.evalKeys(e.keys));
         const v = this.temp('long');
-        this.emit(Op.AIN, v.n, 0, arr.cls, arr.id);
+        this.emit(slice ? Op.ASLIN : Op.AIN, v.n, 0, arr.cls, arr.id);
         return v;
       }
       case 'binary': {
@@ -1208,6 +1223,31 @@ class CodeGen {
     return indices.map((k) => this.snapshot(this.expr(k)!));
   }
 
+  /**
+   * A slice (`[1, *] in a`, `delete a[1, *]`, `foreach (... in a[1, *])`): the fixed indices in
+   * the key buffer, then KMASK naming the key bytes they fill (a string index: its whole
+   * column, NUL padding included, so equal bytes are equal strings). The mask's data offset;
+   * undefined (nothing emitted) when no index is `*`, unless `always`.
+   */
+  private sliceKey(arr: ArrayInfo, indices: A.Expr[], always = false): number | undefined {
+    if (!always && !indices.some((k) => k.kind === 'wildcard')) return undefined;
+    const keys = indices.map((k) => (k.kind === 'wildcard' ? undefined : this.snapshot(this.expr(k)!)));
+    this.buildKey(arr, keys);
+    const size = arrayClass(arr).keySize;
+    const mask = [size & 0xff, size >> 8, ...Array<number>(size).fill(0)];
+    keys.forEach((k, i) => {
+      if (k) mask.fill(0xff, 2 + arr.keyOffsets[i], 2 + arr.keyOffsets[i] + (k.type === 'long' ? 8 : arr.keyWidths[i]));
+    });
+    const text = mask.join(',');
+    let off = this.masks.get(text);
+    if (off === undefined) {
+      off = this.allocData(mask, 2);
+      this.masks.set(text, off);
+    }
+    this.emit(Op.KMASK, 0, 0, 0, off);
+    return off;
+  }
+
   /** A local's register could be overwritten by a later expression of the same list: copy it. */
   private snapshot(v: Val): Val {
     if ([...this.f.locals.values()].includes(v)) {
@@ -1227,11 +1267,14 @@ class CodeGen {
     if (arr.wrap) this.emit(Op.AWRAP, arr.wrap.order, arr.wrap.seq, arr.cls, arr.id);
   }
 
-  private buildKey(arr: ArrayInfo, keys: Val[]) {
+  /** KCLR, then each index into its place (a slice's `*`, undefined, stays zero). */
+  private buildKey(arr: ArrayInfo, keys: (Val | undefined)[]) {
     this.emit(Op.KCLR, 0, 0, 0, arrayClass(arr).keySize);
-    keys.forEach((k, i) =>
-      k.type === 'long' ? this.emit(Op.KPUTI, 0, k.n, 0, arr.keyOffsets[i]) : this.emit(Op.KPUTS, 0, k.n, arr.keyWidths[i] > 255 ? 0 : arr.keyWidths[i], arr.keyOffsets[i]),
-    );
+    keys.forEach((k, i) => {
+      if (!k) return;
+      if (k.type === 'long') this.emit(Op.KPUTI, 0, k.n, 0, arr.keyOffsets[i]);
+      else this.emit(Op.KPUTS, 0, k.n, arr.keyWidths[i] > 255 ? 0 : arr.keyWidths[i], arr.keyOffsets[i]);
+    });
   }
 
   private assign(e: A.AssignExpr): Val {
@@ -1642,6 +1685,8 @@ function nearOf(e: A.Expr): string {
       return `operator '@${e.op}'`;
     case 'embedded':
       return "operator '%{'";
+    case 'wildcard':
+      return "operator '*'";
   }
 }
 

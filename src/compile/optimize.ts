@@ -42,7 +42,7 @@ const KNOWN = new Set<number>([
   ...PURE, Op.HALT, Op.MOVHI, Op.DIV, Op.MOD, Op.DIVI, Op.MODI, Op.JMP, Op.JZ, Op.JNZ, Op.RET, Op.GST, Op.GADD, Op.GSTS,
   Op.KCLR, Op.KPUTI, Op.KPUTS, Op.ASET, Op.ASETS, Op.AADD, Op.ADEL, Op.ACLR, Op.USTR, Op.OBEGIN, Op.OINT, Op.OSTR,
   Op.OEND, Op.EXIT, Op.ERROR, Op.UARG, Op.ITBEGIN, Op.ITNEXT, Op.ITSORT, Op.ITEND, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE,
-  Op.ACT, Op.KINT,
+  Op.ACT, Op.KINT, Op.KMASK, Op.ITSLICE, Op.ASLIN, Op.ASLDEL,
 ]);
 
 const BRANCHES = new Set<number>([Op.JMP, Op.JZ, Op.JNZ, Op.ITNEXT, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE]);

@@ -69,6 +69,19 @@ export const OPERAND_HELPERS: Record<string, OperandHelper> = {
   },
   /** statistic aggregate (a): @count ... @variance */
   x: (_img, insn) => ['@count', '@sum', '@min', '@max', '@avg', '@variance'][insn.a] ?? `agg${insn.a}`,
+  /** slice mask: the key byte ranges it compares, `mask key+0..8 key+16..32` (none: `mask any`) */
+  m: (img, insn) => {
+    const off = (insn.imm >>> 0) & (LIMITS.DATA_BYTES - 1);
+    const n = (img.data[off] ?? 0) | ((img.data[off + 1] ?? 0) << 8);
+    const ranges: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!img.data[off + 2 + i]) continue;
+      const start = i;
+      while (i + 1 < n && img.data[off + 3 + i]) i++;
+      ranges.push(`key+${start}..${i + 1}`);
+    }
+    return `mask ${ranges.join(' ') || 'any'}`;
+  },
   /** string compare condition */
   n: (_img, insn) => scmpNames.get(insn.imm) ?? `cond${insn.imm}`,
 };

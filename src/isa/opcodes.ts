@@ -207,6 +207,10 @@ export const enum Op {
   USYMENC = 97, // sd, ra, i: sd = a user symbol lookup encoded for user space: 0x01 'U', kind (imm: '0' usymname(ra), '1' usymdata(ra), '2' sprint_ubacktrace()), the tgid, the address or each stack address, 0x02 (6-bit varints as SCARGS)
   KSTACK = 140, // -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace()
   SYMNAME = 141, // sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms
+  KMASK = 142, // m: the next slice instruction (ITSLICE, ASLIN, ASLDEL) compares keys with the key buffer only in the bytes the mask at data[imm] keeps (a u16 byte count, then 0xff under each fixed index, 0 under each `*`)
+  ITSLICE = 143, // rd, A: as ITBEGIN, but the snapshot keeps only the keys that match the key buffer in the bytes of the KMASK mask (foreach over a[1, *]); the kernel filters in its bpf_for_each_map_elem callback
+  ASLIN = 144, // rd, A: rd = some element of array[imm] matches the key buffer in the bytes of the KMASK mask ([1, *] in a); the kernel walks the map with bpf_for_each_map_elem until the first match
+  ASLDEL = 145, // A: delete every element of array[imm] (values or statistics) that matches the key buffer in the bytes of the KMASK mask (delete a[1, *]); the kernel deletes them inside its bpf_for_each_map_elem callback
   ITEND = 184, // ra: the foreach loop of iterator ra ended (every exit but return and next): the kernel frees it and every later iterator (their loops were inside it); user space ignores it
   MULI = 160, // rd, ra, i: rd = ra * imm (superinstruction: MOVI + MUL)
   DIVI = 161, // rd, ra, i: rd = ra / imm like DIV; imm == 0 is error DIV0
@@ -338,6 +342,10 @@ export const OPS: Record<number, OpInfo> = {
   97: { name: 'USYMENC', operands: 'sd, ra, i' },
   140: { name: 'KSTACK', operands: '' },
   141: { name: 'SYMNAME', operands: 'sd, ra, i' },
+  142: { name: 'KMASK', operands: 'm' },
+  143: { name: 'ITSLICE', operands: 'rd, A' },
+  144: { name: 'ASLIN', operands: 'rd, A' },
+  145: { name: 'ASLDEL', operands: 'A' },
   184: { name: 'ITEND', operands: 'ra' },
   160: { name: 'MULI', operands: 'rd, ra, i' },
   161: { name: 'DIVI', operands: 'rd, ra, i' },

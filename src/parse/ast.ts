@@ -134,6 +134,8 @@ export interface ForeachStmt {
   keys: Ident[];
   value?: Ident;
   array: Ident;
+  /** `in a[1, *]`: only the elements matching these indices (`*` matches any) */
+  slice?: Expr[];
   /** the one sort directive: `[k1, k2-]`, `v+ = [k]`, `in a+` */
   sort?: ForeachSort;
   limit?: Expr;
@@ -153,7 +155,7 @@ export interface NextStmt { kind: 'next'; loc: Loc }
 export interface BreakStmt { kind: 'break'; loc: Loc }
 export interface ContinueStmt { kind: 'continue'; loc: Loc }
 export interface ReturnStmt { kind: 'return'; value?: Expr; loc: Loc }
-/** `delete a[k]`, `delete a`, `delete x` */
+/** `delete a[k]`, `delete a[k, *]` (every matching element), `delete a`, `delete x` */
 export interface DeleteStmt { kind: 'delete'; target: Ident | IndexExpr; loc: Loc }
 /** `try { body } catch (var) { handler }`: var, when given, receives the error's message */
 export interface TryStmt { kind: 'try'; body: Block; var?: Ident; handler: Block; loc: Loc }
@@ -179,6 +181,7 @@ export type Expr =
   | HistOpExpr
   | HistIndexExpr
   | AtExpr
+  | Wildcard
   /** `%{ C %}` as an expression or statement in a body (stap's embedded_expr): refused by the resolver */
   | EmbeddedC;
 
@@ -215,6 +218,9 @@ export interface AtExpr {
   loc: Loc;
 }
 export interface IndexExpr { kind: 'index'; array: Ident; indices: Expr[]; loc: Loc }
+/** `*` in an index list (stap's NULL index): matches any value of that index. Only `in`,
+ * `delete` and a foreach slice accept it; the resolver refuses it elsewhere. */
+export interface Wildcard { kind: 'wildcard'; loc: Loc }
 
 export type BinaryOp =
   | '+' | '-' | '*' | '/' | '%'
@@ -237,7 +243,7 @@ export interface AssignExpr { kind: 'assign'; op: AssignOp; target: Ident | Inde
 export interface IncDecExpr { kind: 'incdec'; op: '++' | '--'; prefix: boolean; target: Ident | IndexExpr; loc: Loc }
 export interface TernaryExpr { kind: 'ternary'; cond: Expr; then: Expr; else: Expr; loc: Loc }
 export interface CallExpr { kind: 'call'; name: string; args: Expr[]; loc: Loc }
-/** `k in a`, `[k1, k2] in a` */
+/** `k in a`, `[k1, k2] in a`, `[k1, *] in a` (true when some element matches) */
 export interface InExpr { kind: 'in'; keys: Expr[]; array: Ident; loc: Loc }
 
 /** The statistic extractors: `@count(x)`, `@avg(a[k])`, `@variance(x, shift)`. */

@@ -110,7 +110,8 @@ function stmt(s: Stmt, ind: string): string {
       const value = s.value ? `${s.value.name} = ` : '';
       const limit = s.limit ? ` limit ${expr(s.limit)}` : '';
       const aggr = s.sort?.column === 0 && s.sort.aggr ? ` @${s.sort.aggr}` : '';
-      return `foreach (${value}${keys} in ${s.array.name}${aggr}${mark(0)}${limit}) ${stmt(s.body, ind)}`;
+      const slice = s.slice ? `[${s.slice.map(expr).join(', ')}]` : '';
+      return `foreach (${value}${keys} in ${s.array.name}${slice}${aggr}${mark(0)}${limit}) ${stmt(s.body, ind)}`;
     }
     case 'next':
       return 'next;';
@@ -162,7 +163,7 @@ export function expr(e: Expr): string {
     case 'ternary':
       return `${operand(e.cond)} ? ${operand(e.then)} : ${operand(e.else)}`;
     case 'in':
-      return e.keys.length === 1
+      return e.keys.length === 1 && e.keys[0].kind !== 'wildcard'
         ? `${operand(e.keys[0])} in ${e.array.name}`
         : `[${e.keys.map(expr).join(', ')}] in ${e.array.name}`;
     case 'statop':
@@ -173,6 +174,8 @@ export function expr(e: Expr): string {
       return `${expr(e.hist)}[${expr(e.index)}]`;
     case 'embedded':
       return `%{${e.code}%}`;
+    case 'wildcard':
+      return '*';
   }
 }
 

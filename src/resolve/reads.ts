@@ -48,6 +48,7 @@ export function writtenNotRead(prog: ResolvedProgram): string[] {
           read.add(e.array.name);
           for (const k of [...e.keys, ...(e.value ? [e.value] : [])]) if (isGlobal(k.name, locals)) written.add(k.name);
           if (e.limit) rvalue(e.limit);
+          if (e.slice) rvalue(e.slice);
           return rvalue(e.body);
       }
       for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') rvalue(v);

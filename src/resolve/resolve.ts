@@ -14,6 +14,7 @@ import { BUILTINS, OUTPUT_BUILTINS, SPRINT_BUILTINS, findBuiltin } from './built
 import { parseFormat, FormatError } from '../output/format';
 import { compileEre, RegexError } from '../regex/ere';
 import { castAccess, tvarAccess, type KernelAccess } from './kaccess';
+import { checkForeachWrites } from './foreach-writes';
 
 type T = ScalarType | undefined;
 
@@ -204,8 +205,10 @@ export function resolve(script: A.Script): ResolvedProgram {
     return g;
   };
 
+  /** Types the indices (a slice's `*` says nothing about its index's type). */
   const keysOf = (g: GlobalSym, keys: A.Expr[], scope: Scope) => {
     keys.forEach((k, i) => {
+      if (k.kind === 'wildcard') return;
       const t = expr(k, scope, g.keyTypes![i]);
       g.keyTypes![i] = setType(g.keyTypes![i], t, k.loc, `index ${i + 1} of array '${g.name}'`);
     });
@@ -215,6 +218,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   const statOf = (target: A.Ident | A.IndexExpr, scope: Scope, loc: A.Loc): GlobalSym | undefined => {
     let g: GlobalSym | undefined;
     if (target.kind === 'index') {
+      noWildcard(target);
       g = arrayOf(target.array, target.indices.length);
       if (g) keysOf(g, target.indices, scope);
     } else {
@@ -232,6 +236,11 @@ export function resolve(script: A.Script): ResolvedProgram {
     }
     if (g.type && g.type !== 'long') err(`type mismatch for global '${g.name}': ${g.type} vs. stats`, loc);
     return g;
+  };
+
+  /** stap's symresolution: `*` only in `in`, `delete` and a foreach slice. */
+  const noWildcard = (e: A.IndexExpr) => {
+    if (e.indices.some((k) => k.kind === 'wildcard')) err('wildcard not allowed in array index', e.loc);
   };
 
   /** A statistic used where a value is: stap's "stats vs. long". */
@@ -319,6 +328,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         return undefined;
       }
       case 'index': {
+        noWildcard(e);
         const g = arrayOf(e.array, e.indices.length);
         if (!g) return undefined;
         notStat(g, e.loc, want);
@@ -433,6 +443,8 @@ export function resolve(script: A.Script): ResolvedProgram {
         return 'long';
       case 'embedded':
         return undefined; // refused before type checking
+      case 'wildcard':
+        return undefined; // only in index lists, which skip it
       case 'call': {
         const t = call(e, scope, want);
         // a void call is only allowed as a statement: the code generator has no value to use
@@ -616,6 +628,10 @@ export function resolve(script: A.Script): ResolvedProgram {
         return;
       case 'foreach': {
         const g = arrayOf(s.array, s.keys.length);
+        // stap's symresolution_info::visit_foreach_loop: a slice has one entry per index
+        if (g && s.slice && s.slice.length !== s.keys.length)
+          err(`unresolved arity-${s.slice.length} global array ${s.array.name}, missing global declaration?`, s.array.loc);
+        else if (g && s.slice) keysOf(g, s.slice, scope);
         if (g) {
           s.keys.forEach((k, i) => {
             const v = lookupVar(k.name, k.loc, scope);
@@ -663,16 +679,15 @@ export function resolve(script: A.Script): ResolvedProgram {
         }
         return;
       case 'delete': {
-        const g = s.target.kind === 'ident' ? globals.get(s.target.name) : undefined;
-        const tg = s.target.kind === 'index' ? globals.get(s.target.array.name) : g;
-        if (tg?.stat && !(s.target.kind === 'ident' && scope.locals.has(s.target.name))) {
-          // delete of a statistic (an element, a scalar or the whole array): not a value use
-          if (s.target.kind === 'index') {
-            const a = arrayOf(s.target.array, s.target.indices.length);
-            if (a) keysOf(a, s.target.indices, scope);
-          }
-        } else if (s.target.kind === 'index') expr(s.target, scope);
-        else if (!g || !isArray(g)) expr(s.target, scope);
+        // an element or a slice (`*` allowed) of an array or statistic: not a value use
+        if (s.target.kind === 'index') {
+          const a = arrayOf(s.target.array, s.target.indices.length);
+          if (a) keysOf(a, s.target.indices, scope);
+          return;
+        }
+        const g = globals.get(s.target.name);
+        if (g?.stat && !scope.locals.has(s.target.name)) return;
+        if (!g || !isArray(g)) expr(s.target, scope);
         return;
       }
       case 'try':
@@ -701,6 +716,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   for (const f of functions.values()) if (f.ret === undefined) f.ret = 'void';
   final = true;
   pass();
+  checkForeachWrites(probes, functions, err);
   specializePoints(probes, err);
 
   for (const f of functions.values()) {

@@ -47,6 +47,7 @@ export function elaborationWarnings(prog: ResolvedProgram): Diagnostic[] {
           usedGlobals.add(e.array.name);
           for (const k of [...e.keys, ...(e.value ? [e.value] : [])]) use(k.name, k.loc, true);
           visit(e.limit);
+          visit(e.slice);
           return visit(e.body);
         case 'try':
           if (e.var) use(e.var.name, e.var.loc, true);

@@ -70,7 +70,7 @@ export function keyWidths(prog: ResolvedProgram, MAX: number = LIMITS.MAXSTRINGL
     const types = prog.globals.get(array)?.keyTypes;
     if (!w || !types) return;
     keys.forEach((k, i) => {
-      if (types[i] === 'string') w[i] = raise(w[i], bound(k, sc));
+      if (types[i] === 'string' && k.kind !== 'wildcard') w[i] = raise(w[i], bound(k, sc));
     });
   }
 
@@ -149,6 +149,10 @@ export function keyWidths(prog: ResolvedProgram, MAX: number = LIMITS.MAXSTRINGL
           if (sc.locals.has(k.name)) sc.locals.set(k.name, raise(sc.locals.get(k.name)!, w?.[i] ?? MAX));
         });
         if (s.value && sc.locals.has(s.value.name)) sc.locals.set(s.value.name, raise(sc.locals.get(s.value.name)!, MAX));
+        if (s.slice) {
+          useKeys(s.array.name, s.slice, sc);
+          s.slice.forEach((x) => expr(x, sc));
+        }
         if (s.limit) expr(s.limit, sc);
         stmt(s.body, sc);
         return;

@@ -1,7 +1,8 @@
 // tapvm's user-space interpreter: vm/tapvm.bpf.c in TypeScript. It runs begin/end probes (and
 // anything else user space runs) against a VmBackend. The cases of step() are the C's, in the
 // same order and with the same names, so the two read side by side; the foreach opcodes
-// (ACLR, ITBEGIN, ITNEXT, ITSORT, ITEND: vm/iter.h in the kernel) come last, before default.
+// and slices (ACLR, ITBEGIN, ITSLICE, KMASK, ASLIN, ASLDEL, ITNEXT, ITSORT, ITEND: vm/iter.h in the
+// kernel) come last, before default.
 //
 // Registers are a BigInt64Array, so every store wraps to signed 64 bits like the kernel's __s64.
 // Strings are byte strings (see ./strings): one char per byte, at most MAXSTRINGLEN-1 bytes.
@@ -109,6 +110,8 @@ interface VmState {
   /** the handler's last tagged match (RETMATCH): tags, the string; null: failed or none yet */
   re: { tags: number[]; str: string } | null;
   iters: KeyIterator[];
+  /** KMASK's data offset: the mask the next slice instruction compares keys under */
+  kmask: number;
   pc: number;
   fp: number;
   sfp: number;
@@ -236,6 +239,18 @@ function wrapInsert(backend: VmBackend, arr: ArrayInfo, order: ArrayInfo, key: U
   backend.arrayDelete(arr, oldest);
   backend.arrayDelete(order, oldest);
   return backend.arraySet(order, key, i64Bytes(seq));
+}
+
+/**
+ * vm/iter.h's iter_match: whether key k of arr equals the key buffer in every byte the KMASK
+ * mask keeps (0xff under a fixed index, 0 under `*`).
+ */
+function sliceMatch(lc: LoopCtx, arr: ArrayInfo, k: Uint8Array): boolean {
+  const size = arrayClass(arr).keySize;
+  const off = Math.min(lc.st.kmask & (DATA_BYTES - 1), DATA_BYTES - 2 - size);
+  const data = lc.img.data;
+  for (let i = 0; i < size; i++) if (((k[i] ?? 0) ^ lc.st.key[i]) & (data[off + 2 + i] ?? 0)) return false;
+  return true;
 }
 
 /** The key the map sees: the key buffer's first keySize bytes (a copy: backends may keep it). */
@@ -950,11 +965,24 @@ function step(lc: LoopCtx): number {
       arr = arrayInner(lc, b, okey);
       if (arr) backend.arrayClear(arr);
       break;
-    case Op.ITBEGIN: {
+    case Op.ITBEGIN:
+    case Op.ITSLICE: {
       arr = arrayInner(lc, b, okey);
-      const keys = arr ? backend.arrayKeys(arr).map((k) => k.slice()) : [];
+      let keys = arr ? backend.arrayKeys(arr).map((k) => k.slice()) : [];
+      if (arr && op === Op.ITSLICE) keys = keys.filter((k) => sliceMatch(lc, arr!, k));
       r[rd] = BigInt(st.iters.length);
       st.iters.push({ arr, keys, pos: 0 });
+      break;
+    }
+    case Op.KMASK:
+      st.kmask = imm >>> 0;
+      break;
+    case Op.ASLIN:
+    case Op.ASLDEL: {
+      arr = arrayInner(lc, b, okey);
+      const hits = arr ? backend.arrayKeys(arr).filter((k) => sliceMatch(lc, arr!, k)) : [];
+      if (op === Op.ASLIN) r[rd] = b2n(hits.length > 0);
+      else for (const k of hits) backend.arrayDelete(arr!, k);
       break;
     }
     case Op.ITNEXT: {
@@ -1011,6 +1039,7 @@ function newState(): VmState {
     errmsg: '',
     re: null,
     iters: [],
+    kmask: 0,
     pc: 0,
     fp: 0,
     sfp: 0,

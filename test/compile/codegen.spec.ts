@@ -770,4 +770,28 @@ describe('code generation', () => {
       "
     `);
   });
+
+  it('slices: the fixed indices into the key, KMASK naming their bytes (one mask per pattern), then the slice instruction', () => {
+    const text = dis(
+      'global a, w%\nprobe begin {\n  a[1, "x"] = 1; w[2, 3] = 4\n  if ([*, "x"] in a) delete a[2, *]\n  foreach ([k, s] in a[k0, *]) delete w[*, 3]\n}',
+    );
+    const lines = text.split('\n').filter((l) => /KMASK|ASLIN|ASLDEL|ITSLICE|ITBEGIN|KPUT/.test(l)).map((l) => l.slice(6).trim());
+    expect(lines.filter((l) => !l.startsWith('KPUT'))).toEqual([
+      'KMASK    mask key+8..10', // the string index's column: "x" and its NUL
+      'ASLIN    r3, a[]',
+      'KMASK    mask key+0..8',
+      'ASLDEL   a[]',
+      'KMASK    mask key+0..8',
+      'ITSLICE  r3, a[]',
+      'KMASK    mask key+8..16',
+      'ASLDEL   w[]',
+      'KMASK    mask key+8..16',
+      'ASLDEL   w.order[]',
+    ]);
+    // a mask is shared by the instructions using the same pattern
+    const img = image('global a\nprobe begin { a[1, 2] = 1; print([1, *] in a); delete a[3, *] }');
+    const masks = img.code.filter((c) => Number(c & 0xffn) === 142).map((c) => c >> 32n);
+    expect(masks).toHaveLength(2);
+    expect(masks[0]).toBe(masks[1]);
+  });
 });

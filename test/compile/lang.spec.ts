@@ -217,10 +217,8 @@ describe('foreach sorting (TS interpreter)', () => {
     ).toBe('5 3 15 14 25 24 ');
   });
 
-  it('sorts a snapshot: the body deleting and adding elements changes neither order nor keys', () => {
-    expect(output('global a', 'a[2] = 1; a[1] = 2; a[3] = 3\nforeach (k+ in a) { delete a[k + 1]; a[k + 10] = 0; printf("%d ", k) }')).toBe(
-      '1 2 3 ',
-    );
+  it('sorts a snapshot: the body deleting the whole array (all stap allows) changes neither order nor keys', () => {
+    expect(output('global a', 'a[2] = 1; a[1] = 2; a[3] = 3\nforeach (k+ in a) { delete a; printf("%d %d, ", k, k in a) }')).toBe('1 0, 2 0, 3 0, ');
   });
 });
 

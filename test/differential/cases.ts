@@ -1345,13 +1345,53 @@ printf("fsetup: %d\n", n1)`,
     },
     {
       label: 'fdel',
-      body: String.raw`printf("fdel:"); foreach (mk- in fm) { printf(" %s", mk); delete fm[mk] } nm = 0; foreach (mk in fm) nm++; printf(" %d %d\n", ["x1"] in fm, nm)`,
+      body: String.raw`printf("fdel:"); foreach (mk- in fm) { printf(" %s", mk); delete fm } nm = 0; foreach (mk in fm) nm++; printf(" %d %d\n", ["x1"] in fm, nm)`,
       expect: 'fdel: x9 x8 x7 x6 x5 x4 x3 x2 x1 x0 0 0\n',
     },
     {
       label: 'fclear',
       body: String.raw`delete fa; delete fs; n2 = 0; foreach (k in fa) n2++; foreach (k in fs) n2++; printf("fclear: %d %d %d %d\n", n2, 3 in fa, 1 in fs, ["k1", 1] in fb)`,
       expect: 'fclear: 0 0 0 1\n',
+    },
+  ],
+};
+
+// Slices: `*` in `in`, `delete` and a foreach's array (vm/iter.h's iter_match in the kernel)
+
+const sliceForms: Group = {
+  name: 'slices: [1, *] in a, foreach over a[*, "x"] (sorted, limit, value), delete a[1, *] of values, statistics and a wrap-around array',
+  decls: 'global sa, ss, sw%[3], sn',
+  maxAction: 100000,
+  cases: [
+    {
+      label: 'sin',
+      body: String.raw`for (i = 0; i < 4; i++) for (j = 0; j < 3; j++) sa[i, sprintf("s%d", j)] = i * 10 + j
+sn[0, "x"] = 1; delete sn[*, "x"]
+printf("sin: %d %d %d %d %d %d %d\n", [1, *] in sa, [9, *] in sa, [*, "s2"] in sa, [*, "zz"] in sa, [*, *] in sa, [2, "s1"] in sa, [*, *] in sn)`,
+      expect: 'sin: 1 0 1 0 1 1 0\n',
+    },
+    {
+      label: 'sfor',
+      body: String.raw`printf("sfor:"); foreach ([x, y+] in sa[2, *]) printf(" %d,%s", x, y); foreach ([x-, y] in sa[*, "s1"]) printf(" %d,%s", x, y)
+foreach (v = [x, y] in sa[*, "s0"]- limit 2) printf(" %s=%d", y, v); k0 = 3; foreach ([x, y] in sa[k0, "s" . "1"]) printf(" %d%s", x, y); println("")`,
+      expect: 'sfor: 2,s0 2,s1 2,s2 3,s1 2,s1 1,s1 0,s1 s0=30 s0=20 3s1\n',
+    },
+    {
+      label: 'sdel',
+      body: String.raw`delete sa[1, *]; delete sa[*, "s2"]; delete sa[7, *]; printf("sdel:"); foreach (v = [x, y] in sa+) printf(" %d,%s", x, y); println("")`,
+      expect: 'sdel: 0,s0 0,s1 2,s0 2,s1 3,s0 3,s1\n',
+    },
+    {
+      label: 'sstat',
+      body: String.raw`for (i = 0; i < 6; i++) ss[i % 2, i] <<< i * 10; printf("sstat:"); foreach ([p, q+] in ss[1, *]) printf(" %d,%d:%d", p, q, @sum(ss[p, q]))
+delete ss[0, *]; printf(" %d %d", [0, *] in ss, [1, *] in ss); foreach ([p, q-] in ss) printf(" %d", q); println("")`,
+      expect: 'sstat: 1,1:10 1,3:30 1,5:50 0 1 5 3 1\n',
+    },
+    {
+      label: 'swrap',
+      body: String.raw`sw[1, 1] = 1; sw[1, 2] = 2; sw[2, 1] = 3; delete sw[1, *]; sw[3, 3] = 4; sw[4, 4] = 5; sw[5, 5] = 6
+printf("swrap:"); foreach ([p+, q] in sw) printf(" %d,%d", p, q); println("")`,
+      expect: 'swrap: 3,3 4,4 5,5\n',
     },
   ],
 };
@@ -1460,6 +1500,7 @@ const regexNoMatch: Group = {
 
 export const GROUPS: Group[] = [
   foreachForms,
+  sliceForms,
   ...[64, 128, 256, 512].map(maxStringLen),
   stats,
   statEmpty,

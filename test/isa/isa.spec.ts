@@ -16,7 +16,7 @@ interface Isa {
 }
 
 /** The kinds vm/isa.json's comment documents ("Operand kinds: r = ..., s = ..."). */
-const KINDS = ['r', 's', 'i', 'p', 'g', 'G', 'A', 'c', 'f', 'o', 'k', 't', 'n', 'x'];
+const KINDS = ['r', 's', 'i', 'p', 'g', 'G', 'A', 'c', 'f', 'o', 'k', 't', 'n', 'x', 'm'];
 /** r and s name their field (rd, sa, ...); the others are the immediate (A and t use b too). */
 const FIELDS = new Set(['d', 'a', 'b']);
 

@@ -79,6 +79,25 @@ d('foreach in kernel probes', () => {
     expect(r.stdout).toBe('0 0 0\n6 7 8 9 | 0\n');
   }, 30_000);
 
+  it('matches slices in a kernel probe as user space does: [n, *] in a, foreach over a[*, "k1"], delete of values and statistics', async () => {
+    const decls = 'global n, a, s';
+    // every call adds elements; every 4th queries, iterates and deletes slices of them
+    const body = `n++; a[n % 5, sprintf("k%d", n % 2)] = n; s[n % 3, n] <<< n
+      if (n % 4 == 0) {
+        printf("%d %d %d %d |", n, [n % 5, *] in a, [*, "k9"] in a, [*, n] in s)
+        foreach (v = [x, y] in a[*, "k1"]+) printf(" %d%s=%d", x, y, v)
+        foreach ([p, q+] in s[1, *] limit 3) printf(" %d:%d", q, @sum(s[p, q]))
+        delete a[*, "k0"]; delete s[n % 3, *]
+        printf(" | %d %d\\n", [*, "k0"] in a, [n % 3, *] in s)
+      }`;
+    const r = await kernelRun(decls, body, 16);
+    expect(r.stderr).toBe('');
+    const u = runTapvmSync(['-e', `${decls} probe begin { for (i = 0; i < 16; i++) { ${body} } exit() }`]);
+    expect(u.stderr).toBe('');
+    expect(r.stdout).toBe(u.stdout);
+    expect(r.stdout.split('\n')[3]).toBe('16 1 0 1 | 2k1=7 4k1=9 1k1=11 3k1=13 0k1=15 7:7 10:10 13:13 | 0 0');
+  }, 30_000);
+
   it('runs foreach in a function a kernel probe calls', async () => {
     const r = await kernelRun(
       'global a, n\nfunction total() { t = 0; foreach (k in a) t += a[k]; return t }',

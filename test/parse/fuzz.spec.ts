@@ -20,6 +20,7 @@ const CORPUS = [
   'function g() %{ return 0; %} %{ #include <x> %} probe never { delete a[1]; delete a; a[1] = [1,2] in b } global a, b',
   'private global p%[10]\nprivate function h(x) :2 { next } function h(x) { return x } probe begin { println(h(1) ?: 0) }',
   'probe begin { a = 1 << 63 >> 2 & ~0 | 0x10 ^ 017; b = "a" "b" . "c"; c = a ? b : "z"; d = !a || a && -a; exit() }',
+  'global m, s\nprobe begin { m[1, "x"] = 2; s[1, 2] <<< 3; if ([*, "x"] in m) delete m[1, *]; foreach (v = [k, t] in m[*, "x"]- limit 2) println(v); delete s[*, 2] }',
 ];
 
 

@@ -194,6 +194,46 @@ describe('foreach sort directives', () => {
   });
 });
 
+describe('slices: `*` in index lists (parse.cxx: parse_symbol, parse_array_in, parse_foreach_loop)', () => {
+  const star = { kind: 'wildcard' };
+  const str = (value: string) => ({ kind: 'string', value });
+  const expr = (src: string) => (stmts(src)[0] as { expr: unknown }).expr;
+
+  it('parses [*, k] in a, [*] in a and delete a[1, *], each * with its location', () => {
+    expect(expr('[1, *] in a')).toEqual({ kind: 'in', keys: [num(1), star], array: id('a') });
+    expect(expr('[*] in a')).toEqual({ kind: 'in', keys: [star], array: id('a') });
+    expect(stmts('delete a[*, "x"]')[0]).toEqual({ kind: 'delete', target: { kind: 'index', array: id('a'), indices: [star, str('x')] } });
+    const d = (parse('probe begin {\n  delete a[1,  *]\n}').items[0] as ProbeDecl).body.stmts[0] as { target: { indices: { loc: unknown }[] } };
+    expect(d.target.indices[1].loc).toMatchObject({ line: 2, col: 16 });
+  });
+
+  it('parses a foreach over a slice, with a value, a sort directive, an aggregate and a limit', () => {
+    expect(fe('foreach ([p, q] in a[1, *]) x')).toEqual({ kind: 'foreach', keys: [id('p'), id('q')], array: id('a'), slice: [num(1), star], body });
+    expect(fe('foreach (v = [p, q] in a[*, "x"]- limit 2) x')).toEqual({
+      kind: 'foreach',
+      keys: [id('p'), id('q')],
+      value: id('v'),
+      array: id('a'),
+      slice: [star, str('x')],
+      sort: { column: 0, dir: '-' },
+      limit: num(2),
+      body,
+    });
+    expect(fe('foreach ([p, q] in s[k, *] @sum+) x')).toMatchObject({ slice: [id('k'), star], sort: { column: 0, dir: '+', aggr: 'sum' } });
+  });
+
+  it('leaves a * in an ordinary index to the resolver, and keeps *= an operator', () => {
+    expect(expr('a[*] = 3')).toEqual({ kind: 'assign', op: '=', target: { kind: 'index', array: id('a'), indices: [star] }, value: num(3) });
+    expect(fail('probe begin { [*=1] in a }')).toBe('1:16 expected expression');
+    expect(fail('probe begin { * in a }')).toBe('1:15 expected statement');
+    expect(fail('probe begin { foreach (k in a[1 2]) x }')).toBe("1:33 expected ',' or ']'");
+  });
+
+  function fe(src: string) {
+    return stmts(src)[0] as ForeachStmt;
+  }
+});
+
 describe('printScript', () => {
   const CORPUS = [
     'function f:string (a:long, b:string, c) { return b } function g:long () :7 { return 1 }',
@@ -205,6 +245,12 @@ describe('printScript', () => {
        foreach (v = [k] in m-) x
        foreach (v+ = k in m) x
        foreach (v = [a+, b] in m) x
+     }`,
+    `global m
+     probe begin {
+       if ([1, *] in m || [*] in m) delete m[*, "x"]
+       foreach ([a, b] in m[*, 2]) x
+       foreach (v = [a, b] in m[k, *] @max- limit 1) x
      }`,
   ];
 
@@ -238,6 +284,11 @@ describe('printScript', () => {
       '  foreach (v = [k] in m-) x;',
       '  foreach (v = [k] in m+) x;',
       '  foreach (v = [a+, b] in m) x;',
+    ]);
+    expect(printScript(parse(CORPUS[3])).split('\n').slice(2, 5)).toEqual([
+      '  if (([1, *] in m) || ([*] in m)) delete m[*, "x"];',
+      '  foreach ([a, b] in m[*, 2]) x;',
+      '  foreach (v = [a, b] in m[k, *] @max- limit 1) x;',
     ]);
   });
 });

@@ -365,3 +365,73 @@ describe('probe points', () => {
     ]);
   });
 });
+
+describe('slices (elaborate.cxx: symresolution_info::visit_arrayindex, visit_foreach_loop)', () => {
+  it('accepts * in `in`, delete and a foreach slice, typing the array from the fixed indices', () => {
+    const r = resolved(
+      'global a, s\nprobe begin { a["k", 1] = 1; s[1, 2] <<< 3\n' +
+        '  if ([*, 1] in a || [x, *] in a) delete a[*, y]\n  foreach ([p, q] in a[*, z]) delete s[q, *]\n  foreach ([i, j] in s[*, *]) delete s }',
+    );
+    expect(glob(r, 'a')).toEqual({ type: 'long', keyTypes: ['string', 'long'] });
+    expect(probeLocals(r, 0)).toEqual(['x:string', 'y:long', 'z:long', 'p:string', 'q:long', 'i:long', 'j:long']);
+  });
+
+  it('refuses * in an ordinary index (read, write, ++, <<<, @count), with stap\'s text at the array', () => {
+    expect(diags('global a, s\nprobe begin { a[1] = 1; s[1] <<< 1\n  x = a[*]; a[*] = 2; a[*]++; s[*] <<< 1; y = @count(s[*]) }')).toEqual([
+      '3:7 wildcard not allowed in array index',
+      '3:13 wildcard not allowed in array index',
+      '3:23 wildcard not allowed in array index',
+      '3:31 wildcard not allowed in array index',
+      '3:54 wildcard not allowed in array index',
+    ]);
+  });
+
+  it('wants one slice index per foreach key (stap\'s "unresolved arity" text) and fixed indices of the array\'s types', () => {
+    expect(diags('global a\nprobe begin { a[1, 2] = 1; foreach ([p, q] in a[1]) { } }')).toEqual([
+      '2:47 unresolved arity-1 global array a, missing global declaration?',
+    ]);
+    expect(diags('global a\nprobe begin { a[1, "x"] = 1; foreach ([p, q] in a["y", *]) { } if ([*, 2] in a) delete a[*, 3] }')).toEqual([
+      "2:51 type mismatch for index 1 of array 'a': long vs. string",
+      "2:72 type mismatch for index 2 of array 'a': string vs. long",
+      "2:93 type mismatch for index 2 of array 'a': string vs. long",
+    ]);
+    expect(diags('global a\nprobe begin { a[1, 2] = 1; if ([*] in a) print(1) }')).toEqual([
+      "2:39 inconsistent arity for array 'a': 2 vs. 1 indices",
+    ]);
+  });
+});
+
+describe("stap's rule for the array a foreach iterates (elaborate.cxx: semantic_pass_vars)", () => {
+  it('refuses writing or deleting its elements in the loop, nested loops and limit included', () => {
+    expect(
+      diags(
+        'global a, b, s\nprobe begin { a[1] = 1; b[1] = 1; s[1] <<< 1\n' +
+          '  foreach (k in a) { a[k] = 2; a[k]++; a[k] += 1; delete a[k]; delete a[*] }\n' +
+          '  foreach (k in b) foreach (j in a) { b[j] = 1 }\n  foreach (k in s) s[k] <<< 1 }',
+      ),
+    ).toEqual([
+      "3:22 variable 'a' modified during 'foreach' iteration",
+      "3:32 variable 'a' modified during 'foreach' iteration",
+      "3:40 variable 'a' modified during 'foreach' iteration",
+      "3:58 variable 'a' modified during 'foreach' iteration",
+      "3:71 variable 'a' modified during 'foreach' iteration",
+      "4:39 variable 'b' modified during 'foreach' iteration",
+      "5:20 variable 's' modified during 'foreach' iteration",
+    ]);
+  });
+
+  it('refuses calling a function that writes an element of it (directly), at the call', () => {
+    expect(diags('global a\nfunction f() { a[2] = 1 }\nfunction g() { f() }\nprobe begin { a[1] = 1; foreach (k in a) { g(); f() } }')).toEqual([
+      "4:49 function call modifies var 'a' during 'foreach' iteration",
+    ]);
+    expect(diags('global a\nfunction f() { foreach (k in a) a[k] = 0 }\nprobe begin { a[1] = 1; f() }')).toEqual([
+      "2:33 variable 'a' modified during 'foreach' iteration",
+    ]);
+  });
+
+  it('allows what stap allows: reading it, `delete a` of the whole array, writing other arrays, writing it after the loop', () => {
+    expect(
+      diags('global a, b\nfunction f() { delete a }\nprobe begin { a[1] = 1; foreach (k in a) { b[k] = a[k]; delete a; f(); x = k in a } a[2] = 2; b[1] = x }'),
+    ).toEqual([]);
+  });
+});

@@ -1,0 +1,59 @@
+// Checks stap's rule for an array being iterated (elaborate.cxx semantic_pass_vars): inside a
+// foreach over `a`, no element of `a` may be written (=, +=, ++, <<<) or deleted (`a[k]` or a
+// slice), and no function that does so itself may be called. `delete a` of the whole array
+// stays allowed, as in stap (it is not an element). Both VMs iterate a snapshot of the keys,
+// so this is a language rule, not a safety net.
+import type * as A from '../parse/ast';
+import { findFunction, type FunctionSym, type ResolvedProbe } from './resolve';
+
+type Report = (msg: string, loc: A.Loc) => void;
+
+/** The nodes below n, skipping locations. */
+function children(n: object): unknown[] {
+  return Object.entries(n)
+    .filter(([k]) => k !== 'loc' && k !== 'opLoc' && k !== 'nameLoc')
+    .map(([, v]) => v);
+}
+
+/** The index expression an assignment, ++/-- or delete writes (stap's active lvalue), if any. */
+function written(n: A.Expr | A.Stmt): A.IndexExpr | undefined {
+  if ((n.kind === 'assign' || n.kind === 'incdec' || n.kind === 'delete') && n.target.kind === 'index') return n.target;
+  return undefined;
+}
+
+/** stap's mutated_var_collector: the arrays a body writes an element of, directly. */
+function mutatedArrays(body: A.Stmt): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const w = written(n as A.Expr);
+    if (w) out.add(w.array.name);
+    children(n).forEach(visit);
+  };
+  visit(body);
+  return out;
+}
+
+export function checkForeachWrites(probes: ResolvedProbe[], functions: Map<string, FunctionSym>, report: Report): void {
+  const mutates = new Map<FunctionSym, Set<string>>();
+  for (const f of functions.values()) mutates.set(f, mutatedArrays(f.decl.body));
+
+  // stap's no_var_mutation_during_iteration_check over one body; `iterated` is the loops' arrays
+  const check = (n: unknown, iterated: string[]): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((x) => check(x, iterated));
+    const e = n as A.Expr | A.Stmt;
+    const w = written(e);
+    if (w && iterated.includes(w.array.name)) report(`variable '${w.array.name}' modified during 'foreach' iteration`, w.loc);
+    if (e.kind === 'call') {
+      const f = findFunction(functions, e.name, e.args.length);
+      const m = f && mutates.get(f);
+      for (const a of iterated) if (m?.has(a)) report(`function call modifies var '${a}' during 'foreach' iteration`, e.loc);
+    }
+    if (e.kind === 'foreach') return children(e).forEach((x) => check(x, [...iterated, e.array.name]));
+    children(e).forEach((x) => check(x, iterated));
+  };
+  for (const p of probes) check(p.decl.body, []);
+  for (const f of functions.values()) check(f.decl.body, []);
+}
