@@ -148,6 +148,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     foldDefined(x.decl.body, x.point);
     probes.push({ ...x, locals: new Map() });
   }
+  entryVariables(probes);
   desugarEntry(probes, globals, err);
   for (const f of functions.values()) foldDefined(f.decl.body, undefined);
   checkConditions(script.items, globals, err);
@@ -827,7 +828,10 @@ function prettyExpansion(e: A.TargetVar, point: ResolvedPoint | undefined): A.Ex
     fields = [p.ret];
   } else if (what === 'locals') fields = p.locals;
   else {
-    if (!p.parms) return `'${text}' is not available in ${point.pp}: tapvm does not keep the arguments for a .return probe (use $$return)`;
+    if (!p.parms)
+      return point.attach.family === 'uprobe'
+        ? `'${text}' is not available in ${point.pp}: without debug information the function's parameters have no names (use $$return, or @entry(int_arg(n)))`
+        : `'${text}' is not available in ${point.pp}: the entry point's arguments differ by system call (name one system call)`;
     fields = what === 'parms' ? p.parms : [...p.parms, ...p.locals];
   }
   const pieces: string[] = [];
@@ -864,6 +868,49 @@ function checkConditions(items: A.TopLevel[], globals: Map<string, GlobalSym>, e
   for (const item of items) {
     const points = item.kind === 'probe' ? item.points : item.kind === 'alias' ? item.points : [];
     for (const p of points) if (p.condition) visit(p.condition);
+  }
+}
+
+/**
+ * The function's parameters in a `.return` probe are their values at entry, as stap's are:
+ * `$param` (a variable of the entry point that the return point lacks) and `$$parms` /
+ * `$$vars` (when the return point has no parameters of its own) become `@entry(...)` of
+ * themselves, which desugarEntry() then evaluates in a synthesized entry probe. Only for
+ * an entry point that resolves to one point that has them (syscall.NAME.return); elsewhere
+ * the variable keeps its error.
+ */
+function entryVariables(probes: ResolvedProbe[]) {
+  for (const p of probes) {
+    const comps = p.via.point.components;
+    if (comps.length < 2 || comps[comps.length - 1].name !== 'return' || comps[comps.length - 1].arg) continue;
+    let entry: ResolvedPoint | undefined | null = null;
+    const entryPoint = (): ResolvedPoint | undefined => {
+      if (entry === null) {
+        const r = resolvePoint({ ...p.via.point, components: comps.slice(0, -1), optional: false, sufficient: false, condition: undefined });
+        entry = !isMismatch(r) && (!Array.isArray(r) || r.length === 1) ? (Array.isArray(r) ? r[0] : r) : undefined;
+      }
+      return entry;
+    };
+    const wants = (v: A.TargetVar): boolean => {
+      if (v.name.startsWith('$')) return (v.name === '$parms' || v.name === '$vars') && !p.point.pretty?.parms && !!entryPoint()?.pretty?.parms;
+      return !p.point.contextVars.has(v.name) && !!entryPoint()?.contextVars.has(v.name);
+    };
+    const visit = (x: unknown): void => {
+      if (!x || typeof x !== 'object') return;
+      if (Array.isArray(x)) return x.forEach(visit);
+      const e = x as A.Expr;
+      if (e.kind === 'at' && e.op === 'entry') return;
+      if (e.kind === 'tvar' && !e.addressOf && wants(e)) {
+        // in place: the body is this probe's own copy
+        const node = e as unknown as Record<string, unknown>;
+        const inner = { ...e };
+        for (const key of Object.keys(node)) delete node[key];
+        Object.assign(node, { kind: 'at', op: 'entry', args: [inner], loc: inner.loc });
+        return;
+      }
+      for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+    };
+    visit(p.decl.body);
   }
 }
 
