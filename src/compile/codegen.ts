@@ -1413,7 +1413,8 @@ class CodeGen {
       const depth = this.reg();
       if (this.f.isFunction) this.emit(Op.ADDI, depth, this.depthReg, 0, 1);
       else this.emit(Op.MOVI, depth, 0, 0, 1);
-      this.depthCheck(fn, depth, this.nesting);
+      // a probe's own call (depth 1) can only exceed MAXNESTING=0
+      if (this.f.isFunction || this.nesting < 1) this.depthCheck(fn, depth, this.nesting);
     }
     const pc = this.emit(Op.CALL, 0, base, sbase, 0);
     this.callFixups.push({ pc, name: fn.key });
@@ -1695,7 +1696,7 @@ export interface CompileOptions {
   optimize?: boolean;
   /** -D MAXSTRINGLEN (1..512, default 128) */
   maxStringLen?: number;
-  /** -D MAXNESTING: nested function calls allowed (default and most: LIMITS.MAXNESTING - 1 = 15) */
+  /** -D MAXNESTING: nested function calls allowed (default stap's 10, at most LIMITS.MAXNESTING - 1 = 15) */
   maxNesting?: number;
 }
 

@@ -138,7 +138,7 @@ export function encode(i: Insn): bigint {
 }
 
 /**
- * MAXNESTING without -D: the interpreters' own 15 nested calls (their frame stack), enforced by
- * CALL itself; stap's classic default is 10, but scripts written for tapvm rely on 15.
+ * MAXNESTING without -D: stap's runtime default, 10 nested function calls (the 11th is the
+ * error); -D MAXNESTING raises it up to the interpreters' own frame stack (LIMITS.MAXNESTING - 1).
  */
-export const DEFAULT_MAXNESTING = 15;
+export const DEFAULT_MAXNESTING = 10;

@@ -683,47 +683,65 @@ describe('code generation', () => {
               # c.stp:9: show(fib(10))
       0000  MOVI     r5, 10
       0001  MOV      r4, r5
-      0002  CALL     r3, s2, 0007
-      0003  MOV      r2, r3
-      0004  CALL     r1, s1, 0028
+      0002  MOVI     r5, 1
+      0003  CALL     r3, s2, 0009
+      0004  MOV      r2, r3
+      0005  MOVI     r3, 1
+      0006  CALL     r1, s1, 0042
               # c.stp:8: probe begin {
-      0005  ACT      1
-      0006  HALT
+      0007  ACT      1
+      0008  HALT
 
       function fib:
               # c.stp:2: if (n < 2) return n
-      0007  ACT      1
-      0008  MOVI     r2, 2
-      0009  LT       r3, r1, r2
-      0010  JZ       r3, 0014
-      0011  MOV      r0, r1
-      0012  ACT      1
-      0013  RET
+      0009  ACT      1
+      0010  MOVI     r3, 2
+      0011  LT       r4, r1, r3
+      0012  JZ       r4, 0016
+      0013  MOV      r0, r1
+      0014  ACT      1
+      0015  RET
               # c.stp:3: return fib(n - 1) + fib(n - 2)
-      0014  MOVI     r4, 1
-      0015  SUB      r5, r1, r4
-      0016  MOV      r3, r5
-      0017  CALL     r2, s1, 0007
-      0018  MOVI     r5, 2
-      0019  SUB      r6, r1, r5
-      0020  MOV      r4, r6
-      0021  CALL     r3, s2, 0007
-      0022  ADD      r4, r2, r3
-      0023  MOV      r0, r4
-      0024  ACT      1
-      0025  RET
+      0016  MOVI     r5, 1
+      0017  SUB      r6, r1, r5
+      0018  MOV      r4, r6
+      0019  ADDI     r5, r2, 1
               # c.stp:1: function fib(n) {
-      0026  MOVI     r0, 0
-      0027  RET
+      0020  MOVI     r6, 10
+      0021  GT       r6, r5, r6
+      0022  JZ       r6, 0025
+      0023  SCONST   s2, "MAXNESTING exceeded"
+      0024  ERROR    s2
+              # c.stp:3: return fib(n - 1) + fib(n - 2)
+      0025  CALL     r3, s1, 0009
+      0026  MOVI     r6, 2
+      0027  SUB      r7, r1, r6
+      0028  MOV      r5, r7
+      0029  ADDI     r6, r2, 1
+              # c.stp:1: function fib(n) {
+      0030  MOVI     r7, 10
+      0031  GT       r7, r6, r7
+      0032  JZ       r7, 0035
+      0033  SCONST   s3, "MAXNESTING exceeded"
+      0034  ERROR    s3
+              # c.stp:3: return fib(n - 1) + fib(n - 2)
+      0035  CALL     r4, s2, 0009
+      0036  ADD      r5, r3, r4
+      0037  MOV      r0, r5
+      0038  ACT      1
+      0039  RET
+              # c.stp:1: function fib(n) {
+      0040  MOVI     r0, 0
+      0041  RET
 
       function show:
               # c.stp:6: println(x)
-      0028  OBEGIN   "%d\\n"
-      0029  OINT     r1
-      0030  OEND
+      0042  OBEGIN   "%d\\n"
+      0043  OINT     r1
+      0044  OEND
               # c.stp:5: function show(x) {
-      0031  ACT      1
-      0032  RET
+      0045  ACT      1
+      0046  RET
       "
     `);
   });

@@ -390,9 +390,9 @@ describe('run-time errors', () => {
     expect(r.events).toEqual([{ type: 'error', code: ERR.MAXACTION, pc: expect.any(Number) }]);
   });
 
-  it('recursion too deep is a NESTING error', () => {
-    const r = run('function d(n) { return n == 0 ? 0 : 1 + d(n - 1) }\nprobe begin { printf("%d\\n", d(14)); printf("%d\\n", d(100)) }');
-    expect(r.out).toBe('14\n');
-    expect(r.events.at(-1)).toMatchObject({ type: 'error', code: ERR.NESTING });
+  it('recursion deeper than stap\'s default MAXNESTING (10 nested calls) is stap\'s USER error', () => {
+    const r = run('function d(n) { return n == 0 ? 0 : 1 + d(n - 1) }\nprobe begin { printf("%d\\n", d(9)); printf("%d\\n", d(100)) }');
+    expect(r.out).toBe('9\n');
+    expect(r.events.at(-1)).toMatchObject({ type: 'error', code: ERR.USER, message: 'MAXNESTING exceeded' });
   });
 });

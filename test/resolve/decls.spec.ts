@@ -53,10 +53,12 @@ describe('functions', () => {
     expect(output('function f() { print("a"); next; print("b") }\nprobe begin { f(); print("c") }\nprobe begin { print("d\\n") }')).toBe('ad\n');
   });
 
-  it('recurses up to MAXNESTING (without -D the interpreters\' 15 nested calls), then reports it at run time', () => {
-    const r = runScript('function d(n) { return n ? 1 + d(n - 1) : 0 }\nprobe begin { printf("%d\\n", d(14)); printf("%d\\n", d(15)) }', FILE);
-    expect(r.out).toBe('14\n');
-    expect(r.events.filter((e) => e.type === 'error').length).toBe(1);
+  it('recurses up to MAXNESTING (without -D stap\'s 10 nested calls), then reports stap\'s error at the function', () => {
+    const r = runScript('function d(n) { return n ? 1 + d(n - 1) : 0 }\nprobe begin { printf("%d\\n", d(9)); printf("%d\\n", d(10)) }', FILE);
+    expect(r.out).toBe('9\n');
+    const errs = r.events.filter((e) => e.type === 'error');
+    expect(errs.length).toBe(1);
+    expect(JSON.stringify(errs[0])).toContain('MAXNESTING exceeded');
   });
 
   it('-D MAXNESTING=N: N nested calls, the next one is stap\'s error at the function\'s name; above the interpreters\' 15 refused', () => {
