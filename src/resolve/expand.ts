@@ -36,11 +36,18 @@ interface Frame {
 
 export function expandProbes(
   items: A.TopLevel[],
-  err: (msg: string, loc?: A.Loc) => void,
+  report: (msg: string, loc?: A.Loc) => void,
 ): ExpandedProbe[] {
+  let errors = 0;
+  const err = (msg: string, loc?: A.Loc) => {
+    errors++;
+    report(msg, loc);
+  };
   const aliases = items.filter((i): i is A.AliasDecl => i.kind === 'alias');
   const aliasNames = aliases.flatMap((a) => a.names.map((n) => ({ text: pointText(n), name: n, alias: a })));
   const out: ExpandedProbe[] = [];
+  /** the alias points that derived nothing, inner first, until the user's point reports them */
+  const noMatchChain: A.ProbePoint[] = [];
 
   /** Resolves the list `points` (a probe's or an alias's); false when a mandatory point failed. */
   const expandList = (points: A.ProbePoint[], frame: Frame, depth: number, user: A.ProbeDecl, userPoint: A.ProbePoint | undefined): number => {
@@ -109,6 +116,7 @@ export function expandProbes(
     const prefixOf = (a: (typeof aliasNames)[number]) =>
       a.name.components.length <= p.components.length && pointText({ ...p, components: p.components.slice(0, a.name.components.length) }) === a.text;
     const longest = Math.max(0, ...aliasNames.filter(prefixOf).map((a) => a.name.components.length));
+    const errorsBefore = errors;
     for (const a of aliasNames) {
       const k = a.name.components.length;
       if (k !== longest || !prefixOf(a)) continue;
@@ -118,8 +126,21 @@ export function expandProbes(
       const points = a.alias.points.map((ap) => (suffix.length ? { ...ap, components: [...ap.components, ...suffix] } : ap));
       n += expandList(points, inner, depth + 1, user, userPoint);
     }
-    // an alias whose points are all optional may resolve to nothing; its failures were reported
-    if (matched) return n;
+    if (matched) {
+      // an alias whose points are all optional and absent: stap's derive_probes finds nothing
+      // new for a required point, "no match", under the point it was resolving (the alias's
+      // own failures, when it had any, were reported instead)
+      if (n === 0 && !frame.optional && errors === errorsBefore) {
+        // each alias level wraps the error as stap rethrows it: outermost (the user's) first
+        noMatchChain.unshift(p);
+        if (depth === 0) {
+          for (const q of noMatchChain) err(`while resolving probe point: identifier '${q.components[0].name}'`, q.loc);
+          err('no match');
+          noMatchChain.length = 0;
+        }
+      }
+      return n;
+    }
     return resolveAt(p, frame, user, userPoint);
   };
 

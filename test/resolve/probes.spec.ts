@@ -121,7 +121,22 @@ describe('probe point syntax', () => {
 
   it('skips an optional point that does not resolve, silently', () => {
     expect(probes('probe nosuch?, begin { }')).toEqual(['begin']);
-    expect(probes('probe a = nosuch? { }\nprobe a, end { }')).toEqual(['end']);
+    expect(probes('probe a = nosuch? { }\nprobe a?, end { }')).toEqual(['end']);
+  });
+
+  it('reports an alias whose points are all optional and absent as stap\'s "no match" at the point', () => {
+    expect(diags('probe foo = kernel.function("no_such_fn_xyz")? { }\nprobe begin, foo { }')).toEqual([
+      "semantic error 2:14 while resolving probe point: identifier 'foo'",
+      'semantic error undefined:undefined no match',
+    ]);
+    // through a nested alias: stap's chain, the user's point first, then the alias's
+    expect(diags('probe foo = nosuch? { }\nprobe bar = foo { }\nprobe end, bar { }')).toEqual([
+      "semantic error 3:12 while resolving probe point: identifier 'bar'",
+      "semantic error 2:13 while resolving probe point: identifier 'foo'",
+      'semantic error undefined:undefined no match',
+    ]);
+    // an alias that resolves through one of its points is fine
+    expect(probes('probe foo = nosuch?, begin { }\nprobe foo { }')).toEqual(['begin <- foo']);
   });
 
   it('stops at the first sufficient point (!) that resolves', () => {
