@@ -1,7 +1,7 @@
 // Lowers the resolved program to bytecode: one handler per probe point, one body per script
 // function, registers allocated per frame, and the data area (pp() table, string constants).
 import type * as A from '../parse/ast';
-import { Op, LIMITS, ARRAY_CLASSES, SCMP } from '../isa/opcodes';
+import { Op, LIMITS, ARRAY_CLASSES, SCMP, CTX } from '../isa/opcodes';
 import type { ProgramImage, ScalarType, GlobalInfo, ArrayInfo, ProbeInfo, SourceEntry, FormatRef, Insn } from '../image/image';
 import { encode, DEFAULT_MAXNESTING } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
@@ -51,7 +51,7 @@ import { DEFAULT_MAXSTRINGLEN, arrayClass, classSizes, keyMax, slotSize } from '
 import { compileEre, dfaTable, RegexError } from '../regex/ere';
 import { compileTdfa, tdfaTable } from '../regex/tdfa';
 import { REGEX_TAG_BUILTINS } from '../resolve/builtins';
-import { castAccess, tvarAccess, type KernelAccess } from '../resolve/kaccess';
+import { castAccess, tvarAccess, varAccess, INIT_TASK_STEPS, type KernelAccess, type VarAccess } from '../resolve/kaccess';
 
 /** the kernel's entry point of a system call (x86_64 since 4.17), what stap's probefunc() shows */
 const SYSCALL_FUNC_PREFIX = '__x64_sys_';
@@ -1053,6 +1053,39 @@ class CodeGen {
     return v;
   }
 
+  /** `@var("name")->path`: the global's address (or the jiffies counter), then the plan. */
+  private atVar(e: A.AtExpr): Val {
+    const a = varAccess(e, this.probe?.point) as VarAccess;
+    const v = this.temp('long');
+    if (a.kind === 'jiffies') {
+      this.emit(Op.CTX, v.n, 0, 0, CTX.JIFFIES);
+      return v;
+    }
+    if (a.kind === 'addr') this.loadConst(v.n, a.addr);
+    else {
+      // init_task: follow ->real_parent from the current task to the task that is its own parent
+      const m = this.mark();
+      const p = this.reg();
+      const t = this.reg();
+      const n = this.reg();
+      this.emit(Op.CTX, v.n, 0, 0, CTX.TASK_CURRENT);
+      this.emit(Op.MOVI, n, 0, 0, INIT_TASK_STEPS);
+      const top = this.pc;
+      this.emit(Op.ADDI, p, v.n, 0, a.parentOffset);
+      this.emit(Op.KREAD, p, p, 8);
+      this.emit(Op.EQ, t, p, v.n);
+      const found = this.emit(Op.JNZ, 0, t);
+      this.emit(Op.MOV, v.n, p);
+      this.emit(Op.ADDI, n, n, 0, -1);
+      this.emit(Op.JNZ, 0, n, 0, top);
+      // a tree deeper than the bound: no address rather than a wrong one
+      this.emit(Op.MOVI, v.n, 0, 0, 0);
+      this.patch(found, this.pc);
+      this.release(m);
+    }
+    return this.kernelAccess(v, a, e.path);
+  }
+
   private long(e: A.Expr): Val {
     return this.expr(e)!;
   }
@@ -1075,7 +1108,8 @@ class CodeGen {
         return this.loadGlobal(this.globals.get(e.name)!);
       }
       case 'at': {
-        // only @cast reaches code generation (the others are folded or refused)
+        // only @cast and @var reach code generation (the others are folded or refused)
+        if (e.op === 'var') return this.atVar(e);
         const a = castAccess(e) as KernelAccess;
         const v = this.temp('long');
         this.emit(Op.MOV, v.n, this.long(e.args[0]).n);

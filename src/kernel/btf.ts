@@ -218,6 +218,14 @@ export class Btf {
     return out;
   }
 
+  /** a DATASEC's variables: VAR type id, offset in the section, size */
+  secinfo(id: number): { type: number; offset: number; size: number }[] {
+    const p = this.rec(id) + 12;
+    const out: { type: number; offset: number; size: number }[] = [];
+    for (let i = 0, n = this.vlen(id); i < n; i++) out.push({ type: this.u32(p + 12 * i), offset: this.u32(p + 12 * i + 4), size: this.u32(p + 12 * i + 8) });
+    return out;
+  }
+
   /** a FUNC_PROTO's parameters (a trailing `...` is a parameter of type 0 without a name) */
   params(proto: number): BtfParam[] {
     const p = this.rec(proto) + 12;

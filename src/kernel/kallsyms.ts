@@ -18,6 +18,19 @@ interface Table {
 }
 
 let table: Table | undefined;
+/** every kernel (not module) symbol by name, data included: for @var, built on first use */
+let byName: Map<string, { addr: bigint; type: string }> | undefined;
+/** setKallsyms()'s text (tests); otherwise /proc/kallsyms is read for each table, not kept */
+let kallsymsText: string | undefined;
+
+function text(): string {
+  if (kallsymsText !== undefined) return kallsymsText;
+  try {
+    return fs.readFileSync('/proc/kallsyms', 'latin1');
+  } catch {
+    return '';
+  }
+}
 
 function load(text: string): Table {
   const rows: { addr: bigint; name: string; module: string }[] = [];
@@ -34,19 +47,37 @@ function load(text: string): Table {
 }
 
 /** Uses `text` instead of /proc/kallsyms (tests). */
-export function setKallsyms(text: string | undefined) {
-  table = text === undefined ? undefined : load(text);
+export function setKallsyms(t: string | undefined) {
+  kallsymsText = t;
+  table = t === undefined ? undefined : load(t);
+  byName = undefined;
+}
+
+/**
+ * The address and kallsyms type letter of a kernel symbol by name (`D jiffies`), or undefined.
+ * Data symbols are listed only with CONFIG_KALLSYMS_ALL; see hasDataSymbols().
+ */
+export function kernelSymbolByName(name: string): { addr: bigint; type: string } | undefined {
+  if (!byName) {
+    byName = new Map();
+    for (const line of text().split('\n')) {
+      const m = /^([0-9a-f]+) ([a-zA-Z]) (\S+)$/.exec(line);
+      if (!m || byName.has(m[3])) continue;
+      const addr = BigInt('0x' + m[1]);
+      if (addr !== 0n) byName.set(m[3], { addr, type: m[2] });
+    }
+  }
+  return byName.get(name);
+}
+
+/** Whether /proc/kallsyms lists ordinary data symbols (CONFIG_KALLSYMS_ALL); `jiffies` is one. */
+export function hasDataSymbols(): boolean {
+  return kernelSymbolByName('jiffies') !== undefined || kernelSymbolByName('init_task') !== undefined;
 }
 
 /** The text symbol containing addr, or undefined (user addresses, holes, nothing readable). */
 export function kernelSymbol(addr: bigint): KernelSymbol | undefined {
-  if (!table) {
-    try {
-      table = load(fs.readFileSync('/proc/kallsyms', 'latin1'));
-    } catch {
-      table = load('');
-    }
-  }
+  table ??= load(text());
   const a = BigInt.asUintN(64, addr);
   const { addrs } = table;
   let lo = 0;

@@ -7,6 +7,7 @@
 // noted as a kernel fact, so a module checks the offsets it was compiled with.
 import { Btf, Kind } from './btf';
 import { kernelFacts, noteKernelType } from './facts';
+import { hasDataSymbols, kernelSymbolByName } from './kallsyms';
 
 /** A BTF type, or a pointer to one that BTF may not spell (a tracepoint's `struct x **`). */
 export type TypeRef = number | { ptr: TypeRef };
@@ -90,6 +91,10 @@ export function kernelTypeFact(btf: Btf, key: string): string | null {
     const t = lookupType(btf, rest);
     return typeof t === 'number' ? describeType(btf, t) : t === undefined ? null : describeType(btf, base(t));
   }
+  if (what === 'var') {
+    const v = kernelVar(btf, rest);
+    return typeof v === 'string' ? null : varText(btf, v);
+  }
   if (what === 'func') {
     const f = btf.find(rest, Kind.FUNC);
     return f === undefined ? null : prototypeText(btf, f);
@@ -110,12 +115,37 @@ export function kernelTypeFact(btf: Btf, key: string): string | null {
   return null;
 }
 
+/** A kernel global for @var: its address (kallsyms) and type (a BTF VAR), or why there is none. */
+export function kernelVar(btf: Btf, name: string): { addr: bigint; type: number } | string {
+  const v = btf.find(name, Kind.VAR);
+  const sym = kernelSymbolByName(name);
+  if (v === undefined) {
+    // pahole encodes only per-CPU variables unless the kernel was built with its global_var feature
+    if (sym) return `this kernel's BTF has no type for '${name}' (it describes per-CPU variables only)`;
+    return hasDataSymbols() ? '' : `this kernel lists no address for '${name}' (/proc/kallsyms has no data symbols: CONFIG_KALLSYMS_ALL is off)`;
+  }
+  const percpu = btf.find('.data..percpu', Kind.DATASEC);
+  if (percpu !== undefined && btf.secinfo(percpu).some((e) => e.type === v)) return `'${name}' is a per-CPU variable, which tapvm cannot read`;
+  if (!sym) return hasDataSymbols() ? '' : `this kernel lists no address for '${name}' (/proc/kallsyms has no data symbols: CONFIG_KALLSYMS_ALL is off)`;
+  return { addr: sym.addr, type: btf.ref(v) };
+}
+
+/** A @var's fact for a module: the address (KASLR moves it every boot) and the type. */
+function varText(btf: Btf, v: { addr: bigint; type: number }): string {
+  return `0x${v.addr.toString(16)} ${btf.typeName(v.type)}`;
+}
+
+/** Notes a @var's address and type as a kernel fact. */
+export function noteKernelVar(btf: Btf, name: string, v: { addr: bigint; type: number }): void {
+  noteKernelType(`var ${name}`, varText(btf, v));
+}
+
 function lookupTypeQuiet(btf: Btf, owner: string): number | undefined {
   const m = /^(struct|union) (\w+)$/.exec(owner);
   return m ? btf.find(m[2], m[1] === 'struct' ? Kind.STRUCT : Kind.UNION) : undefined;
 }
 
-function memberText(btf: Btf, m: { bitOffset: number; bitSize: number; type: number }): string {
+export function memberText(btf: Btf, m: { bitOffset: number; bitSize: number; type: number }): string {
   return `bit ${m.bitOffset}${m.bitSize ? `:${m.bitSize}` : ''} ${btf.typeName(m.type)}`;
 }
 

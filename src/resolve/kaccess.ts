@@ -1,9 +1,11 @@
-// `@cast(p, "type"[, "module"])->path` and `$var->path`: the BTF access plan of one such
+// `@cast(p, "type"[, "module"])->path`, `@var("name")->path` and `$var->path`: the BTF access plan of one such
 // expression (src/kernel/ktypes.ts), shared by the type checker (errors) and the code
 // generator (KREAD chains). The value is always a long, as in stap.
 import type * as A from '../parse/ast';
 import type { ResolvedPoint } from '../probes/provider';
-import { AccessError, ctypeToType, kernelBtf, lookupType, planAccess, stepsOf, type AccessPlan } from '../kernel/ktypes';
+import { AccessError, ctypeToType, findMember, kernelBtf, kernelVar, lookupType, memberText, noteKernelVar, planAccess, stepsOf, type AccessPlan } from '../kernel/ktypes';
+import { Kind } from '../kernel/btf';
+import { noteKernelType } from '../kernel/facts';
 
 export interface KernelAccess {
   plan: AccessPlan;
@@ -46,3 +48,53 @@ export function tvarAccess(e: A.TargetVar, point: ResolvedPoint): KernelAccess |
 }
 
 const done = (plan: AccessPlan): KernelAccess => ({ plan, reads: plan.ops.some((o) => o.op === 'load') });
+
+/**
+ * How a `@var("name[@file]"[, "module"])` is read:
+ * - addr: a kernel global at a kallsyms address, typed by its BTF VAR;
+ * - jiffies: `jiffies`/`jiffies_64` as a value, through the kernel's counter (bpf_jiffies64)
+ *   when kallsyms lists no data symbols (the same 64-bit counter: jiffies aliases jiffies_64);
+ * - init_task: the fixed point of ->real_parent from the current task (init_task's own
+ *   real_parent is &init_task, set statically in init/init_task.c): the address without kallsyms.
+ */
+export type VarAccess =
+  | (KernelAccess & { kind: 'addr'; addr: bigint })
+  | { kind: 'jiffies'; plan: AccessPlan; reads: false }
+  | (KernelAccess & { kind: 'init_task'; parentOffset: number });
+
+/** At most this many ->real_parent steps to init_task (the depth of the process tree). */
+export const INIT_TASK_STEPS = 64;
+
+/** @var's plan, or stap's error text (with tapvm's reason where the kernel cannot say). */
+export function varAccess(e: A.AtExpr, point: ResolvedPoint | undefined): VarAccess | string {
+  const spec = (e.args[0] as A.StringLit).value;
+  // `name@file`: BTF has no compilation units to choose from; the name is the kernel's one global
+  const at = spec.indexOf('@');
+  const name = at < 0 ? spec : spec.slice(0, at);
+  const mod = e.args[1]?.kind === 'string' ? e.args[1].value : point?.attach.family === 'uprobe' ? point.attach.path : 'kernel';
+  const notFound = `unable to find global '${name}' in ${mod}`;
+  if (mod !== 'kernel') return `${notFound}: tapvm has no debug information (DWARF) for user-space variables`;
+  try {
+    const btf = kernelBtf();
+    const path = (e.path ?? []).map(stepsOf);
+    const v = kernelVar(btf, name);
+    if (typeof v !== 'string') {
+      noteKernelVar(btf, name, v);
+      return { kind: 'addr', addr: v.addr, ...done(planAccess(btf, v.type, true, path, e.addressOf === true)) };
+    }
+    if ((name === 'jiffies' || name === 'jiffies_64') && !e.path && !e.addressOf) return { kind: 'jiffies', plan: { ops: [] }, reads: false };
+    if (name === 'init_task' && v !== '') {
+      const task = btf.find('task_struct', Kind.STRUCT);
+      const parent = task === undefined ? undefined : findMember(btf, task, 'real_parent');
+      if (task !== undefined && parent) {
+        noteKernelType('member struct task_struct->real_parent', memberText(btf, parent));
+        // the walk itself reads kernel memory, even for `&@var("init_task")`
+        return { kind: 'init_task', parentOffset: parent.bitOffset / 8, plan: planAccess(btf, task, true, path, e.addressOf === true), reads: true };
+      }
+    }
+    return v ? `${notFound}: ${v}` : notFound;
+  } catch (x) {
+    if (x instanceof AccessError) return x.message;
+    throw x;
+  }
+}

@@ -13,7 +13,7 @@ import { elaborationWarnings } from './warnings';
 import { BUILTINS, OUTPUT_BUILTINS, SPRINT_BUILTINS, findBuiltin } from './builtins';
 import { parseFormat, FormatError } from '../output/format';
 import { compileEre, RegexError } from '../regex/ere';
-import { castAccess, tvarAccess, type KernelAccess } from './kaccess';
+import { castAccess, tvarAccess, varAccess, type KernelAccess } from './kaccess';
 import { checkForeachWrites } from './foreach-writes';
 
 type T = ScalarType | undefined;
@@ -290,6 +290,11 @@ export function resolve(script: A.Script): ResolvedProgram {
         if (e.op === 'cast') {
           pathIndices(e.path, scope);
           if (final) kernelAccessOk(castAccess(e), `@cast(..., "${(e.args[1] as A.StringLit).value}")`, e.loc, scope);
+          return 'long';
+        }
+        if (e.op === 'var') {
+          pathIndices(e.path, scope);
+          if (final) kernelAccessOk(varAccess(e, scope.probe?.point), `@var("${(e.args[0] as A.StringLit).value}")`, e.loc, scope);
           return 'long';
         }
         err(AT_UNSUPPORTED[e.op], e.loc);
@@ -747,7 +752,7 @@ const AT_UNSUPPORTED: Record<A.AtExpr['op'], string> = {
   // the ones in .return probes were desugared by desugarEntry: what is left is misplaced
   entry: '@entry is only valid in .return probes',
   cast: '@cast is resolved through BTF', // never reached
-  var: '@var is not supported: tapvm has no debug information to find variables by name',
+  var: '@var is resolved through BTF and kallsyms', // never reached
 };
 
 /** Why tapvm cannot evaluate a context variable of this form, or undefined when it can. */
@@ -771,7 +776,8 @@ function isDefined(e: unknown, point: ResolvedPoint | undefined): boolean {
   }
   if (n.kind === 'tvar') return !!point && !tvarUnsupported(n) && point.contextVars.has(n.name);
   if (n.kind === 'at' && n.op === 'cast') return typeof castAccess(n) !== 'string' && isDefined(n.args, point) && isDefined(n.path, point);
-  if (n.kind === 'at' && (n.op === 'var' || n.op === 'entry')) return false;
+  if (n.kind === 'at' && n.op === 'var') return typeof varAccess(n, point) !== 'string' && isDefined(n.path, point);
+  if (n.kind === 'at' && n.op === 'entry') return false;
   return Object.entries(n).every(([k, v]) => k === 'loc' || k === 'opLoc' || isDefined(v, point));
 }
 

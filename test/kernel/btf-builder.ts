@@ -70,6 +70,14 @@ export class BtfBuilder {
     return this.add(name, 12, 1, false, proto, []);
   }
 
+  /** a global variable (linkage 1: global) */
+  var(name: string, type: number): number {
+    return this.add(name, 14, 0, false, type, [1]);
+  }
+  datasec(name: string, size: number, vars: [number, number, number][]): number {
+    return this.add(name, 15, vars.length, false, size, vars.flat());
+  }
+
   build(): Buffer {
     const types = Buffer.concat(this.types);
     const strs = Buffer.concat(this.strs);

@@ -37,6 +37,26 @@ d('BTF types in kernel probes', () => {
     expect(r.stdout).toBe(['tgid 1', `comm 1 ${comm}`, 'parent 1', 'addr 1', 'char 1', 'bits 0', ''].join('\n'));
   }, 30_000);
 
+  it('@var("init_task")->pid and ->comm, &@var("init_task"), @var("jiffies") in a kernel probe; stap\'s error for an unknown global', async () => {
+    const t = await startTrigger('getppid', '1');
+    const run = runTapvm([
+      '-e',
+      `probe syscall.getppid { if (pid() != ${t.pid}) next
+         printf("init %d %s %d\\n", @var("init_task")->pid, kernel_string(@var("init_task@init/init_task.c")->comm), @var("init_task", "kernel")->real_parent == &@var("init_task"))
+         j = @var("jiffies")
+         printf("jiffies %d\\n", j > 0 && j <= jiffies())
+         exit() }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('init 0 swapper/0 1\njiffies 1\n');
+    const bad = runTapvmSync(['-p2', '-e', 'probe syscall.getppid { println(@var("no_such_global_xyz")) }']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^semantic error: unable to find global 'no_such_global_xyz' in kernel/);
+  }, 30_000);
+
   it('tapset vfs.*: compiles over kernel.function with BTF parameters, fails at attach in one sentence, skipped with ?', () => {
     const p3 = runTapvmSync(['-p3', '-e', 'probe vfs.read { printf("%d %d %d\\n", dev, ino, bytes_to_read) }']);
     expect(p3.stderr).toBe('');
