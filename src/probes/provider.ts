@@ -1,6 +1,6 @@
 // One interface for every probe family (ply's provider pattern): match a probe point, say
 // where it runs and how it is armed, which $context variables it offers, and list what it has.
-import type { ProbePoint } from '../parse/ast';
+import type { Loc, ProbePoint } from '../parse/ast';
 import type { Attach, ProbeTarget, ScalarType } from '../image/image';
 import type { TracepointField } from '../kernel/tracefs';
 
@@ -62,6 +62,8 @@ export interface Mismatch {
   error: string;
   /** stap's form: "while resolving probe point: identifier 'NAME'" at the point, then `error` */
   resolving?: boolean;
+  /** where `error` points in the resolving form (stap: the component that did not match) */
+  loc?: Loc;
 }
 
 export interface ProbeProvider {

@@ -43,7 +43,9 @@ export const tracepointProvider: ProbeProvider = {
   resolve(point) {
     const [, trace, ...rest] = point.components;
     if (trace?.name === 'function') return resolveKernelFunction(point);
-    if (!trace || trace.name !== 'trace' || rest.length) return { error: kernelFunctionUnavailable(pointText(point)) };
+    // stap's kernel.trace(string) has no sub-points (no .return): a further component is a mismatch at it
+    if (trace?.name === 'trace' && rest.length) return { error: 'probe point mismatch', resolving: true, loc: rest[0].loc };
+    if (!trace || trace.name !== 'trace') return { error: kernelFunctionUnavailable(pointText(point)) };
     if (!trace.arg || trace.arg.kind !== 'string') return { error: 'kernel.trace needs a string "system:event"' };
     const spec = trace.arg.value;
     // stap's kernel.trace("name"): the event in whichever system has it

@@ -162,7 +162,7 @@ export function expandProbes(
       if (r.resolving) {
         // stap's two-part form: where, then what
         err(`while resolving probe point: identifier '${p.components[0].name}'`, p.loc);
-        err(r.error);
+        err(r.error, r.loc);
       } else err(r.error + suggestions(p, aliasNames.map((a) => a.text)), p.loc);
       return 0;
     }

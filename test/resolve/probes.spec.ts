@@ -124,6 +124,14 @@ describe('probe point syntax', () => {
     expect(probes('probe a = nosuch? { }\nprobe a?, end { }')).toEqual(['end']);
   });
 
+  it('kernel.trace has no .return: stap\'s mismatch at the component, and @entry there is stap\'s .return-only error', () => {
+    expect(diags('probe kernel.trace("sched:sched_process_exit").return { }')).toEqual([
+      "semantic error 1:7 while resolving probe point: identifier 'kernel'",
+      'semantic error 1:48 probe point mismatch',
+    ]);
+    expect(diags('probe kernel.trace("sched:sched_process_exit") {\n  println(@entry(pid()))\n}')).toEqual(['semantic error 2:11 @entry is only valid in .return probes']);
+  });
+
   it('reports an alias whose points are all optional and absent as stap\'s "no match" at the point', () => {
     expect(diags('probe foo = kernel.function("no_such_fn_xyz")? { }\nprobe begin, foo { }')).toEqual([
       "semantic error 2:14 while resolving probe point: identifier 'foo'",
