@@ -1,11 +1,13 @@
 // -p2: the resolved program in stap's layout (printscript in stap's main.cxx): globals as
-// vardecl::printsig, the functions probes call (sorted by name) as functiondecl::printsig, then
+// vardecl::printsig, the functions probes call (sorted by name, built-in ones too: stap's are
+// tapset functions) as functiondecl::printsig, then
 // every derived probe with its derivation chain `/* <- alias = points <- user's points */`, each
 // followed by its locals. Unused globals and functions are left out, as stap elides them.
 import type * as A from '../parse/ast';
 import { pointText } from '../probes/provider';
 import { quote, expr } from '../parse/print';
 import { findFunction, type FunctionSym, type LocalSym, type ResolvedProbe, type ResolvedProgram } from '../resolve/resolve';
+import { BUILTINS, type Builtin } from '../resolve/builtins';
 
 export function printResolved(r: ResolvedProgram): string {
   const out: string[] = [];
@@ -17,15 +19,20 @@ export function printResolved(r: ResolvedProgram): string {
     const keys = g.keyTypes ? ` [${g.keyTypes.map((t) => t ?? 'unknown').join(', ')}]` : '';
     out.push(`${g.name}${size}:${g.stat ? 'stats' : (g.type ?? 'unknown')}${keys}`);
   }
+  const { script, builtins } = calledFunctions(r);
+  // stap's session.functions is one map by name: script, tapset and built-in functions together
+  const listed: { name: string; lines: string[] }[] = [];
   // a function tapvm generated (sprint of a histogram) is stap's C: not listed
-  const functions = calledFunctions(r).filter((f) => !f.decl.internal).sort((a, b) => (a.decl.name < b.decl.name ? -1 : a.decl.name > b.decl.name ? 1 : 0));
-  if (functions.length) out.push('# functions');
-  for (const f of functions) {
+  for (const f of script) {
+    if (f.decl.internal) continue;
     const params = f.decl.params.map((p) => `${p.name}:${f.locals.get(p.name)?.type ?? 'unknown'}`).join(', ');
     // a function that returns nothing has stap's type "unknown"
-    out.push(`${f.decl.name}:${f.ret === 'void' || !f.ret ? 'unknown' : f.ret} (${params})`);
-    out.push(...locals([...f.locals.values()].filter((l) => !l.param)));
+    listed.push({ name: f.decl.name, lines: [`${f.decl.name}:${f.ret === 'void' || !f.ret ? 'unknown' : f.ret} (${params})`, ...locals([...f.locals.values()].filter((l) => !l.param))] });
   }
+  for (const b of builtins) listed.push({ name: b.name, lines: [builtinSig(b)] });
+  listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (listed.length) out.push('# functions');
+  for (const f of listed) out.push(...f.lines);
   // stap keeps a never probe among the derived probes (it just never arms it); here they come last
   const probes = [...r.probes, ...r.never];
   if (probes.length) out.push('# probes');
@@ -40,24 +47,76 @@ function locals(ls: LocalSym[]): string[] {
   return ls.length ? ['  # locals', ...ls.map((l) => `  ${l.name}:${l.type ?? 'unknown'}`)] : [];
 }
 
-/** The functions reachable from the probes (stap elides the others before -p2 prints). */
-function calledFunctions(r: ResolvedProgram): FunctionSym[] {
+/**
+ * stap's parameter names of the tapset functions tapvm builds in (functiondecl::printsig
+ * prints them), from stap's tapset sources; by name and arity.
+ */
+const STAP_PARAMS: Record<string, string[]> = {
+  strlen: ['s'],
+  substr: ['str', 'start', 'length'],
+  stringat: ['str', 'pos'],
+  strpos: ['s1', 's2'],
+  isinstr: ['s1', 's2'],
+  str_replace: ['prnt_str', 'srch_str', 'rplc_str'],
+  tokenize: ['input', 'delim'],
+  text_str: ['input'],
+  text_strn: ['input', 'len', 'quoted'],
+  string_quoted: ['it'],
+  strtol: ['str', 'base'],
+  isdigit: ['str'],
+  error: ['msg'],
+  register: ['name'],
+  u_register: ['name'],
+  'user_string/2': ['addr', 'err_msg'],
+  kernel_string_n: ['addr', 'n'],
+  user_string_n: ['addr', 'n'],
+  errno_str: ['err'],
+  ctime: ['epochsecs'],
+  task_pid: ['task'],
+  task_tgid: ['task'],
+  task_parent: ['task'],
+  cpu_clock_ns: ['cpu'],
+  cpu_clock_us: ['cpu'],
+  cpu_clock_ms: ['cpu'],
+  cpu_clock_s: ['cpu'],
+};
+
+/** `name:type (param:type, ...)` of a built-in function, as stap prints its tapset function. */
+function builtinSig(b: Builtin): string {
+  const names = STAP_PARAMS[`${b.name}/${b.params.length}`] ?? STAP_PARAMS[b.name];
+  // the *_arg(n) register readers take n; the memory readers (kernel_long, user_int8, ...) addr
+  const fallback = (i: number) => (b.params.length === 1 ? (/_arg$/.test(b.name) ? 'n' : 'addr') : `arg${i + 1}`);
+  const params = b.params.map((t, i) => `${names?.[i] ?? fallback(i)}:${t}`).join(', ');
+  return `${b.name}:${b.ret === 'void' ? 'unknown' : b.ret} (${params})`;
+}
+
+/**
+ * The functions reachable from the probes (stap elides the others before -p2 prints): the
+ * script's and tapsets' in declaration order, and the built-in ones they call (tapvm's
+ * `__` helpers stand for stap's embedded C, which -p2 does not show).
+ */
+function calledFunctions(r: ResolvedProgram): { script: FunctionSym[]; builtins: Builtin[] } {
   const seen = new Set<FunctionSym>();
-  const visit = (n: unknown): void => {
+  const builtins = new Set<Builtin>();
+  const visit = (n: unknown, internal: boolean): void => {
     if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
+    if (Array.isArray(n)) return n.forEach((x) => visit(x, internal));
     const e = n as { kind?: string; name?: string; args?: A.Expr[] };
     if (e.kind === 'call' && e.name !== undefined && e.args) {
+      const arity = e.args.length;
+      const f0 = findFunction(r.functions, e.name, arity);
       // the whole overload chain of a name and arity can run (`next`)
-      for (let f = findFunction(r.functions, e.name, e.args.length); f && !seen.has(f); f = f.next ? r.functions.get(f.next) : undefined) {
+      for (let f = f0; f && !seen.has(f); f = f.next ? r.functions.get(f.next) : undefined) {
         seen.add(f);
-        visit(f.decl.body);
+        visit(f.decl.body, internal || !!f.decl.internal);
       }
+      const b = f0 || internal || e.name.startsWith('__') ? undefined : BUILTINS.get(e.name)?.find((x) => x.params.length === arity);
+      if (b) builtins.add(b);
     }
-    for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+    for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v, internal);
   };
-  for (const p of r.probes) visit(p.decl.body);
-  return [...r.functions.values()].filter((f) => seen.has(f));
+  for (const p of r.probes) visit(p.decl.body, false);
+  return { script: [...r.functions.values()].filter((f) => seen.has(f)), builtins: [...builtins] };
 }
 
 /** The point the probe attaches to, with the `?`/`!` of the point it was resolved from and the arming conditions. */

@@ -1,5 +1,6 @@
 // -p2 prints the resolved program in stap's printscript layout: "# globals" (vardecl::printsig:
-// `name[max]:type [keys]`), "# functions" (called ones, by name; `unknown` for no value), then
+// `name[max]:type [keys]`), "# functions" (called ones, by name, built-in ones with stap's tapset
+// signatures; `unknown` for no value), then
 // each derived probe with its derivation chain and "  # locals". Golden texts.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'child_process';
@@ -25,6 +26,7 @@ add:long (a:long, b:string)
   # locals
   t:long
 greet:unknown (n:string)
+strlen:long (s:string)
 # probes
 begin /* <- begin,end */
   # locals
@@ -66,11 +68,34 @@ never /* <- never */
 `);
   });
 
+  it('lists the built-in functions reached, as stap lists its tapset functions, but not tapvm\'s __ helpers', () => {
+    const src = `function f(s) { return kernel_string_n(strtol(s, 16), 4) . sprintf("%d", cpu_clock_ns(cpu())) }
+probe syscall.getppid { x = f("10"); y = user_string(0, "e"); if (x =~ "a(b)") z = matched(1); error(x . y . z) }`;
+    const bin = path.join(__dirname, '../../bin/tapvm');
+    const r = spawnSync(process.execPath, [bin, '-p2', '-e', src], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    // matched() is tapset/regex.stp's, over tapvm's __regex_subexpr (stap's is embedded C)
+    expect(r.stdout.split('# probes')[0]).toBe(`# functions
+cpu:long ()
+cpu_clock_ns:long (cpu:long)
+error:unknown (msg:string)
+f:string (s:string)
+kernel_string_n:string (addr:long, n:long)
+matched:string (n:long)
+  # locals
+  g:long
+strtol:long (str:string, base:long)
+user_string:string (addr:long, err_msg:string)
+`);
+  }, 30_000);
+
   it('prints the canonical tracepoint and system call points from the command line', () => {
     const bin = path.join(__dirname, '../../bin/tapvm');
     const r = spawnSync(process.execPath, [bin, '-p2', '-e', 'probe myalias = syscall.getppid { who = pid() } probe myalias { y = who } probe kernel.trace("sched_switch")? { q = $prev_pid }'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(`# probes
+    expect(r.stdout).toBe(`# functions
+pid:long ()
+# probes
 syscall.getppid /* <- myalias = syscall.getppid <- myalias */
   # locals
   who:long
