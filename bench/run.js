@@ -12,7 +12,7 @@ const { runHandlers } = require('./handlers');
 const { runStartup } = require('./startup');
 const { runSwap } = require('./swap');
 const { runOutput, runWakeup, WAKE_THRESHOLD } = require('./output');
-const { frontEnd, userVm } = require('./frontend');
+const { frontEnd, userVm, tapsetPlusScript } = require('./frontend');
 const { runBreakdown } = require('./breakdown');
 
 const args = process.argv.slice(2);
@@ -49,7 +49,7 @@ async function main() {
     // keep what this run does not measure
     try {
       const prev = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'));
-      for (const k of ['startup', 'swap', 'handlers', 'output', 'wakeup', 'frontend', 'userVm', 'breakdown']) {
+      for (const k of ['startup', 'swap', 'handlers', 'output', 'wakeup', 'frontend', 'tapsetPlusScript', 'userVm', 'breakdown']) {
         if (prev[k] === undefined) continue;
         out[k] = prev[k];
         out.dates[k] = prev.dates?.[k] ?? prev.machine?.date;
@@ -85,8 +85,10 @@ async function main() {
   if (!only || only === 'frontend') {
     console.error('front-end...');
     out.frontend = frontEnd({ maxTime: quick ? 1 : 3 });
+    out.tapsetPlusScript = tapsetPlusScript({ reps: quick ? 5 : 15 });
     out.userVm = userVm({ reps: quick ? 3 : 7 });
     measured('frontend');
+    measured('tapsetPlusScript');
     measured('userVm');
   }
   if (!only || only === 'breakdown') {
@@ -224,6 +226,14 @@ function report(r) {
     for (const row of r.frontend)
       lines.push(`| ${row.lines} lines | ${row.instructions} | ${['parse', 'parse+resolve', 'parse+resolve+compile'].map((k) => fmt(summary(row.runs[k].linesPerSec))).join(' | ')} |`);
     lines.push('');
+  }
+  if (r.tapsetPlusScript) {
+    const t = r.tapsetPlusScript;
+    lines.push(
+      `Parse + resolve (pass 2) of all of tapset/ (${t.files} files) with a generated 2,000-line script, one compilation of ${t.lines} lines ` +
+        `(bench/frontend.js tapsetPlusScript): ${fmt(summary(t.ms), 1)} ms wall, ${fmt(summary(t.cpuMs), 1)} ms CPU (1-min load average ${t.load.toFixed(1)}).`,
+      '',
+    );
   }
   if (r.userVm) {
     lines.push(`User-space interpreter (src/vm/interp.ts, a begin probe's loop): ${fmt(summary(r.userVm.map((x) => x.perSec / 1e6)), 1)} M instructions/s.`, '');
