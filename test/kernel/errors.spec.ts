@@ -74,6 +74,23 @@ d('run-time errors, exit() and the error probe', () => {
     expect(r.code).toBe(1);
   }, 30_000);
 
+  it('-D MAXERRORS=2 in a kernel probe: two errors go on, the third stops the kernel probes at that event and runs the error probes', async () => {
+    const t = await startTrigger('getppid', '50');
+    const run = runTapvm([
+      '-D',
+      'MAXERRORS=2',
+      '-e',
+      `global n; probe syscall.getppid { if (pid() == ${t.pid}) { n++; printf("call %d\\n", n); if (n >= 2) println(1 / (n - n)) } }
+       probe end { println("end") } probe error { printf("error probe after %d\\n", n) }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stdout).toBe('call 1\ncall 2\ncall 3\ncall 4\nerror probe after 4\n');
+    expect(r.stderr).toMatch(/^(ERROR: division by 0 near operator '\/' at <input>:1:\d+\n){3}WARNING: Number of errors: 3, skipped probes: 0\n$/);
+    expect(r.code).toBe(1);
+  }, 30_000);
+
   it('-D MAXNESTING=4 in a kernel probe: four nested calls run, the fifth is stap\'s error at the function', async () => {
     const t = await startTrigger('getppid', '1');
     const run = runTapvm([
