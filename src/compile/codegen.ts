@@ -1533,6 +1533,7 @@ class CodeGen {
     const d = this.temp('string');
     this.emit(Op.SCLR, d.n);
     let next = 0;
+    const ends: number[] = [];
     for (const p of parseFormat(text).pieces) {
       const m = this.mark();
       if (typeof p === 'string') {
@@ -1554,9 +1555,16 @@ class CodeGen {
         this.emit(p.conv === 's' ? Op.SFMTS : Op.SFMT, d.n, v.n, stars, encodeConversion(p));
         // %0s ends the field with a NUL: stap's string stops there, whatever follows
         if (p.conv === 's' && p.flags.zero) break;
+        // so does a %c of 0 (without '#', which escapes it): the rest is dropped at run time
+        if (p.conv === 'c' && !p.flags.hash) {
+          const t = this.reg();
+          this.emit(Op.ANDI, t, v.n, 0, 255);
+          ends.push(this.emit(Op.JZ, 0, t));
+        }
       }
       this.release(m);
     }
+    for (const j of ends) this.patch(j, this.pc);
     return d;
   }
 

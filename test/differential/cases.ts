@@ -1053,6 +1053,12 @@ const sprintfs: Group = {
       expect: 'sprint: [12ab-3] 2 10 [] [ab]\n',
     },
     {
+      // a %c of 0 is stap's NUL: the string ends there (padding before it stays), '#' escapes it
+      label: 'sfnul',
+      body: String.raw`sfz = 0; printf("sfnul: [%s] [%s] [%s] [%s] [%s] [%s]\n", sprintf("a%cb%dc", sfz, 5), sprintf("%-3c|", sfz), sprintf("%3c|", sfz), sprintf("%#c|", sfz), sprintf("x%cy", 256 + sfz), sprintf("%c%c", 65, 66))`,
+      expect: 'sfnul: [a] [] [  ] [\\000|] [x] [AB]\n',
+    },
+    {
       label: 'spuse',
       body: String.raw`su = sprintf("%s-%d", "k", 3); printf("spuse: %d %d %s\n", su == "k-3", strlen(sprintf("%05d", 12)), sprintf("%s", sprintf("<%s>", su)))`,
       expect: 'spuse: 1 5 <k-3>\n',
