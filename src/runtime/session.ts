@@ -180,8 +180,12 @@ export class Session {
     const gen = (this.gen = this.newGeneration(this.img, this.opts.out));
     gen.claim();
     gen.install();
+    const verified = new Set(Object.keys(this.vm.verifiedInsns));
     gen.attachKernelProbes();
-    v?.(`attached ${gen.linkCount} kernel probe(s) in slot ${gen.slot} in ${ms(t0)}ms`);
+    // an entry program a script family uses first on this host is verified while attaching
+    const lazy = Object.entries(this.vm.verifiedInsns).filter(([p]) => !verified.has(p));
+    const loadedNow = lazy.length ? ` (first use on this host: loaded and verified ${lazy.map(([p, n]) => `${p}, ${n} insns`).join('; ')})` : '';
+    v?.(`attached ${gen.linkCount} kernel probe(s) in slot ${gen.slot} in ${ms(t0)}ms${loadedNow}`);
 
     const onSignal = () => this.requestStop();
     process.on('SIGINT', onSignal);
