@@ -185,8 +185,7 @@ async function measure(tracer, h, events) {
   const after = statsFor(filter);
   if (own) shared = Math.max(shared, foreignLinks(own.progIds, own.linkIds));
   const rss = peakRss(run.proc.pid);
-  run.proc.kill(tracer === 'tapvm' ? 'SIGTERM' : 'SIGINT');
-  const r = await run.done;
+  const r = await run.stop(tracer === 'tapvm' ? 'SIGTERM' : 'SIGINT');
   const cnt = after.runCnt - before.runCnt;
   return {
     nsPerEvent: cnt ? (after.runTimeNs - before.runTimeNs) / cnt : NaN,

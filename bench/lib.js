@@ -46,7 +46,15 @@ function launch(cmd, args, readyRe, opts = {}) {
       r({ code, out, err, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
     }),
   );
-  return { proc, ready, done };
+  // stop(sig): ask the tracer to finish (it may print its maps on the way out), and kill it if
+  // it has not exited within graceMs: a tracer that missed the signal (bpftrace once sat in
+  // epoll_wait after SIGINT for ten minutes) must not stall the whole suite
+  const stop = (sig, graceMs = 15000) => {
+    proc.kill(sig);
+    const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    return done.then((r) => (clearTimeout(t), r));
+  };
+  return { proc, ready, done, stop };
 }
 
 function peakRss(pid) {
