@@ -89,6 +89,15 @@ probe syscall.getppid { t = 0; foreach (k in a) t += a[k] }`,
     events: 20_000,
   },
   {
+    // src/resolve/hist-sprint.ts: the generated function reads 128 log buckets (STHIST each),
+    // then rows until the 127-byte string is full; bpftrace has no histogram as a string
+    name: 'sprint(@hist_log(h)) of 100 values',
+    stp: `global h
+probe begin { for (i = 0; i < 100; i++) h <<< i * i }
+probe syscall.getppid { s = sprint(@hist_log(h)) }`,
+    events: 20_000,
+  },
+  {
     // vm/iter.h: ITSLICE's snapshot matches each key (iter_match), 10 of 100 kept
     name: 'foreach over a slice: 10 of 100 elements',
     stp: `global a
