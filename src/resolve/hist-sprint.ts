@@ -34,13 +34,29 @@ function functionText(name: string, h: A.HistOpExpr, nkeys: number): string {
   // _stp_bucket_to_val: 0 for bucket 64, -2^63 >> n below it, 1 << (n - 65) above
   const logVal = (v: string) => `(${v} == ${LOG_BUCKET0} ? 0 : ${v} < ${LOG_BUCKET0} ? (-9223372036854775807 - 1) >> ${v} : 1 << (${v} - ${LOG_BUCKET0 + 1}))`;
   const len = (v: string) => `strlen(sprint(${v}))`;
+  // __stp_stat_add's bucket of __hs_v into `to`: _stp_val_to_bucket (64 +- the bit length of
+  // |v|, shifted logically so -2^63 ends), or linear: 0 below start, then (v - start) /
+  // interval + 1, at most the overflow bucket
+  const bucketOf = (to: string) =>
+    log
+      ? `__hs_u = __hs_v < 0 ? -__hs_v : __hs_v; __hs_n = 0
+  while (__hs_u != 0) { __hs_n++; __hs_u = (__hs_u >> 1) & 0x7fffffffffffffff }
+  ${to} = __hs_v == 0 ? ${LOG_BUCKET0} : __hs_v < 0 ? ${LOG_BUCKET0} - __hs_n : ${LOG_BUCKET0} + __hs_n`
+      : `__hs_u = __hs_v - ${start}
+  ${to} = __hs_u < 0 ? 0 : __hs_u / ${interval} + 1
+  if (${to} > __hs_b - 1) ${to} = __hs_b - 1`;
   const bars = '@'.repeat(HIST_WIDTH);
   return `function ${name}:string (${keys.join(', ')}) {
   if (@count(${ref}) == 0) error("empty aggregate")
-  __hs_b = ${buckets}; __hs_low = -1; __hs_high = 0; __hs_max = 0
-  for (__hs_i = 0; __hs_i < __hs_b; __hs_i++) {
+  __hs_b = ${buckets}; __hs_max = 0
+  // the first and last non-empty buckets are those of @min and @max: only they and the
+  // buckets between are read (STHIST adds up every CPU's copy)
+  __hs_v = @min(${ref})
+  ${bucketOf('__hs_low')}
+  __hs_v = @max(${ref})
+  ${bucketOf('__hs_high')}
+  for (__hs_i = __hs_low; __hs_i <= __hs_high; __hs_i++) {
     __hs_c = ${hop}[__hs_i]
-    if (__hs_c > 0) { if (__hs_low == -1) __hs_low = __hs_i; __hs_high = __hs_i }
     if (__hs_c > __hs_max) __hs_max = __hs_c
   }
   for (__hs_i = 0; __hs_i < 2; __hs_i++) {

@@ -1421,10 +1421,12 @@ function maxStringLen(n: number): Group {
   const star = `${'7'.padStart(400)}|`.slice(0, m);
   const pstar = `${'7'.padStart(450, '0')}|`.slice(0, m);
   const histLen = histText(LOG, range(0, 200).map((i) => i * i), 4096).length;
+  const linText = histText({ hist: HIST.LINEAR, start: 0, interval: 25, buckets: 7 }, range(0, 40).map((i) => i * 5 - 50), m);
+  const negText = histText(LOG, range(0, 40).map((i) => (i - 20) * 5000), m);
   return {
     name: `-D MAXSTRINGLEN=${n}: strings are cut at ${m} bytes`,
     defines: [`MAXSTRINGLEN=${n}`],
-    decls: `global ml_g = "${'i'.repeat(600)}", ml_a, ml_b, ml_gs, ml_st`,
+    decls: `global ml_g = "${'i'.repeat(600)}", ml_a, ml_b, ml_gs, ml_st, ml_sl, ml_sn`,
     cases: [
       { label: 'cat', body: String.raw`ml_s = "x"; for (ml_i = 0; ml_i < 10; ml_i++) ml_s = ml_s . ml_s; ml_u = ml_s . "END"; printf("cat: %d %d %s\n", strlen(ml_s), strlen(ml_u), substr(ml_u, strlen(ml_u) - 3, 3))`, expect: `cat: ${m} ${m} ${x.slice(-3)}\n` },
       { label: 'doteq', body: String.raw`ml_t = "ab"; for (ml_j = 0; ml_j < 10; ml_j++) ml_t .= ml_t; printf("doteq: %d %s\n", strlen(ml_t), substr(ml_t, strlen(ml_t) - 2, 2))`, expect: `doteq: ${m} ${ab.slice(-2)}\n` },
@@ -1443,6 +1445,8 @@ function maxStringLen(n: number): Group {
       { label: 'hist', body: String.raw`for (ml_hi = 0; ml_hi < 200; ml_hi++) ml_st <<< ml_hi * ml_hi; ml_hs = sprint(@hist_log(ml_st)); printf("hist: %d %s\n", strlen(ml_hs), str_replace(ml_hs, "\n", "|"))`, expect: `hist: ${Math.min(m, histLen)} ${histText(LOG, range(0, 200).map((i) => i * i), m)}\n` },
       // tag registers hold positions up to 511 (16 bits): matched() past byte 254 of the subject
       { label: 'retag', body: String.raw`ml_rx = substr(ml_s, 0, ${m - 4}) . "abcd"; if (ml_rx =~ "^(x*)(ab)(c)d$") printf("retag: %d %d [%s] [%s] %d\n", strlen(matched(1)), strlen(matched(0)), matched(2), matched(3), ngroups())`, expect: `retag: ${m - 4} ${m} [ab] [c] 4\n` },
+      { label: 'hlin', body: String.raw`for (ml_hi = 0; ml_hi < 40; ml_hi++) ml_sl <<< ml_hi * 5 - 50; ml_hl = sprint(@hist_linear(ml_sl, 0, 100, 25)); printf("hlin: %d %s\n", strlen(ml_hl), str_replace(ml_hl, "\n", "|"))`, expect: `hlin: ${linText.length} ${linText}\n` },
+      { label: 'hneg', body: String.raw`for (ml_hi = 0; ml_hi < 40; ml_hi++) ml_sn <<< (ml_hi - 20) * 5000; ml_hn = sprint(@hist_log(ml_sn)); printf("hneg: %d %s\n", strlen(ml_hn), str_replace(ml_hn, "\n", "|"))`, expect: `hneg: ${negText.length} ${negText}\n` },
       { label: 'wprintf', body: String.raw`printf("wprintf: %0300d|%-260s|%.*d\n", 5, "y", 270, 9)`, expect: `wprintf: ${'5'.padStart(300, '0')}|${'y'.padEnd(260)}|${'9'.padStart(270, '0')}\n` },
     ],
   };
