@@ -132,4 +132,73 @@ static __always_inline void sc_name(struct loop_ctx *lc, char *buf, __s64 nr, __
 	bpf_probe_read_kernel_str(buf, MAXSTRINGLEN, &lc->code->data[off & (DATA_BYTES - 1)]);
 }
 
+struct flags_ctx {
+	struct code_blob *code;
+	char *buf;
+	__u32 table;
+	__u32 rest;
+	__u32 pos;
+	__u32 named;
+};
+
+/* One table entry (a bpf_loop callback: the verifier walks it once). */
+static long flag_one(__u64 i, void *arg)
+{
+	struct flags_ctx *fc = arg;
+	__u32 at = (fc->table + 16 + (__u32)i * 16) & (DATA_BYTES - 16);
+	__u32 *e = (__u32 *)&fc->code->data[at];
+	__u32 pos = fc->pos;
+	long n;
+
+	if ((fc->rest & e[0]) != e[1])
+		return 0;
+	fc->rest &= ~e[0];
+	/* '|' before every name but the first: overwritten by the name when none came yet */
+	fc->buf[pos] = '|';
+	pos = (pos + fc->named) & (MAXSTRINGLEN / 2 - 1);
+	n = bpf_probe_read_kernel_str(fc->buf + pos, MAXSTRINGLEN / 2, &fc->code->data[e[2] & (DATA_BYTES - 1)]);
+	fc->pos = (pos + (n > 0 ? n - 1 : 0)) & (MAXSTRINGLEN / 2 - 1);
+	fc->named = 1;
+	return 0;
+}
+
+/*
+ * argstr's flag arguments formatted in the kernel, for a handler that compares or measures
+ * argstr: string slot `slot` = the names of a (mask, value, name) table in the script's data
+ * area, in table order, then what no entry named in hex (src/probes/syscall-format.ts
+ * flagBits). The names take at most 63 bytes (positions masked to MAXSTRINGLEN / 2: with
+ * the callback's writes bounded that way the verifier walks it once, ~1,000 processed insns
+ * instead of 41,000).
+ */
+__noinline long flag_str(struct vm_state *st, struct code_blob *code, __u32 slot, __u32 flags, __u32 table)
+{
+	struct flags_ctx fc = { .code = code, .table = table, .rest = flags };
+	__u32 count;
+	char *buf;
+	long n;
+	__u32 pos;
+
+	if (!st || !code)
+		return 0;
+	buf = st->s[slot & (NSTRS - 1)];
+	fc.buf = buf;
+	count = *(__u32 *)&code->data[table & (DATA_BYTES - 4)];
+
+	bpf_loop(count & 63, flag_one, &fc, 0);
+	pos = fc.pos;
+	if (fc.rest || !fc.named) {
+		static const char fmt[] = "0x%llx";
+		__u64 args[1] = { fc.rest };
+
+		if (fc.named && pos < MAXSTRINGLEN - 1)
+			buf[pos++ & (MAXSTRINGLEN - 1)] = '|';
+		pos &= MAXSTRINGLEN - 1;
+		n = bpf_snprintf(buf + pos, MAXSTRINGLEN - pos, fmt, args, sizeof(args));
+		if (n > 0)
+			pos += n - 1;
+	}
+	buf[pos & (MAXSTRINGLEN - 1)] = 0;
+	return 0;
+}
+
 #endif /* TAPVM_SYSCALLS_H */

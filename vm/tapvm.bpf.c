@@ -1087,6 +1087,9 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 	case OP_SCRET:
 		sc_retstr(lc, S(d));
 		break;
+	case OP_FLAGSTR:
+		flag_str(st, lc->code, sfp + d, R(a), imm);
+		break;
 	case OP_KSTACK:
 	case OP_USTACK:
 		stack_record(lc, pc, op == OP_USTACK ? 1 + (imm & 1) : 0);

@@ -11,7 +11,7 @@ import { keyWidths } from '../resolve/widths';
 import { writtenNotRead } from '../resolve/reads';
 import { parseFormat, type Conversion } from '../output/format';
 import { textUse } from './syscall-text';
-import { SPECIAL, HEX_RETURN, ADDRESS_ARGS, DIRFD_ARGS } from '../probes/syscall-format';
+import { SPECIAL, HEX_RETURN, ADDRESS_ARGS, DIRFD_ARGS, KERNEL_ARGSTR, FLAG_TABLES, O_CREAT_TMPFILE } from '../probes/syscall-format';
 import { encodeConversion } from '../isa/sprintf';
 import { AGG, HIST, STAT_DESC_SIZE, encodeStatDesc, type StatDesc } from '../vm/stats';
 import type { GlobalSym } from '../resolve/resolve';
@@ -356,7 +356,7 @@ class CodeGen {
         // printed only: the kernel's encoding, expanded by user space; else the text here
         const use = textUse(this.probe!.decl.body, 'argstr');
         const one = nrs.length === 1 ? syscallCatalog().find((s) => s.nr === nrs[0]) : undefined;
-        if (use !== 'output' && one && !SPECIAL[one.name]) {
+        if (use !== 'output' && one && (!SPECIAL[one.name] || KERNEL_ARGSTR[one.name])) {
           this.argstrText(v, one);
           break;
         }
@@ -469,15 +469,56 @@ class CodeGen {
     for (const j of jend) this.patch(j, this.pc);
   }
 
+  private flagTables = new Map<string, number>();
+
+  /** FLAGSTR's table: u32 count, padding to 16, then {mask, value, name offset, 0} entries. */
+  private flagTable(kind: keyof typeof FLAG_TABLES): number {
+    let off = this.flagTables.get(kind);
+    if (off === undefined) {
+      const entries = FLAG_TABLES[kind];
+      const u32 = (x: number) => [x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff];
+      const bytes = [...u32(entries.length), ...new Array(12).fill(0)];
+      for (const [mask, value, name] of entries) bytes.push(...u32(Number(mask)), ...u32(Number(value)), ...u32(this.stringConst(name)), ...u32(0));
+      off = this.allocData(bytes, 16);
+      this.flagTables.set(kind, off);
+    }
+    return off;
+  }
+
   /** argstr of one system call whose arguments need no decoding, as syscall-format.ts's generic
    * rule spells them: file names quoted, pointers and addresses in hex, AT_FDCWD by name, ints. */
   private argstrText(v: Val, sc: SyscallDesc) {
     const r = this.reg();
     const c = this.reg();
     this.emit(Op.SCLR, v.n);
-    syscallArgs(sc).slice(0, 6).forEach((f, i) => {
+    const kernel = KERNEL_ARGSTR[sc.name] ?? {};
+    const args = syscallArgs(sc).slice(0, 6);
+    args.forEach((f, i) => {
+      const how = kernel[f.name];
+      if (how === 'mode_if_creat') {
+        // ", 0644" only with O_CREAT or O_TMPFILE in the flags
+        const flags = args.find((a) => a.name === 'flags')!;
+        this.emit(Op.TPLD, r, 0, 4, flags.offset);
+        this.emit(Op.ANDI, r, r, 0, Number(O_CREAT_TMPFILE));
+        const jno = this.emit(Op.JZ, 0, r);
+        this.appendText(v.n, ', 0');
+        this.emit(Op.TPLD, r, 0, 4, f.offset);
+        this.emit(Op.SFMT, v.n, r, 0, this.conv('%o'));
+        this.patch(jno, this.pc);
+        return;
+      }
       if (i) this.appendText(v.n, ', ');
-      if (isUserString(f.name, f.ctype)) {
+      if (how === 'open' || how === 'prot' || how === 'mmap') {
+        const m = this.mark();
+        const t = this.str();
+        this.emit(Op.TPLD, r, 0, 4, f.offset);
+        this.emit(Op.FLAGSTR, t, r, 0, this.flagTable(how));
+        this.emit(Op.SCAT, v.n, v.n, t);
+        this.release(m);
+      } else if (how === 'int32') {
+        this.emit(Op.TPLD, r, 0, 4 | 0x80, f.offset);
+        this.emit(Op.SFMT, v.n, r, 0, this.conv('%d'));
+      } else if (isUserString(f.name, f.ctype)) {
         this.emit(Op.TPLD, r, 0, 8, f.offset);
         const jstr = this.emit(Op.JNZ, 0, r);
         this.appendText(v.n, 'NULL');

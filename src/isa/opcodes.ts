@@ -205,6 +205,7 @@ export const enum Op {
   USTACK = 95, // i: send a USTACK record (imm 0, print_ubacktrace) or USTACK_BRIEF (imm 1, print_ubacktrace_brief): the user stack of the current task (bpf_get_stack BPF_F_USER_STACK, at most MAXSTACK frames, id = the count) after a u64 tgid; user space symbolizes it through /proc/PID/maps and the ELF symbol tables
   UBTSTR = 96, // sd, ra, i: sd = the user stack as KBTSTR: levels 0..ra (all for a negative ra: ubacktrace(); ucallers(n) is the top and n more); imm = BPF_F_USER_STACK (256)
   USYMENC = 97, // sd, ra, i: sd = a user symbol lookup encoded for user space: 0x01 'U', kind (imm: '0' usymname(ra), '1' usymdata(ra), '2' sprint_ubacktrace()), the tgid, the address or each stack address, 0x02 (6-bit varints as SCARGS)
+  FLAGSTR = 98, // sd, ra, o: sd = the flags ra (u32) named by the 16-aligned table at data[imm] (u32 count, 12 bytes padding, then 16-byte {u32 mask, u32 value, u32 name offset, u32 0} entries): each entry whose (rest & mask) == value appends its name ('|' between) and clears mask from rest; then a rest, or nothing named, appends 0x and the rest in hex (stap's flag strings: O_RDONLY|O_CLOEXEC)
   KSTACK = 140, // -: send a STACK record: the kernel stack of the probe context (bpf_get_stack, at most MAXSTACK frames, id = the count); user space prints it as print_backtrace()
   SYMNAME = 141, // sd, ra, i: user space: sd = symname(ra) (imm 0) or symdata(ra) (imm 1) from /proc/kallsyms
   KMASK = 142, // m: the next slice instruction (ITSLICE, ASLIN, ASLDEL) compares keys with the key buffer only in the bytes the mask at data[imm] keeps (a u16 byte count, then 0xff under each fixed index, 0 under each `*`)
@@ -340,6 +341,7 @@ export const OPS: Record<number, OpInfo> = {
   95: { name: 'USTACK', operands: 'i' },
   96: { name: 'UBTSTR', operands: 'sd, ra, i' },
   97: { name: 'USYMENC', operands: 'sd, ra, i' },
+  98: { name: 'FLAGSTR', operands: 'sd, ra, o' },
   140: { name: 'KSTACK', operands: '' },
   141: { name: 'SYMNAME', operands: 'sd, ra, i' },
   142: { name: 'KMASK', operands: 'm' },

@@ -28,7 +28,7 @@ const flagBits = (v: bigint, names: [bigint, string][]): string[] => {
   return out;
 };
 
-const OPEN_FLAGS: [bigint, string][] = [
+export const OPEN_FLAGS: [bigint, string][] = [
   [0o100n, 'O_CREAT'], [0o200n, 'O_EXCL'], [0o400n, 'O_NOCTTY'], [0o1000n, 'O_TRUNC'], [0o2000n, 'O_APPEND'],
   [0o4000n, 'O_NONBLOCK'], [0o4010000n, 'O_SYNC'], [0o10000n, 'O_DSYNC'], [0o20000n, 'FASYNC'], [0o40000n, 'O_DIRECT'],
   [0o100000n, 'O_LARGEFILE'], [0o20200000n, 'O_TMPFILE'], [0o200000n, 'O_DIRECTORY'], [0o400000n, 'O_NOFOLLOW'],
@@ -42,10 +42,10 @@ export function openFlagStr(flags: bigint): string {
   return [mode, ...flagBits(f & ~3n, OPEN_FLAGS)].join('|');
 }
 
-const PROT: [bigint, string][] = [[1n, 'PROT_READ'], [2n, 'PROT_WRITE'], [4n, 'PROT_EXEC'], [0x1000000n, 'PROT_GROWSDOWN'], [0x2000000n, 'PROT_GROWSUP']];
+export const PROT: [bigint, string][] = [[1n, 'PROT_READ'], [2n, 'PROT_WRITE'], [4n, 'PROT_EXEC'], [0x1000000n, 'PROT_GROWSDOWN'], [0x2000000n, 'PROT_GROWSUP']];
 export const protStr = (v: bigint) => (v === 0n ? 'PROT_NONE' : flagBits(BigInt.asUintN(32, v), PROT).join('|'));
 
-const MAP_FLAGS: [bigint, string][] = [
+export const MAP_FLAGS: [bigint, string][] = [
   [3n, 'MAP_SHARED_VALIDATE'], [1n, 'MAP_SHARED'], [2n, 'MAP_PRIVATE'], [0x10n, 'MAP_FIXED'], [0x20n, 'MAP_ANONYMOUS'],
   [0x40n, 'MAP_32BIT'], [0x100n, 'MAP_GROWSDOWN'], [0x800n, 'MAP_DENYWRITE'], [0x1000n, 'MAP_EXECUTABLE'], [0x2000n, 'MAP_LOCKED'],
   [0x4000n, 'MAP_NORESERVE'], [0x8000n, 'MAP_POPULATE'], [0x10000n, 'MAP_NONBLOCK'], [0x20000n, 'MAP_STACK'], [0x40000n, 'MAP_HUGETLB'],
@@ -129,12 +129,32 @@ function dfd(v: ArgValue): string {
 }
 const num = (v: ArgValue) => (typeof v === 'bigint' ? v : 0n);
 const octal = (v: bigint) => '0' + BigInt.asUintN(32, v).toString(8);
-const O_CREAT_TMPFILE = 0o20200100n;
+export const O_CREAT_TMPFILE = 0o20200100n;
 
 const ACCESS: [bigint, string][] = [[4n, 'R_OK'], [2n, 'W_OK'], [1n, 'X_OK']];
 const WHENCE = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'SEEK_DATA', 'SEEK_HOLE'];
 
 /** The calls whose argstr stap spells differently from the generic rule. */
+/** A flag formatter as a table for the kernel's FLAGSTR (mask, value, name), in the order the
+ * functions above name them: openFlagStr, protStr, mmapFlagStr. */
+export const FLAG_TABLES: Record<'open' | 'prot' | 'mmap', [bigint, bigint, string][]> = {
+  open: [[3n, 0n, 'O_RDONLY'], [3n, 1n, 'O_WRONLY'], [3n, 2n, 'O_RDWR'], [3n, 3n, '0x3'], ...OPEN_FLAGS.map(([b, n]): [bigint, bigint, string] => [b, b, n])],
+  prot: [[0xffffffffn, 0n, 'PROT_NONE'], ...PROT.map(([b, n]): [bigint, bigint, string] => [b, b, n])],
+  mmap: MAP_FLAGS.map(([b, n]): [bigint, bigint, string] => [b, b, n]),
+};
+
+/**
+ * How the kernel formats the arguments of the flag-decoding calls it can do (argstr of a
+ * handler that compares or measures it): a flag table, stap's octal mode after O_CREAT or
+ * O_TMPFILE, a 32-bit signed int; other arguments take the generic rule.
+ */
+export const KERNEL_ARGSTR: Record<string, Record<string, 'open' | 'prot' | 'mmap' | 'mode_if_creat' | 'int32'>> = {
+  open: { flags: 'open', mode: 'mode_if_creat' },
+  openat: { flags: 'open', mode: 'mode_if_creat' },
+  mprotect: { prot: 'prot' },
+  mmap: { prot: 'prot', flags: 'mmap', fd: 'int32' },
+};
+
 export const SPECIAL: Record<string, (a: NamedArg[], g: string[]) => string> = {
   open: (a, g) => [g[0], openFlagStr(num(a[1].value)), ...((num(a[1].value) & O_CREAT_TMPFILE) ? [octal(num(a[2].value))] : [])].join(', '),
   openat: (a, g) => [dfd(a[0].value), g[1], openFlagStr(num(a[2].value)), ...((num(a[2].value) & O_CREAT_TMPFILE) ? [octal(num(a[3].value))] : [])].join(', '),
