@@ -13,6 +13,7 @@ import { addon, BPF_ANY } from '../native';
 import { withLock } from './lock';
 import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
 import { variantSuffix } from '../isa/strlen';
+import { ownerAlive, sessionSlots } from './generation';
 
 export const BPFFS = '/sys/fs/bpf';
 export const VM_OBJECT = path.join(__dirname, '..', '..', 'vm', 'tapvm.bpf.o');
@@ -157,9 +158,48 @@ function loadLazy(vm: Interpreter, name: ProgName, slot: number): number {
     for (const fd of Object.values(obj.maps)) addon().close(fd);
     // an addon without the program list loads every program: keep only this one
     for (const [p, fd] of Object.entries(obj.progs)) if (p !== name) addon().close(fd);
-    addon().pin(obj.progs[name], pin);
+    try {
+      addon().pin(obj.progs[name], pin);
+    } catch (e) {
+      // another build's cold start pruned this directory as stale meanwhile: run unpinned
+      if (!isEnoent(e)) throw e;
+    }
     return obj.progs[name];
   });
+}
+
+/** A pin directory this old with no live session is left over (a dir just pinned has none yet). */
+const STALE_MS = 10 * 60 * 1000;
+
+/**
+ * Removes the pin directories of other interpreter builds (an upgraded or rebuilt vm/*.bpf.o
+ * gets a new hash, and the old pins would stay in bpffs, with their maps' memory, until reboot)
+ * once no live process owns a session in them. Runs after a cold load, under the host lock;
+ * either build's current directory is kept.
+ */
+export function pruneStalePins(current: string): void {
+  const root = path.dirname(current);
+  const keep = new Set([current, ...VM_SLOTS.map((s) => path.join(root, vmHash(s)))]);
+  for (const name of fs.readdirSync(root)) {
+    const dir = path.join(root, name);
+    try {
+      if (keep.has(dir) || Date.now() - fs.statSync(dir).mtimeMs < STALE_MS) continue;
+      let fd: number | undefined;
+      try {
+        fd = addon().objGet(`${dir}/sessions`);
+      } catch (e) {
+        if (!isEnoent(e)) throw e;
+      }
+      let live = false;
+      if (fd !== undefined) {
+        for (const { s } of sessionSlots(fd)) if (s && ownerAlive(s)) live = true;
+        addon().close(fd);
+      }
+      if (!live) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // pruning is housekeeping: a directory we cannot read or remove stays
+    }
+  }
 }
 
 export function openInterpreter(slot: number = LIMITS.MAXSTRINGLEN): Interpreter {
@@ -192,6 +232,7 @@ export function openInterpreter(slot: number = LIMITS.MAXSTRINGLEN): Interpreter
     const stubs = TP_STUBS.map((p) => obj.progs[p]);
     const classMaps = CLASS_MAPS.map((m) => obj.maps[m]);
     for (const [name, fd] of Object.entries(obj.progs)) if (!(PROGRAMS as readonly string[]).includes(name) && !TP_STUBS.includes(name)) addon().close(fd);
+    pruneStalePins(dir);
     return interpreter({ progs, maps, stubs, classMaps }, dir, slot, true, loadMs, obj.verifiedInsns);
   });
 }
