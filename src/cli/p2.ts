@@ -6,6 +6,7 @@
 import type * as A from '../parse/ast';
 import { pointText } from '../probes/provider';
 import { quote, expr } from '../parse/print';
+import { HIST_FOREACH_TEMP } from '../resolve/hist-foreach';
 import { findFunction, type FunctionSym, type LocalSym, type ResolvedProbe, type ResolvedProgram } from '../resolve/resolve';
 import { BUILTINS, type Builtin } from '../resolve/builtins';
 
@@ -43,7 +44,9 @@ export function printResolved(r: ResolvedProgram): string {
   return out.length ? out.join('\n') + '\n' : '';
 }
 
-function locals(ls: LocalSym[]): string[] {
+function locals(all: LocalSym[]): string[] {
+  // a foreach over a histogram's temporaries are stap's C ones: not listed
+  const ls = all.filter((l) => !l.name.startsWith(HIST_FOREACH_TEMP));
   return ls.length ? ['  # locals', ...ls.map((l) => `  ${l.name}:${l.type ?? 'unknown'}`)] : [];
 }
 

@@ -134,6 +134,9 @@ export interface ForeachStmt {
   keys: Ident[];
   value?: Ident;
   array: Ident;
+  /** `in @hist_log(x)`: the buckets of a histogram (array is then the statistic's name); turned
+   * into a for loop over `@hist_*(x)[b]` before type checking (src/resolve/hist-foreach.ts) */
+  hist?: HistOpExpr;
   /** `in a[1, *]`: only the elements matching these indices (`*` matches any) */
   slice?: Expr[];
   /** the one sort directive: `[k1, k2-]`, `v+ = [k]`, `in a+` */

@@ -101,7 +101,10 @@ function checkHistOps(script: Script): Script {
     if (o.kind === 'histop' && !allowed) throw new DiagnosticError([diagnostic('parse error', 'base histogram operator where expression expected', o.loc)]);
     if (o.kind === 'call' && PRINTS.has(o.name!) && o.args!.length === 1) return visit(o.args![0], true);
     if (o.kind === 'histindex') return visit(o.hist!.stat, false);
-    for (const [k, v] of Object.entries(o)) if (k !== 'loc') visit(v, false);
+    // `foreach (b in @hist_log(x))` iterates the buckets (stap's parse_indexable)
+    const foreachHist = o.kind === 'foreach' && o.hist !== undefined;
+    if (foreachHist) visit(o.hist!.stat, false);
+    for (const [k, v] of Object.entries(o)) if (k !== 'loc' && !(foreachHist && k === 'hist')) visit(v, false);
   };
   visit(script.items, false);
   return script;

@@ -111,7 +111,7 @@ function stmt(s: Stmt, ind: string): string {
       const limit = s.limit ? ` limit ${expr(s.limit)}` : '';
       const aggr = s.sort?.column === 0 && s.sort.aggr ? ` @${s.sort.aggr}` : '';
       const slice = s.slice ? `[${s.slice.map(expr).join(', ')}]` : '';
-      return `foreach (${value}${keys} in ${s.array.name}${slice}${aggr}${mark(0)}${limit}) ${stmt(s.body, ind)}`;
+      return `foreach (${value}${keys} in ${s.hist ? expr(s.hist) : s.array.name}${slice}${aggr}${mark(0)}${limit}) ${stmt(s.body, ind)}`;
     }
     case 'next':
       return 'next;';

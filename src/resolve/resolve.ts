@@ -2,6 +2,7 @@
 // functions, locals per handler) and infers every symbol's type as stap does: from use,
 // across probes and functions, until nothing changes.
 import { desugarHistSprint } from './hist-sprint';
+import { desugarHistForeach } from './hist-foreach';
 import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
@@ -116,6 +117,7 @@ export function resolve(script: A.Script): ResolvedProgram {
   const functions = new Map<string, FunctionSym>();
   const probes: ResolvedProbe[] = [];
   desugarHistSprint(script);
+  desugarHistForeach(script, err);
 
   for (const item of script.items) {
     if (item.kind === 'global') {

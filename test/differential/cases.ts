@@ -1203,6 +1203,42 @@ const histSprintEmpty: Group = {
   expectStderrMatch: /^ERROR: empty aggregate near identifier 'sprint' at <input>:3:\d+\nWARNING: Number of errors: 1, skipped probes: 0\n$/,
 };
 
+// foreach over a histogram's buckets (src/resolve/hist-foreach.ts): every bucket in index
+// order, empty ones too, with stap's value, limit and an ignored sort directive
+const histForeach: Group = {
+  name: 'foreach over a histogram',
+  decls: 'global hf_x, hf_y, hf_e',
+  // five walks of up to 128 buckets in one handler: over stap's default 1000 statements
+  maxAction: 10000,
+  cases: [
+    {
+      label: 'hfl',
+      body: String.raw`hf_x <<< 1; hf_x <<< 5; hf_x <<< 5; hf_x <<< 100; hf_s = ""; hf_n = 0; foreach (hf_b in @hist_log(hf_x)) { hf_n++; if (@hist_log(hf_x)[hf_b]) hf_s .= sprintf(" %d:%d", hf_b, @hist_log(hf_x)[hf_b]) } printf("hfl: %d%s\n", hf_n, hf_s)`,
+      expect: 'hfl: 128 65:1 67:2 71:1\n',
+    },
+    {
+      label: 'hfv',
+      body: String.raw`hf_t = ""; foreach (hf_c = hf_d in @hist_log(hf_x) limit 68) if (hf_c) hf_t .= sprintf(" %d:%d", hf_d, hf_c); println("hfv:", hf_t)`,
+      expect: 'hfv: 65:1 67:2\n',
+    },
+    {
+      label: 'hfa',
+      body: String.raw`for (hf_i = 0; hf_i < 20; hf_i++) hf_y["a", hf_i % 2] <<< hf_i; hf_k = "a"; hf_u = ""; foreach (hf_v = hf_f- in @hist_linear(hf_y[hf_k, 1], 0, 10, 2)) hf_u .= sprintf(" %d:%d", hf_f, hf_v); println("hfa:", hf_u)`,
+      expect: 'hfa: 0:0 1:1 2:1 3:1 4:1 5:1 6:1 7:4\n',
+    },
+    {
+      label: 'hfc',
+      body: String.raw`hf_m = 2; hf_w = ""; foreach (hf_g in @hist_linear(hf_y[hf_k, hf_m - 2], 0, 10, 2) limit hf_m * 3) { if (hf_g == 1) continue; if (hf_g == 4) break; hf_w .= sprintf(" %d:%d", hf_g, @hist_linear(hf_y["a", 0], 0, 10, 2)[hf_g]) } println("hfc:", hf_w)`,
+      expect: 'hfc: 0:0 2:1 3:1\n',
+    },
+    {
+      label: 'hfe',
+      body: String.raw`hf_z = 0; hf_q = 0; foreach (hf_h = hf_j in @hist_log(hf_e)) { hf_z++; hf_q += hf_h } printf("hfe: %d %d\n", hf_z, hf_q)`,
+      expect: 'hfe: 128 0\n',
+    },
+  ],
+};
+
 // ------------------------------------------------------------------------------------------
 // =~ and !~ (src/regex/ere.ts builds the DFA; src/vm/interp.ts and vm/regex.h run it)
 
@@ -1561,6 +1597,7 @@ export const GROUPS: Group[] = [
   regexNoMatch,
   histSprint,
   histSprintEmpty,
+  histForeach,
   printfMem,
   printfMemError,
 ];

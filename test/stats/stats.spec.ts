@@ -45,6 +45,20 @@ describe('statistics: grammar', () => {
     expect(printScript(parseScript(text, 'p.stp'))).toBe(text);
   });
 
+  it('parses a foreach over a histogram (value, sort, limit) and prints it back; refuses other operands', () => {
+    const src =
+      'global x, a\nprobe begin {\n' +
+      '  foreach (b in @hist_log(x)) print(b)\n' +
+      '  foreach (v = [b-] in @hist_linear(a[1, "k"], 0, 100, 10) limit 3) print(v)\n}\n';
+    const text = printScript(parseScript(src, 'p.stp'));
+    expect(text).toContain('foreach (b in @hist_log(x)) print(b);');
+    expect(text).toContain('foreach (v = [b-] in @hist_linear(a[1, "k"], 0, 100, 10) limit 3) print(v);');
+    expect(printScript(parseScript(text, 'p.stp'))).toBe(text);
+    // stap's parse_indexable takes an array's name or a histogram, without [i] or a slice
+    expect(diags('global x\nprobe begin { x <<< 1; foreach (b in @count(x)) print(b) }')).toEqual(["2:38 expected ')'"]);
+    expect(diags('global x\nprobe begin { x <<< 1; foreach (b in @hist_log(x)[1]) print(b) }')).toEqual(["2:38 expected ')'"]);
+  });
+
   it('keeps << and < apart from <<<', () => {
     const text = printScript(parseScript('probe begin { x = 1 << 2; y = x < 3 }', 'p.stp'));
     expect(text).toContain('x = 1 << 2;');
@@ -85,6 +99,19 @@ describe('statistics: resolve', () => {
     expect(diags('global s\nprobe begin { s <<< 1; print(@hist_log(s), 1) }')).toEqual(['2:30 base histogram operator where expression expected']);
     expect(diags('global s\nprobe begin { s <<< 1; x = sprint(@hist_log(s)); y = sprintln(@hist_log(s)); print(@hist_log(s)[64] + 1) }')).toEqual([]);
     expect(diags('global s\nprobe begin { s <<< 1; print(@hist_linear(s, 0, 1000, 1)) }')[0]).toMatch(/Number of buckets must be between 1 and 126/);
+  });
+
+  it('a foreach over a histogram: one long bucket variable, the histogram kind of its statistic, no temporaries in -p2', () => {
+    expect(diags('global s\nprobe begin { s <<< 1; foreach (b in @hist_log(s)) print(b) }')).toEqual([]);
+    // stap's c_tmpcounter::visit_foreach_loop
+    expect(diags('global s\nprobe begin { s <<< 1; foreach ([b, c] in @hist_log(s)) print(b) }')).toEqual(['2:24 Invalid indexing of histogram']);
+    expect(diags('global s\nprobe begin { s <<< 1; foreach (b in @hist_linear(s, 0, 10, 1)) print(b); print(@hist_log(s)) }')).toEqual([
+      "2:81 multiple histogram types declared on 's'",
+    ]);
+    expect(diags('global s\nprobe begin { s <<< 1; b = "x"; foreach (b in @hist_log(s)) print(b) }')).toContain("2:42 type mismatch for identifier 'b': string vs. long");
+    const p2 = runTapvmSync(['-p2', '-e', 'global s\nprobe begin { s[1] <<< 1; k = 1; foreach (v = b in @hist_log(s[k]) limit k + 1) print(v) }']);
+    expect(p2.code).toBe(0);
+    expect(p2.stdout).toBe('# globals\ns:stats [long]\n# probes\nbegin /* <- begin */\n  # locals\n  k:long\n  b:long\n  v:long\n');
   });
 
   it('compiles <<< to STADD and the extractors to STGET, with the descriptor table in the data area', () => {
