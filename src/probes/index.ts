@@ -7,8 +7,9 @@ import { tracepointProvider } from './tracepoint';
 import { syscallProvider } from './syscall';
 import { perfProvider } from './perf';
 import { uprobeProvider } from './uprobe';
+import { moduleProvider } from './module';
 
-const PROVIDERS: ProbeProvider[] = [beginEndProvider, timerProvider, tracepointProvider, syscallProvider, perfProvider, uprobeProvider];
+const PROVIDERS: ProbeProvider[] = [beginEndProvider, timerProvider, tracepointProvider, syscallProvider, perfProvider, uprobeProvider, moduleProvider];
 
 const BY_NAME = new Map<string, ProbeProvider>(PROVIDERS.flatMap((p) => p.names.map((n) => [n, p] as const)));
 

@@ -1,6 +1,7 @@
 // kernel.function's compile path on a known BTF (test/kernel/btf-builder.ts): prototype ->
 // parameters in pt_regs registers -> bytecode, `$param->field` through BTF, `$return`, -L
 // types, optional points skipped where the kernel cannot arm them, and the facts a module keeps.
+import * as fs from 'fs';
 import { describe, it, expect } from 'vitest';
 import { compileSource } from '../../src/compile';
 import { factsFromSnapshot, withKernelFacts, type FactsSnapshot } from '../../src/kernel/facts';
@@ -100,6 +101,16 @@ describe('kernel.function compile path', () => {
     expect(compile('probe kernel.function("do_task").call { }', 2).result.resolved!.probes[0].point.pp).toBe('kernel.function("do_task").call');
     const opt = compile('probe kernel.function("do_task")?, begin { }', 2).result.resolved!;
     expect(opt.probes.map((p) => p.point.pp)).toEqual(['begin']);
+  });
+
+  it('module("M").function("F"): no match with the reason when the module is absent, skipped when optional, a mismatch after module("M")', () => {
+    // the host's /proc/modules decides which reason (the test machine's kernel has no module support)
+    const reason = fs.existsSync('/proc/modules')
+      ? 'no module "tapvm_no_such_mod" is loaded'
+      : 'this kernel was built without loadable module support (no /proc/modules), so it has no module "tapvm_no_such_mod"';
+    expect(errors('probe module("tapvm_no_such_mod").function("f") { }')).toEqual([`no match for probe point module("tapvm_no_such_mod").function("f"): ${reason}`]);
+    expect(compile('probe module("tapvm_no_such_mod").function("f").return?, begin { }', 2).result.resolved!.probes.map((p) => p.point.pp)).toEqual(['begin']);
+    expect(errors('probe module("tapvm_no_such_mod").foo { }')).toEqual(["while resolving probe point: identifier 'module'", 'probe point mismatch']);
   });
 
   it('-L lists parameters with stap-spelled types', () => {
