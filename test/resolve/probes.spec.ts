@@ -65,7 +65,7 @@ describe('probe aliases', () => {
   it('reports an alias that resolves to nothing, and a recursive alias, at the use', () => {
     expect(diags('probe a = nosuch { }\nprobe a { }')).toEqual([
       "semantic error 1:11 while resolving probe point: identifier 'nosuch'",
-      'semantic error 1:11 probe point mismatch (similar: never, a, begin, end, error)',
+      'semantic error 1:11 probe point mismatch (similar: module, never, a, begin, end)',
     ]);
     expect(diags('probe a = b { }\nprobe b = a { }\nprobe a { }')[0]).toMatch(/^semantic error \d:11 probe alias expansion is nested more than 32 deep/);
   });
@@ -112,7 +112,7 @@ describe('probe point syntax', () => {
   });
 
   it('reports a wildcard that matches nothing, unless it is optional', () => {
-    expect(diags('probe nosuch.* { }')).toEqual(["semantic error 1:7 while resolving probe point: identifier 'nosuch'", 'semantic error 1:7 probe point mismatch (similar: never, begin, end, error, init)']);
+    expect(diags('probe nosuch.* { }')).toEqual(["semantic error 1:7 while resolving probe point: identifier 'nosuch'", 'semantic error 1:7 probe point mismatch (similar: module, never, begin, end, error)']);
     expect(diags('probe a.xy = begin { }\nprobe a.xz = end { }\nprobe a.y* { }')).toEqual([
       "semantic error 3:7 probe point mismatch: didn't find any wildcard matches (similar: xy, xz)",
     ]);
@@ -174,7 +174,7 @@ describe('probe point syntax', () => {
     expect(diags('probe bgein { }')[1]).toBe('semantic error 1:7 probe point mismatch (similar: begin, end, init, perf, error)');
     expect(diags('probe myalias = begin { }\nprobe myalais { }')).toEqual([
       "semantic error 2:7 while resolving probe point: identifier 'myalais'",
-      'semantic error 2:7 probe point mismatch (similar: myalias, syscall, begin, init, process)',
+      'semantic error 2:7 probe point mismatch (similar: myalias, syscall, begin, init, module)',
     ]);
   });
 });
