@@ -158,7 +158,7 @@ export function compileWithFacts(
   } catch (e) {
     if (e instanceof DiagnosticError) {
       printWarnings();
-      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(withFile(d), sources));
+      for (const d of e.diagnostics) for (let x: Diagnostic | undefined = d; x; x = x.chain) process.stderr.write(formatDiagnostic(withFile(x), sources));
       const stage = e.diagnostics[0]?.severity === 'parse error' ? 1 : 2;
       process.stderr.write(`Pass ${stage}: analysis failed.  [man error::pass${stage}]\n`);
       return undefined;

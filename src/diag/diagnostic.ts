@@ -7,6 +7,9 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   loc?: Loc;
+  /** printed after this one as its own error, as stap's semantic_error chain (e.g. `arity 1
+   * first inferred here` after `inconsistent arity (1 vs 2)`) */
+  chain?: Diagnostic;
 }
 
 /** Thrown by a stage that collected errors; the CLI prints them and exits 1. */

@@ -25,6 +25,8 @@ export interface GlobalSym {
   type: T;
   /** set when used with [..]: the types of its indices */
   keyTypes?: T[];
+  /** where keyTypes' length (stap's arity) was first inferred */
+  arityLoc?: A.Loc;
   /** `global a[N]`: N, the array's maximum number of elements */
   maxEntries?: number;
   /** a statistic (`<<<`, @count...): how it accumulates */
@@ -109,8 +111,18 @@ export const EMBEDDED_C = 'embedded C code is not supported: tapvm runs scripts 
 
 export function resolve(script: A.Script): ResolvedProgram {
   const diags: Diagnostic[] = [];
-  const err = (msg: string, loc?: A.Loc) => {
-    if (!diags.some((d) => d.message === msg && d.loc?.offset === loc?.offset)) diags.push(diagnostic('semantic error', msg, loc));
+  const err = (msg: string, loc?: A.Loc, chain?: Diagnostic) => {
+    if (!diags.some((d) => d.message === msg && d.loc?.offset === loc?.offset)) diags.push({ ...diagnostic('semantic error', msg, loc), ...(chain && { chain }) });
+  };
+  /** stap's vardecl::set_arity: the mismatch where it is found, then where the arity came from */
+  const arityErr = (g: GlobalSym, n: number, loc: A.Loc) =>
+    err(`inconsistent arity (${g.keyTypes!.length} vs ${n})`, loc, g.arityLoc && diagnostic('semantic error', `arity ${g.keyTypes!.length} first inferred here`, g.arityLoc));
+  /** An array used as a scalar: stap's set_arity(0), or its 'inconsistent arity' at the
+   * declaration of a sized array whose indices nothing has used yet */
+  const scalarUse = (g: GlobalSym, loc: A.Loc) => {
+    if (g.keyTypes) arityErr(g, 0, loc);
+    else if (g.decl.size) err('inconsistent arity', g.decl.loc);
+    else err(`array '${g.name}' used as a scalar`, loc);
   };
 
   const globals = new Map<string, GlobalSym>();
@@ -177,7 +189,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     const local = scope.locals.get(name);
     const g = globals.get(name);
     if (!local && g) {
-      if (isArray(g) && final) err(`array '${name}' used as a scalar`, loc);
+      if (isArray(g) && final) scalarUse(g, loc);
       return { get: () => g.type, set: (t) => (g.type = setType(g.type, t, loc, `global '${name}'`)) };
     }
     let l = local;
@@ -195,14 +207,16 @@ export function resolve(script: A.Script): ResolvedProgram {
   const arrayOf = (id: A.Ident, nkeys: number): GlobalSym | undefined => {
     const g = globals.get(id.name);
     if (!g) {
-      err(`unresolved array '${id.name}': arrays must be declared global`, id.loc);
+      // stap's symresolution_info::visit_arrayindex (tapvm has no local arrays)
+      err(`unresolved arity-${nkeys} global array ${id.name}, missing global declaration?`, id.loc);
       return undefined;
     }
     if (!g.keyTypes) {
       g.keyTypes = Array(nkeys).fill(undefined);
+      g.arityLoc = id.loc;
       changed = true;
     } else if (g.keyTypes.length !== nkeys) {
-      err(`inconsistent arity for array '${id.name}': ${g.keyTypes.length} vs. ${nkeys} indices`, id.loc);
+      arityErr(g, nkeys, id.loc);
       return undefined;
     }
     return g;
@@ -230,7 +244,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         err(`aggregate operation on local variable '${target.name}': statistics must be declared global`, target.loc);
         return undefined;
       }
-      if (isArray(g) && final) err(`array '${g.name}' used as a scalar`, target.loc);
+      if (isArray(g) && final) scalarUse(g, target.loc);
     }
     if (!g) return undefined;
     if (!g.stat) {

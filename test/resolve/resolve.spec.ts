@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compileSource } from '../../src/compile/index';
 import { DiagnosticError } from '../../src/diag/diagnostic';
 import type { ResolvedProgram } from '../../src/resolve/resolve';
+import { runTapvmSync } from '../kernel/helpers';
 
 const FILE = 'r.stp';
 
@@ -205,16 +206,31 @@ describe('semantic errors', () => {
 
   it('array arity, index type and scalar/array mix-ups', () => {
     expect(diags('global a\nprobe begin { a[1] = 1; a[1, 2] = 3 }')).toEqual([
-      "2:25 inconsistent arity for array 'a': 1 vs. 2 indices",
+      "2:25 inconsistent arity (1 vs 2)",
     ]);
     expect(diags('global a\nprobe begin { a[1, "x"] = 1; foreach ([i, j] in a) { } if ([1] in a) print(1) }')).toEqual([
-      "2:67 inconsistent arity for array 'a': 2 vs. 1 indices",
+      "2:67 inconsistent arity (2 vs 1)",
     ]);
     expect(diags('global a\nprobe begin { a[1] = 1; if ("x" in a) print(1) }')).toEqual([
       "2:29 type mismatch for index 1 of array 'a': long vs. string",
     ]);
-    expect(diags('global a\nprobe begin { a[1] = 1; x = a }')).toEqual(["2:29 array 'a' used as a scalar"]);
-    expect(diags('probe begin { a[1] = 1 }')).toEqual(["1:15 unresolved array 'a': arrays must be declared global"]);
+    expect(diags('global a\nprobe begin { a[1] = 1; x = a }')).toEqual(['2:29 inconsistent arity (1 vs 0)']);
+    expect(diags('probe begin { a[1] = 1 }')).toEqual(['1:15 unresolved arity-1 global array a, missing global declaration?']);
+  });
+
+  it("an arity mismatch chains stap's 'arity N first inferred here' at the first use", () => {
+    try {
+      compileSource('global a\nprobe begin { a[1] = 1; a[1, 2] = 3 }', FILE, 2);
+      expect.unreachable();
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      const chain = e.diagnostics[0].chain;
+      expect(chain && `${chain.severity}: ${chain.message} ${chain.loc?.line}:${chain.loc?.col}`).toBe('semantic error: arity 1 first inferred here 2:15');
+    }
+    // the CLI prints the chain after the error, as stap's print_error does
+    const r = runTapvmSync(['-p2', '-e', 'global a\nprobe begin { a[1] = 1; x = a }']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^semantic error: inconsistent arity \(1 vs 0\)\n {8}at: <input>:2:29\n[^]*semantic error: arity 1 first inferred here\n {8}at: <input>:2:15\n/);
   });
 
   it('calling an unknown function: stap\'s "unresolved function (similar: ...)", the five closest names however far', () => {
@@ -396,7 +412,7 @@ describe('slices (elaborate.cxx: symresolution_info::visit_arrayindex, visit_for
       "2:93 type mismatch for index 2 of array 'a': string vs. long",
     ]);
     expect(diags('global a\nprobe begin { a[1, 2] = 1; if ([*] in a) print(1) }')).toEqual([
-      "2:39 inconsistent arity for array 'a': 2 vs. 1 indices",
+      "2:39 inconsistent arity (2 vs 1)",
     ]);
   });
 });
