@@ -2,13 +2,9 @@
 // type from its BTF VAR, its address from kallsyms, read through the @cast access path; stap's
 // error for a name neither knows, tapvm's sentence for what this kernel cannot give.
 import { describe, it, expect, afterEach } from 'vitest';
-import { gzipSync } from 'zlib';
-import { compileSource } from '../../src/compile';
-import { factsFromSnapshot, withKernelFacts, type FactsSnapshot } from '../../src/kernel/facts';
 import { setKallsyms } from '../../src/kernel/kallsyms';
-import { disassembleAll } from '../../src/isa/disasm';
-import { DiagnosticError } from '../../src/diag/diagnostic';
 import { BtfBuilder } from '../kernel/btf-builder';
+import { btfCompiler } from './btf-compile';
 
 /** struct task { int pid; char comm[16]; struct task *real_parent; }; a global, a per-CPU one */
 function varBtf(): Buffer {
@@ -31,37 +27,9 @@ function varBtf(): Buffer {
   return b.build();
 }
 
-const snapshot = (): FactsSnapshot => ({
-  format: 'tapvm-kernel-facts',
-  version: 1,
-  release: '6.18.0',
-  machine: 'x86_64',
-  kprobes: false,
-  config: {},
-  syscalls: {},
-  tracepoints: {},
-  btf: gzipSync(varBtf()).toString('base64'),
-});
-
-function compile(text: string, pass = 3) {
-  return withKernelFacts(factsFromSnapshot(snapshot(), 'test.facts'), () => compileSource(text, '<input>', pass, undefined, {}, { optimize: false }));
-}
-
-const code = (text: string) =>
-  disassembleAll(compile(text).result.image!)
-    .split('\n')
-    .filter((l) => /^\d{4} /.test(l))
-    .map((l) => l.slice(6).replace(/\s+/g, ' ').trim());
-
-function errors(text: string): string[] {
-  try {
-    compile(text);
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e.diagnostics.map((d) => `${d.loc?.line}:${d.loc?.col} ${d.message}`);
-    throw e;
-  }
-  return [];
-}
+const { compile, code, errors: diags } = btfCompiler(varBtf());
+/** the diagnostics as `line:col message` */
+const errors = (text: string) => diags(text, true);
 
 const KALLSYMS = 'ffffffff81000000 T _stext\nffffffff82000040 D sample_task\nffffffff82000060 D sample_count\nffffffff82000100 D jiffies\n';
 

@@ -3,46 +3,11 @@
 // types, optional points skipped where the kernel cannot arm them, and the facts a module keeps.
 import * as fs from 'fs';
 import { describe, it, expect } from 'vitest';
-import { compileSource } from '../../src/compile';
-import { factsFromSnapshot, withKernelFacts, type FactsSnapshot } from '../../src/kernel/facts';
-import { disassembleAll } from '../../src/isa/disasm';
-import { DiagnosticError } from '../../src/diag/diagnostic';
 import { formatListing, listingScript } from '../../src/cli/listing';
 import { sampleBtf } from '../kernel/btf-builder';
-import { gzipSync } from 'zlib';
+import { btfCompiler } from './btf-compile';
 
-const snapshot = (kprobes = false): FactsSnapshot => ({
-  format: 'tapvm-kernel-facts',
-  version: 1,
-  release: '6.18.0',
-  machine: 'x86_64',
-  kprobes,
-  config: {},
-  syscalls: {},
-  tracepoints: {},
-  btf: gzipSync(sampleBtf()).toString('base64'),
-});
-
-function compile(text: string, pass = 3) {
-  return withKernelFacts(factsFromSnapshot(snapshot(), 'test.facts'), () => compileSource(text, '<input>', pass, undefined, {}, { optimize: false }));
-}
-
-/** the instructions only: opcode and operands */
-const code = (text: string) =>
-  disassembleAll(compile(text).result.image!)
-    .split('\n')
-    .filter((l) => /^\d{4} /.test(l))
-    .map((l) => l.slice(6).replace(/\s+/g, ' ').trim());
-
-function errors(text: string): string[] {
-  try {
-    compile(text);
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e.diagnostics.map((d) => d.message);
-    throw e;
-  }
-  return [];
-}
+const { compile, code, errors } = btfCompiler(sampleBtf());
 
 describe('kernel.function compile path', () => {
   it('reads parameters from the argument registers with their widths, and follows pointers through BTF', () => {
