@@ -147,6 +147,8 @@ export interface Addon {
    * firing with cookies[i]: attached and detached with one uprobe synchronisation in all.
    */
   attachUprobeMulti(progFd: number, opts: UprobeMultiOptions): Link;
+  /** BPF_RAW_TRACEPOINT_OPEN with a cookie (Linux 6.10): the program sees the TP_PROTO arguments as u64 args[]. */
+  attachRawTracepoint(progFd: number, name: string, cookie: bigint): Link;
   /**
    * Polls the ring buffer map from Node's event loop (uv_poll on ring_buffer__epoll_fd):
    * when readable, copies the available records into one batch and calls onBatch(batch)

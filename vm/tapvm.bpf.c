@@ -1426,6 +1426,14 @@ int tapvm_perf(void *ctx)
 	return run(ctx, bpf_get_attach_cookie(ctx), 0);
 }
 
+/* Raw tracepoints (kernel.trace probes that read TP_PROTO arguments: ctx is u64 args[]); the
+ * cookie comes from BPF_RAW_TRACEPOINT_OPEN (Linux 6.10). Each open is its own link: no stubs. */
+SEC("raw_tp")
+int tapvm_raw_tp(void *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), 0);
+}
+
 /* Uprobes and uretprobes (same program type): each uprobe perf event has its own trace event
  * and program array, so one program takes any number of links at one address; no stubs. */
 SEC("uprobe")

@@ -344,12 +344,49 @@ Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
   return MakeLink(env, st);
 }
 
+// BPF_RAW_TRACEPOINT_OPEN's attribute with the cookie (Linux 6.10), laid out by hand: the
+// kernel headers this builds against (6.1) do not have it.
+struct RawTracepointOpen {
+  uint64_t name;
+  uint32_t prog_fd;
+  uint32_t pad0;
+  uint64_t cookie;
+  uint8_t pad[64];  // zero: the rest of union bpf_attr
+};
+
+// attachRawTracepoint(progFd, name, cookie) -> Link
+// A raw tracepoint (the TP_PROTO arguments as u64 args[]); each open is its own link, so one
+// program takes any number of them on one tracepoint.
+Napi::Value AttachRawTracepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int progFd;
+  uint64_t cookie;
+  if (!ArgFd(info, 0, &progFd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsString()) {
+    Napi::TypeError::New(env, "attachRawTracepoint: name must be a string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!ArgU64(info, 2, "cookie", &cookie)) return env.Undefined();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  RawTracepointOpen attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.name = reinterpret_cast<uint64_t>(name.c_str());
+  attr.prog_fd = static_cast<uint32_t>(progFd);
+  attr.cookie = cookie;
+  int link = static_cast<int>(syscall(__NR_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr)));
+  if (link < 0) return ThrowErrno(env, "bpf_raw_tracepoint_open", errno);
+  LinkState* st = new LinkState();
+  st->fds.emplace_back(link, -1);
+  return MakeLink(env, st);
+}
+
 }  // namespace
 
 void InitAttach(Napi::Env env, Napi::Object exports) {
   exports.Set("attachTracepoint", Napi::Function::New(env, AttachTracepoint, "attachTracepoint"));
   exports.Set("attachPerfEvent", Napi::Function::New(env, AttachPerfEvent, "attachPerfEvent"));
   exports.Set("attachUprobe", Napi::Function::New(env, AttachUprobe, "attachUprobe"));
+  exports.Set("attachRawTracepoint", Napi::Function::New(env, AttachRawTracepoint, "attachRawTracepoint"));
   exports.Set("attachUprobeMulti", Napi::Function::New(env, AttachUprobeMulti, "attachUprobeMulti"));
 }
 

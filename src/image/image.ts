@@ -50,7 +50,8 @@ export type Attach =
   /** run instead of `end` when the session ends in error (stapprobes: "error") */
   | { family: 'error'; order: number }
   | { family: 'timer'; periodNs: bigint }
-  | { family: 'tracepoint'; system: string; event: string }
+  /** raw: the handler reads TP_PROTO arguments, so the point attaches as a raw tracepoint */
+  | { family: 'tracepoint'; system: string; event: string; raw?: boolean }
   /** system calls `nrs` on entry or exit, run through the script's dispatch table (vm/syscalls.h) */
   | { family: 'syscall'; exit: boolean; nrs: number[] }
   /** perf_event_open(type, config) on every CPU, sampling every `period` events (or at `period` Hz with freq) */

@@ -23,7 +23,7 @@ export function kernelFunctionUnavailable(pp: string, hasKprobes = kernelFacts()
 }
 
 /** A value of BTF type `type` in a register at pt_regs `offset`, as a context variable. */
-function registerVar(btf: Btf, name: string, type: number, offset: number): TracepointField {
+export function registerVar(btf: Btf, name: string, type: number, offset: number): TracepointField {
   const t = btf.strip(type);
   const k = btf.kind(t);
   const size = k === Kind.PTR ? 8 : btf.size(t);

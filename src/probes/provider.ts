@@ -26,6 +26,12 @@ export interface ResolvedPoint {
   attach: Attach;
   /** `$name` -> the tracepoint field it reads */
   contextVars: Map<string, TracepointField>;
+  /**
+   * Called at each use of `$name`: an error text when this use cannot go with the point's
+   * earlier uses (kernel.trace: format fields and TP_PROTO arguments are read from different
+   * attachments).
+   */
+  varConflict?: (name: string) => string | undefined;
   /** the probed function, for probefunc() and ppfunc() (user-space probes) */
   func?: string;
   /** conditions the handler checks first, returning at once when one fails (process("PATH").end) */

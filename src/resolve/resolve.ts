@@ -322,6 +322,11 @@ export function resolve(script: A.Script): ResolvedProgram {
           err(typeof x === 'string' ? x : `'$${e.name}' cannot be used here`, e.loc);
           return undefined;
         }
+        const conflict = scope.probe?.point.varConflict?.(e.name);
+        if (conflict) {
+          err(conflict, e.loc);
+          return undefined;
+        }
         // `$ptr->field`, `&$p->f`: through BTF when the variable's type is known there
         const access = (e.path || e.addressOf) && !e.pretty && scope.probe ? tvarAccess(e, scope.probe.point) : undefined;
         if (access !== undefined) {

@@ -303,6 +303,11 @@ export class Generation {
       }
       if (p.attach.family === 'kprobe') throw new Error(kernelFunctionUnavailable(p.pp));
       if (p.attach.family !== 'tracepoint') continue; // syscall probes: through the dispatch tables below
+      if (p.attach.raw) {
+        this.links.push(addon().attachRawTracepoint(this.vm.prog('tapvm_raw_tp'), p.attach.event, this.cookie(p)));
+        this.watchMisses(this.vm.prog('tapvm_raw_tp'));
+        continue;
+      }
       const tp = readTracepoint(p.attach.system, p.attach.event);
       if (!tp) throw new Error(`tracepoint ${p.attach.system}:${p.attach.event} disappeared`);
       this.links.push(this.attachToTracepoint(tp.id, this.cookie(p), `${p.attach.system}:${p.attach.event}`));

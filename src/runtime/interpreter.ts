@@ -24,9 +24,9 @@ export const VM_SLOTS: number[] = [LIMITS.MAXSTRINGLEN, LIMITS.MAXSTRINGLEN_MAX]
 
 /** Tracepoint entry stubs (vm/tapvm.bpf.c TP_STUB): stub00..07, stub10..17, ... stub37. */
 export const TP_STUBS = Array.from({ length: 32 }, (_, i) => `tapvm_tp_stub${Math.floor(i / 8)}${i % 8}`);
-export const PROGRAMS = ['tapvm_tp', 'tapvm_perf', 'tapvm_uprobe', 'tapvm_uprobe_multi'] as const;
+export const PROGRAMS = ['tapvm_tp', 'tapvm_perf', 'tapvm_uprobe', 'tapvm_uprobe_multi', 'tapvm_raw_tp'] as const;
 /** Entry programs loaded when first used (Interpreter.prog), not on a cold start. */
-export const LAZY_PROGRAMS: readonly ProgName[] = ['tapvm_perf', 'tapvm_uprobe', 'tapvm_uprobe_multi'];
+export const LAZY_PROGRAMS: readonly ProgName[] = ['tapvm_perf', 'tapvm_uprobe', 'tapvm_uprobe_multi', 'tapvm_raw_tp'];
 export const SHARED_MAPS = [
   'code',
   'sessions',

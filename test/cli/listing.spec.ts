@@ -49,9 +49,13 @@ describe('tapvm -l', () => {
 });
 
 describe('tapvm -L', () => {
-  it("prints a tracepoint's fields with their format-file types", () => {
+  it("prints a tracepoint's fields with their format-file types, and its TP_PROTO arguments with their BTF types", () => {
     const r = tapvm('-L', 'kernel.trace("sched:sched_process_exec")');
-    expect(r).toEqual({ code: 0, stdout: 'kernel.trace("sched:sched_process_exec") $filename:char[] $old_pid:pid_t $pid:pid_t\n', stderr: '' });
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'kernel.trace("sched:sched_process_exec") $bprm:struct linux_binprm* $filename:char[] $old_pid:pid_t $p:struct task_struct* $pid:pid_t\n',
+      stderr: '',
+    });
   });
 
   it("spells pointer, const and array types as stap's dwarf_type_name", () => {
@@ -70,7 +74,7 @@ describe('tapvm -L', () => {
 
   it("prints an alias's locals, then the $variables underneath", () => {
     const r = tapvm('-L', 'kprocess.exec_complete');
-    expect(r.stdout).toBe('kprocess.exec_complete filename:string pid:long $filename:char[] $old_pid:pid_t $pid:pid_t\n');
+    expect(r.stdout).toBe('kprocess.exec_complete filename:string pid:long $bprm:struct linux_binprm* $filename:char[] $old_pid:pid_t $p:struct task_struct* $pid:pid_t\n');
   });
 
   it('prints syscall tapset variables and $return on a return', () => {

@@ -104,4 +104,26 @@ d('BTF types in kernel probes', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it("kernel.trace TP_PROTO arguments through a raw tracepoint: sched_switch's $next->comm, sched_process_exec's $p->pid; mixing with record fields is one error", async () => {
+    const t = await startTrigger('getppid', '1');
+    const comm = fs.readFileSync(`/proc/${t.pid}/comm`, 'latin1').trim();
+    const run = runTapvm([
+      '-e',
+      `probe kernel.trace("sched:sched_switch") { if ($next->pid != ${t.pid}) next
+         printf("next %s %d %d\\n", kernel_string($next->comm), $next->tgid == ${t.pid}, $prev->pid != $next->pid)
+         exit() }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.stdout).toBe(`next ${comm} 1 1\n`);
+    const exec = runTapvmSync(['-c', '/bin/true', '-e', 'probe kernel.trace("sched_process_exec") { if (pid() != target()) next; println(kernel_string($p->comm), " ", $p->pid == pid()); exit() }']);
+    expect(exec.stderr).toBe('');
+    expect(exec.stdout).toBe('true 1\n');
+    const mixed = runTapvmSync(['-p2', '-e', 'probe kernel.trace("sched:sched_switch") { println($next->pid, $next_pid) }']);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/^semantic error: cannot use both \$next \(a TP_PROTO argument, read through a raw tracepoint\) and \$next_pid \(a field of the tracepoint's record\) in one probe of kernel.trace\("sched:sched_switch"\)/);
+  }, 60_000);
 });
