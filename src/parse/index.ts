@@ -4,6 +4,7 @@ import type { Loc, Script } from './ast';
 import type { Facts } from './facts';
 import { preprocess } from './preprocess';
 import { junkMessage } from './lexer';
+import { forEachChild } from './walk';
 
 export type * from './ast';
 export { printScript } from './print';
@@ -104,7 +105,9 @@ function checkHistOps(script: Script): Script {
     // `foreach (b in @hist_log(x))` iterates the buckets (stap's parse_indexable)
     const foreachHist = o.kind === 'foreach' && o.hist !== undefined;
     if (foreachHist) visit(o.hist!.stat, false);
-    for (const [k, v] of Object.entries(o)) if (k !== 'loc' && !(foreachHist && k === 'hist')) visit(v, false);
+    forEachChild(o, (v, k) => {
+      if (!(foreachHist && k === 'hist')) visit(v, false);
+    });
   };
   visit(script.items, false);
   return script;

@@ -11,6 +11,7 @@ import * as path from 'path';
 import type * as A from './ast';
 import { parseScript, type ParseOptions } from './index';
 import { loadLibraryMacros } from './macros';
+import { forEachChild } from './walk';
 
 /** The repository's tapset/ directory (next to src/ and dist/). */
 export const DEFAULT_TAPSET_DIR = path.join(__dirname, '../../tapset');
@@ -132,7 +133,7 @@ function needs(items: A.TopLevel[]): { calls: Set<string>; points: string[] } {
     if (Array.isArray(n)) return n.forEach(visit);
     const e = n as { kind?: string; name?: string };
     if (e.kind === 'call') calls.add(e.name!);
-    for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+    forEachChild(n, visit);
   };
   for (const it of items) {
     if (it.kind === 'probe' || it.kind === 'alias') for (const p of it.points) points.push(pointKey(p));

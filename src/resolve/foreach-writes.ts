@@ -5,15 +5,9 @@
 // so this is a language rule, not a safety net.
 import type * as A from '../parse/ast';
 import { findFunction, type FunctionSym, type ResolvedProbe } from './resolve';
+import { forEachChild } from '../parse/walk';
 
 type Report = (msg: string, loc: A.Loc) => void;
-
-/** The nodes below n, skipping locations. */
-function children(n: object): unknown[] {
-  return Object.entries(n)
-    .filter(([k]) => k !== 'loc' && k !== 'opLoc' && k !== 'nameLoc')
-    .map(([, v]) => v);
-}
 
 /** The index expression an assignment, ++/-- or delete writes (stap's active lvalue), if any. */
 function written(n: A.Expr | A.Stmt): A.IndexExpr | undefined {
@@ -29,7 +23,7 @@ function mutatedArrays(body: A.Stmt): Set<string> {
     if (Array.isArray(n)) return n.forEach(visit);
     const w = written(n as A.Expr);
     if (w) out.add(w.array.name);
-    children(n).forEach(visit);
+    forEachChild(n, visit);
   };
   visit(body);
   return out;
@@ -51,8 +45,11 @@ export function checkForeachWrites(probes: ResolvedProbe[], functions: Map<strin
       const m = f && mutates.get(f);
       for (const a of iterated) if (m?.has(a)) report(`function call modifies var '${a}' during 'foreach' iteration`, e.loc);
     }
-    if (e.kind === 'foreach') return children(e).forEach((x) => check(x, [...iterated, e.array.name]));
-    children(e).forEach((x) => check(x, iterated));
+    if (e.kind === 'foreach') {
+      const inner = [...iterated, e.array.name];
+      return forEachChild(e, (x) => check(x, inner));
+    }
+    forEachChild(e, (x) => check(x, iterated));
   };
   for (const p of probes) check(p.decl.body, []);
   for (const f of functions.values()) check(f.decl.body, []);

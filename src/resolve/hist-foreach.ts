@@ -12,6 +12,7 @@
 // stap reads the buckets from one aggregate taken before the loop, this loop reads each bucket
 // when it gets there, so a `x <<< v` in the body shows in later buckets.
 import type * as A from '../parse/ast';
+import { forEachChild } from '../parse/walk';
 
 const LOG_BUCKETS = 128n;
 
@@ -97,13 +98,12 @@ export function desugarHistForeach(script: A.Script, err: (msg: string, loc: A.L
     if (!n || typeof n !== 'object') return;
     if (Array.isArray(n)) return n.forEach(visit);
     const o = n as Record<string, unknown>;
-    for (const [k, v] of Object.entries(o)) {
-      if (k === 'loc') continue;
+    forEachChild(o, (v, k) => {
       visit(v);
       // replace after visiting, so that a foreach nested in the body is rewritten too
       if (isHistForeach(v)) o[k] = rewrite(v);
       else if (Array.isArray(v)) v.forEach((x, i) => isHistForeach(x) && (v[i] = rewrite(x)));
-    }
+    });
   };
   for (const item of script.items) if (item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') visit(item);
 }

@@ -14,6 +14,7 @@
 // its run-time error names the sprint, as stap's does. Rows stop once the string is full.
 import type * as A from '../parse/ast';
 import { parseScript } from '../parse';
+import { forEachChild } from '../parse/walk';
 
 const HIST_WIDTH = 50;
 const LOG_BUCKETS = 128;
@@ -121,7 +122,7 @@ export function desugarHistSprint(script: A.Script): void {
     if (!n || typeof n !== 'object') return;
     if (Array.isArray(n)) return n.forEach(visit);
     const o = n as Record<string, unknown>;
-    for (const [k, v] of Object.entries(o)) if (k !== 'loc') visit(v);
+    forEachChild(o, visit);
     const e = n as A.CallExpr;
     if (e.kind !== 'call' || !isHistSprint(e)) return;
     const h = e.args[0];

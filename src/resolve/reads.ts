@@ -2,6 +2,7 @@
 // (`count=0x5`, `c["bash"]=0x3`). `++`, `+=` and the like write; only an rvalue use reads.
 import type * as A from '../parse/ast';
 import type { ResolvedProgram } from './resolve';
+import { forEachChild } from '../parse/walk';
 
 export function writtenNotRead(prog: ResolvedProgram): string[] {
   const read = new Set<string>();
@@ -51,7 +52,7 @@ export function writtenNotRead(prog: ResolvedProgram): string[] {
           if (e.slice) rvalue(e.slice);
           return rvalue(e.body);
       }
-      for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') rvalue(v);
+      forEachChild(n, rvalue);
     };
     rvalue(body);
   }

@@ -16,6 +16,7 @@ import { parseFormat, FormatError } from '../output/format';
 import { compileEre, RegexError } from '../regex/ere';
 import { castAccess, tvarAccess, varAccess, type KernelAccess } from './kaccess';
 import { checkForeachWrites } from './foreach-writes';
+import { everyChild, forEachChild } from '../parse/walk';
 
 type T = ScalarType | undefined;
 
@@ -153,7 +154,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         if (Array.isArray(n)) return n.forEach(visit);
         const e = n as A.Expr;
         if (e.kind === 'embedded') return err(EMBEDDED_C, e.loc);
-        for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc' && k !== 'nameLoc') visit(v);
+        forEachChild(e, visit);
       };
       visit(item.body);
     }
@@ -799,7 +800,7 @@ function isDefined(e: unknown, point: ResolvedPoint | undefined): boolean {
   if (n.kind === 'at' && n.op === 'cast') return typeof castAccess(n) !== 'string' && isDefined(n.args, point) && isDefined(n.path, point);
   if (n.kind === 'at' && n.op === 'var') return typeof varAccess(n, point) !== 'string' && isDefined(n.path, point);
   if (n.kind === 'at' && n.op === 'entry') return false;
-  return Object.entries(n).every(([k, v]) => k === 'loc' || k === 'opLoc' || isDefined(v, point));
+  return everyChild(n, (v) => isDefined(v, point));
 }
 
 /**
@@ -829,7 +830,7 @@ function foldDefined(n: unknown, point: ResolvedPoint | undefined): void {
     }
     return;
   }
-  for (const [k, v] of Object.entries(node)) if (k !== 'loc' && k !== 'opLoc') foldDefined(v, point);
+  forEachChild(node, (v) => foldDefined(v, point));
 }
 
 /**
@@ -890,7 +891,7 @@ function checkConditions(items: A.TopLevel[], globals: Map<string, GlobalSym>, e
     const e = n as A.Expr;
     if (e.kind === 'ident' && !globals.has(e.name)) err(`probe condition must only reference global variables: '${e.name}' is not a global`, e.loc);
     if (e.kind === 'tvar') err('probe condition must only reference global variables: context variables cannot be used', e.loc);
-    for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+    forEachChild(e, visit);
   };
   for (const item of items) {
     const points = item.kind === 'probe' ? item.points : item.kind === 'alias' ? item.points : [];
@@ -935,7 +936,7 @@ function entryVariables(probes: ResolvedProbe[]) {
         Object.assign(node, { kind: 'at', op: 'entry', args: [inner], loc: inner.loc });
         return;
       }
-      for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+      forEachChild(e, visit);
     };
     visit(p.decl.body);
   }
@@ -958,7 +959,7 @@ function desugarEntry(probes: ResolvedProbe[], globals: Map<string, GlobalSym>, 
       if (Array.isArray(x)) return x.forEach(visit);
       const e = x as A.Expr;
       if (e.kind === 'at' && e.op === 'entry') uses.push(e);
-      else for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+      else forEachChild(e, visit);
     };
     visit(p.decl.body);
     const comps = p.via.point.components;
@@ -1013,7 +1014,7 @@ function specializePoints(probes: ResolvedProbe[], err: (msg: string, loc?: A.Lo
       if (!n || typeof n !== 'object') return;
       if (Array.isArray(n)) return n.forEach(visit);
       if ((n as A.Expr).kind === 'tvar') used.add('$' + (n as A.TargetVar).name);
-      for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+      forEachChild(n, visit);
     };
     visit(p.decl.body);
     const r = p.point.specialize(used);

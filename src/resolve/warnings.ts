@@ -4,6 +4,7 @@ import type * as A from '../parse/ast';
 import { diagnostic, type Diagnostic } from '../diag/diagnostic';
 import { similar } from '../probes';
 import type { ResolvedProgram } from './resolve';
+import { forEachChild } from '../parse/walk';
 
 export function elaborationWarnings(prog: ResolvedProgram): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -58,7 +59,7 @@ export function elaborationWarnings(prog: ResolvedProgram): Diagnostic[] {
             out.push(diagnostic('WARNING', 'Eliding side-effect-free expression', e.expr.loc));
           break;
       }
-      for (const [k, v] of Object.entries(e)) if (k !== 'loc' && k !== 'opLoc') visit(v);
+      forEachChild(e, visit);
     };
     visit(body);
     for (const [name, loc] of firstRead) {

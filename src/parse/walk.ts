@@ -1,0 +1,31 @@
+// The one generic AST child walk: many passes look at every node for one construct, and the
+// front end's time went into Object.entries' per-node arrays (bench/frontend.js --tapset).
+
+/** Keys that hold a location, never a node: walks skip them. */
+function isLocKey(k: string): boolean {
+  return k === 'loc' || k === 'opLoc' || k === 'nameLoc';
+}
+
+/**
+ * Calls f on each child of `n` that is an object (a node or an array of them), in key order,
+ * skipping locations. f may replace `n[key]` or change the child in place.
+ */
+export function forEachChild(n: object, f: (v: object, key: string) => void): void {
+  const o = n as Record<string, unknown>;
+  for (const k in o) {
+    if (isLocKey(k)) continue;
+    const v = o[k];
+    if (v !== null && typeof v === 'object') f(v, k);
+  }
+}
+
+/** Whether pred holds for every object child of `n` (locations skipped), stopping at the first that fails. */
+export function everyChild(n: object, pred: (v: object) => boolean): boolean {
+  const o = n as Record<string, unknown>;
+  for (const k in o) {
+    if (isLocKey(k)) continue;
+    const v = o[k];
+    if (v !== null && typeof v === 'object' && !pred(v)) return false;
+  }
+  return true;
+}
