@@ -65,7 +65,7 @@ export interface ParseOptions {
 export function parseScript(text: string, file: string, options: ParseOptions = {}): Script {
   const pp = preprocess(text, file, options);
   try {
-    if (pp.identity) return checkHistOps(generated.parse(pp.text, { grammarSource: file }) as Script);
+    if (pp.identity) return checkHistOps(generated.parse(pp.text, { grammarSource: file, locAt: pp.locAt }) as Script);
     const script = generated.parse(pp.text, { grammarSource: file, locAt: pp.locAt }) as Script;
     script.loc = { file, line: 1, col: 1, offset: 0 }; // the script, not its first kept token
     return checkHistOps(script);

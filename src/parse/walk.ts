@@ -29,3 +29,17 @@ export function everyChild(n: object, pred: (v: object) => boolean): boolean {
   }
   return true;
 }
+
+/**
+ * A deep copy of an AST subtree, for passes that rewrite a derived probe's body in place
+ * (structuredClone was the front end's biggest single cost). Locations are shared, not copied:
+ * nothing changes a location in place.
+ */
+export function cloneTree<T>(n: T): T {
+  if (n === null || typeof n !== 'object') return n;
+  if (Array.isArray(n)) return n.map(cloneTree) as T;
+  const o = n as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in o) out[k] = isLocKey(k) ? o[k] : cloneTree(o[k]);
+  return out as T;
+}

@@ -5,6 +5,7 @@
 import type * as A from '../parse/ast';
 import { resolvePoint, listPoints, providerOf, familyNames, similar, levenshteinSuggest, type ResolvedPoint } from '../probes';
 import { isMismatch, pointText } from '../probes/provider';
+import { cloneTree } from '../parse/walk';
 
 /** One probe after expansion: the point the handler attaches to, and the body it runs. */
 export interface ExpandedProbe {
@@ -183,15 +184,15 @@ export function expandProbes(
 
 /** The body a derived probe runs: `if (!(c)) next` for each condition, then the alias bodies around the user's. */
 function buildDecl(user: A.ProbeDecl, frame: Frame): A.ProbeDecl {
-  let body: A.Block = structuredClone(user.body);
+  let body: A.Block = cloneTree(user.body);
   // the innermost alias (the one resolved last) is the outermost wrapper: its prologue runs first
   for (const { alias } of frame.wrap) {
-    const ab = structuredClone(alias.body);
+    const ab = cloneTree(alias.body);
     body = { kind: 'block', stmts: alias.epilogue ? [body, ab] : [ab, body], loc: body.loc };
   }
   const checks: A.Stmt[] = frame.conditions.map((c) => ({
     kind: 'if',
-    cond: { kind: 'unary', op: '!', operand: structuredClone(c), loc: c.loc },
+    cond: { kind: 'unary', op: '!', operand: cloneTree(c), loc: c.loc },
     then: { kind: 'next', loc: c.loc },
     loc: c.loc,
   }));

@@ -16,7 +16,7 @@ import { parseFormat, FormatError } from '../output/format';
 import { compileEre, RegexError } from '../regex/ere';
 import { castAccess, tvarAccess, varAccess, type KernelAccess } from './kaccess';
 import { checkForeachWrites } from './foreach-writes';
-import { everyChild, forEachChild } from '../parse/walk';
+import { cloneTree, everyChild, forEachChild } from '../parse/walk';
 
 type T = ScalarType | undefined;
 
@@ -990,7 +990,7 @@ function desugarEntry(probes: ResolvedProbe[], globals: Map<string, GlobalSym>, 
     });
     p.decl.body = { kind: 'block', stmts: [...loads, p.decl.body], loc: p.decl.body.loc };
     for (const point of Array.isArray(r) ? r : [r]) {
-      const body: A.Block = { kind: 'block', stmts: saves.map((s) => structuredClone(s)), loc };
+      const body: A.Block = { kind: 'block', stmts: saves.map(cloneTree), loc };
       foldDefined(body, point);
       probes.push({
         decl: { kind: 'probe', points: [entryNode], body, loc: p.decl.loc },
