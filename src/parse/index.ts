@@ -1,6 +1,6 @@
 // Front end: SystemTap source text -> AST (ast.ts), via the peggy grammar in stp.peggy.
 import { DiagnosticError, diagnostic, type Diagnostic } from '../diag/diagnostic';
-import type { Loc, Script } from './ast';
+import type { Loc, Script, TopLevel } from './ast';
 import type { Facts } from './facts';
 import { preprocess } from './preprocess';
 import { junkMessage } from './lexer';
@@ -65,10 +65,13 @@ export interface ParseOptions {
 export function parseScript(text: string, file: string, options: ParseOptions = {}): Script {
   const pp = preprocess(text, file, options);
   try {
-    if (pp.identity) return checkHistOps(generated.parse(pp.text, { grammarSource: file, locAt: pp.locAt }) as Script);
     const script = generated.parse(pp.text, { grammarSource: file, locAt: pp.locAt }) as Script;
-    script.loc = { file, line: 1, col: 1, offset: 0 }; // the script, not its first kept token
-    return checkHistOps(script);
+    if (!pp.identity) script.loc = { file, line: 1, col: 1, offset: 0 }; // the script, not its first kept token
+    // a histogram operator is spelled `@hist_` (the grammar's StatOp): without one, the
+    // histogram passes here and in resolve/ need not walk these items
+    if (pp.text.includes('@hist_')) return checkHistOps(script);
+    for (const item of script.items) HIST_FREE.add(item);
+    return script;
   } catch (e) {
     if (e instanceof generated.SyntaxError) {
       const p = e.location.start;
@@ -86,6 +89,13 @@ export function parseScript(text: string, file: string, options: ParseOptions = 
     }
     throw e;
   }
+}
+
+const HIST_FREE = new WeakSet<TopLevel>();
+
+/** Whether parseScript returned this item from a text with no histogram operator in it. */
+export function histFree(item: TopLevel): boolean {
+  return HIST_FREE.has(item);
 }
 
 /**

@@ -13,6 +13,7 @@
 // when it gets there, so a `x <<< v` in the body shows in later buckets.
 import type * as A from '../parse/ast';
 import { forEachChild } from '../parse/walk';
+import { histFree } from '../parse';
 
 const LOG_BUCKETS = 128n;
 
@@ -105,7 +106,7 @@ export function desugarHistForeach(script: A.Script, err: (msg: string, loc: A.L
       else if (Array.isArray(v)) v.forEach((x, i) => isHistForeach(x) && (v[i] = rewrite(x)));
     });
   };
-  for (const item of script.items) if (item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') visit(item);
+  for (const item of script.items) if ((item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') && !histFree(item)) visit(item);
 }
 
 function isHistForeach(v: unknown): v is A.ForeachStmt {

@@ -13,7 +13,7 @@
 // function is marked internal: its statements are not charged to MAXACTION (stap's is C) and
 // its run-time error names the sprint, as stap's does. Rows stop once the string is full.
 import type * as A from '../parse/ast';
-import { parseScript } from '../parse';
+import { histFree, parseScript } from '../parse';
 import { forEachChild } from '../parse/walk';
 
 const HIST_WIDTH = 50;
@@ -136,6 +136,6 @@ export function desugarHistSprint(script: A.Script): void {
     e.name = name;
     (e as A.CallExpr).args = keys;
   };
-  for (const item of script.items) if (item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') visit(item.body);
+  for (const item of script.items) if ((item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') && !histFree(item)) visit(item.body);
   script.items.push(...added);
 }
