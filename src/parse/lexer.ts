@@ -191,6 +191,17 @@ export class Lexer {
   scan(): Token | null {
     for (;;) {
       const suspended = this.suspended;
+      if (!suspended) {
+        // a run of the source's whitespace at once: the loop below takes one character per turn,
+        // with a location and closures each, which made blank space a measurable cost
+        const text = this.src.text;
+        let p = this.pos;
+        while (p < text.length && isSpace(text.charCodeAt(p))) p++;
+        if (p !== this.pos) {
+          this.pos = p;
+          this.ws = true;
+        }
+      }
       const start = this.pos;
       const loc = suspended ? this.pendLoc! : this.src.locAt(this.pos);
       let spell = '';
