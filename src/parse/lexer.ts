@@ -204,14 +204,17 @@ export class Lexer {
       }
       const start = this.pos;
       const loc = suspended ? this.pendLoc! : this.src.locAt(this.pos);
-      let spell = '';
+      // the characters read for this token: a slice of the source unless it reads inserted
+      // argument text (only put() inserts, and a token that follows one starts suspended)
+      let pendSpell = '';
+      const spelled = (): string => (suspended ? pendSpell : this.src.text.slice(start, this.pos));
       const get = (): number => {
         const { c } = this.get();
-        if (c >= 0) spell += String.fromCharCode(c);
+        if (c >= 0 && suspended) pendSpell += String.fromCharCode(c);
         return c;
       };
       const make = (type: TokenType, content: string, junk?: JunkKind): Token => {
-        const t: Token = { type, content, spell, loc, seq: this.seq++, ws: this.ws, pasteBefore: this.pasted };
+        const t: Token = { type, content, spell: spelled(), loc, seq: this.seq++, ws: this.ws, pasteBefore: this.pasted };
         this.ws = false;
         this.pasted = false;
         if (!suspended) {
@@ -234,7 +237,7 @@ export class Lexer {
       if ((c === 36 || c === 64) && c2 === 35) {
         // $# @#
         get();
-        if (suspended) return make('junk', spell, 'nested_arg');
+        if (suspended) return make('junk', spelled(), 'nested_arg');
         const n = String(this.args.length);
         this.put(c === 36 ? n : quoteArg(n), loc);
         this.pasted = true;
@@ -247,8 +250,8 @@ export class Lexer {
           idx = idx * 10 + (c2 - 48);
           c2 = this.peek();
         } while (c2 > 0 && isDigit(c2) && idx <= this.args.length);
-        if (suspended) return make('junk', spell, 'nested_arg');
-        if (idx === 0 || idx - 1 >= this.args.length) return make('junk', spell, 'invalid_arg');
+        if (suspended) return make('junk', spelled(), 'nested_arg');
+        if (idx === 0 || idx - 1 >= this.args.length) return make('junk', spelled(), 'invalid_arg');
         const arg = this.args[idx - 1];
         this.put(c === 36 ? arg : quoteArg(arg), loc);
         this.pasted = true;
