@@ -13,7 +13,7 @@ import { parseFormat, type Conversion } from '../output/format';
 import { textUse } from './syscall-text';
 import { SPECIAL, HEX_RETURN, ADDRESS_ARGS, DIRFD_ARGS, KERNEL_ARGSTR, FLAG_TABLES, O_CREAT_TMPFILE } from '../probes/syscall-format';
 import { encodeConversion } from '../isa/sprintf';
-import { AGG, HIST, STAT_DESC_SIZE, encodeStatDesc, type StatDesc } from '../vm/stats';
+import { AGG, HIST, STAT_DESC_SIZE, encodeStatDesc, histBuckets, type StatDesc } from '../vm/stats';
 import type { GlobalSym } from '../resolve/resolve';
 
 /** ITSORT's imm: a statistics array's aggregate, shifted */
@@ -29,16 +29,14 @@ const ITSORT_WIDTH_SHIFT = 22;
 function statDesc(g: GlobalSym): StatDesc {
   const u = g.stat!;
   const d: StatDesc = { hist: HIST.NONE, variance: u.variance === true, shift: u.shift ?? 0, start: 0, interval: 0, buckets: 0 };
-  if (u.hist?.op === 'hist_log') {
-    d.hist = HIST.LOG;
-    d.buckets = LIMITS.STAT_BUCKETS;
-  } else if (u.hist?.op === 'hist_linear') {
-    const [start, stop, interval] = u.hist.params;
+  if (u.hist?.op === 'hist_log') d.hist = HIST.LOG;
+  else if (u.hist?.op === 'hist_linear') {
+    const [start, , interval] = u.hist.params;
     d.hist = HIST.LINEAR;
     d.start = Number(start);
     d.interval = Number(interval);
-    d.buckets = Number((stop - start) / interval) + 3;
   }
+  if (u.hist) d.buckets = Number(histBuckets(u.hist.op, u.hist.params));
   return d;
 }
 import { ERROR_MESSAGES, ERROR_TABLE_CODES, ERRNO_NAMES } from '../isa/errors';

@@ -3,6 +3,7 @@
 // the kernel does with the text (compare it, take its length, search it) would see the
 // encoding. The code generator formats the text in the kernel when a use needs it.
 import type * as A from '../parse/ast';
+import { forEachChild } from '../parse/walk';
 
 /** 'output': only printed; 'stored': kept (assigned, an array key, passed on), so later code may
  * look at it; 'inspected': its text is looked at right here (compared, measured, searched). */
@@ -67,7 +68,7 @@ export function textUse(body: A.Stmt, name: string, call = false): TextUse {
         visit((n as unknown as A.ReturnStmt).value, 'stored');
         return;
     }
-    for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'opLoc') visit(v, 'inspected');
+    forEachChild(n, (v) => visit(v, 'inspected'));
   };
   visit(body, 'inspected');
   return use;

@@ -2,7 +2,7 @@
 // front end's time went into Object.entries' per-node arrays (bench/frontend.js --tapset).
 
 /** Keys that hold a location, never a node: walks skip them. */
-function isLocKey(k: string): boolean {
+export function isLocKey(k: string): boolean {
   return k === 'loc' || k === 'opLoc' || k === 'nameLoc';
 }
 

@@ -14,17 +14,16 @@
 import type * as A from '../parse/ast';
 import { forEachChild } from '../parse/walk';
 import { histFree } from '../parse';
-
-const LOG_BUCKETS = 128n;
+import { histBuckets } from '../vm/stats';
 
 /** The prefix of the locals this pass adds: hidden from -p2 (they are stap's C temporaries). */
 export const HIST_FOREACH_TEMP = '__tapvm_hf';
 
 /** The number of buckets a histogram has (0 for parameters the resolver refuses). */
 function bucketCount(h: A.HistOpExpr): bigint {
-  if (h.op === 'hist_log') return LOG_BUCKETS;
+  if (h.op === 'hist_log') return histBuckets(h.op, h.params);
   const [start, stop, interval] = h.params;
-  return interval > 0n && stop > start ? (stop - start) / interval + 3n : 0n;
+  return interval > 0n && stop > start ? histBuckets(h.op, h.params) : 0n;
 }
 
 /**

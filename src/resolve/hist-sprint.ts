@@ -14,11 +14,10 @@
 // its run-time error names the sprint, as stap's does. Rows stop once the string is full.
 import type * as A from '../parse/ast';
 import { histFree, parseScript } from '../parse';
-import { forEachChild } from '../parse/walk';
+import { forEachChild, isLocKey } from '../parse/walk';
+import { LOG_BUCKET0, histBuckets } from '../vm/stats';
 
 const HIST_WIDTH = 50;
-const LOG_BUCKETS = 128;
-const LOG_BUCKET0 = 64;
 
 function isHistSprint(e: A.CallExpr): e is A.CallExpr & { args: [A.HistOpExpr] } {
   return (e.name === 'sprint' || e.name === 'sprintln') && e.args.length === 1 && e.args[0].kind === 'histop';
@@ -31,7 +30,7 @@ function functionText(name: string, h: A.HistOpExpr, nkeys: number): string {
   const log = h.op === 'hist_log';
   const [start, stop, interval] = h.params.map((p) => `(${p})`);
   const hop = log ? `@hist_log(${ref})` : `@hist_linear(${ref}, ${h.params.join(', ')})`;
-  const buckets = log ? String(LOG_BUCKETS) : `(${stop} - ${start}) / ${interval} + 3`;
+  const buckets = log ? String(histBuckets(h.op, h.params)) : `(${stop} - ${start}) / ${interval} + 3`;
   // _stp_bucket_to_val: 0 for bucket 64, -2^63 >> n below it, 1 << (n - 65) above
   const logVal = (v: string) => `(${v} == ${LOG_BUCKET0} ? 0 : ${v} < ${LOG_BUCKET0} ? (-9223372036854775807 - 1) >> ${v} : 1 << (${v} - ${LOG_BUCKET0 + 1}))`;
   const len = (v: string) => `strlen(sprint(${v}))`;
@@ -106,7 +105,7 @@ function relocate(n: unknown, loc: A.Loc): void {
   if (!n || typeof n !== 'object') return;
   if (Array.isArray(n)) return n.forEach((x) => relocate(x, loc));
   for (const [k, v] of Object.entries(n as Record<string, unknown>)) {
-    if (k === 'loc' || k === 'opLoc' || k === 'nameLoc') (n as Record<string, unknown>)[k] = loc;
+    if (isLocKey(k)) (n as Record<string, unknown>)[k] = loc;
     else relocate(v, loc);
   }
 }

@@ -3,6 +3,7 @@
 // across probes and functions, until nothing changes.
 import { desugarHistSprint } from './hist-sprint';
 import { desugarHistForeach } from './hist-foreach';
+import { histBuckets } from '../vm/stats';
 import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
@@ -492,7 +493,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       const i32 = (v: bigint) => v >= -(1n << 31n) && v < 1n << 31n;
       if (![start, stop, interval].every(i32) || interval <= 0n) err('histogram: interval must be a positive int', e.loc);
       else {
-        const buckets = (stop - start) / interval + 3n;
+        const buckets = histBuckets('hist_linear', e.params);
         if (buckets > 128n || buckets < 3n) err('histogram: Number of buckets must be between 1 and 126', e.loc);
       }
     }

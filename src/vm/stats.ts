@@ -165,6 +165,16 @@ export function aggregate(copies: StatVal[], d: StatDesc): StatAgg {
 }
 
 /** The number of buckets a histogram of this descriptor has. */
+/**
+ * A histogram's bucket count from its operator: STAT_BUCKETS for @hist_log; for @hist_linear
+ * (stop - start) / interval ranges plus underflow, overflow and the partial last range.
+ */
+export function histBuckets(op: 'hist_log' | 'hist_linear', params: readonly bigint[]): bigint {
+  if (op === 'hist_log') return BigInt(LIMITS.STAT_BUCKETS);
+  const [start, stop, interval] = params;
+  return (stop - start) / interval + 3n;
+}
+
 export function bucketCount(d: StatDesc): number {
   return d.hist === HIST.LOG ? LIMITS.STAT_BUCKETS : d.hist === HIST.LINEAR ? d.buckets : 0;
 }
