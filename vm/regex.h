@@ -166,10 +166,10 @@ static __always_inline __s64 tre_match(struct vm_state *st, struct code_blob *co
 	tre_accept(&r);
 	bpf_loop(re->len + 2, tre_cb, &r, 0);
 	if (!re->found) {
-		re->ngroups = -1;
+		st->ngroups = -1;
 		return 0;
 	}
-	re->ngroups = re->ntags / 2;
+	st->ngroups = re->ntags / 2;
 	bpf_probe_read_kernel_str(re->str, MAXSTRINGLEN, SLOT(st, slot));
 	return 1;
 }
@@ -181,7 +181,7 @@ static __always_inline void tre_subexpr(struct vm_state *st, __u32 d, __s64 n)
 	__u32 s, e, sz;
 
 	SLOT(st, d)[0] = 0;
-	if (n < 0 || n >= re->ngroups)
+	if (n < 0 || n >= st->ngroups)
 		return;
 	s = re->rec[(2 * n) & 255];
 	e = re->rec[(2 * n + 1) & 255];

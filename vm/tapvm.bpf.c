@@ -25,6 +25,30 @@ struct task_struct {
 } __attribute__((preserve_access_index));
 
 struct vm_state {
+	/*
+	 * The control block comes first: with the first registers it is all that a short handler
+	 * touches of this state (two cache lines, not three as when it was at the end).
+	 */
+	__u32 busy;
+	__u32 pc, probe;
+	__u32 status, next;	/* next: index of the next handler of this firing to run */
+	__u32 errcode;
+	__s32 ngroups;		/* regex: groups of the last match, group 0 included; -1: failed or none */
+	/*
+	 * The handlers this firing runs: a system call's list at data[list] (n of them), else
+	 * `single`. Here rather than in loop_ctx: bpf_loop's callback is verified once per distinct
+	 * caller state, and these are exact on some paths (1, 0, the cookie's) and ranges on others;
+	 * read from map memory in vm_loop they are unknown on every path, so it is walked once.
+	 */
+	__u32 n, list, single;
+	union {	/* reset for each handler (next_handler) with four 8-byte stores */
+		struct {
+			__u32 fp, sfp, depth, ntry, outlen;
+			__u32 steps;		/* statements ACT charged to the running handler */
+			__u32 nit, ittop;	/* live foreach iterators and their first free key slot (vm/iter.h) */
+		};
+		__u64 hz[4];
+	};
 	__s64 r[NREGS];
 	char s[NSTRS][MAXSTRINGLEN];
 	char tmp[2 * MAXSTRINGLEN];	/* concatenation buffer: offset + size both bounded by MAXSTRINGLEN */
@@ -62,12 +86,6 @@ struct vm_state {
 	} handlers[MAXTRY];		/* pending try blocks (vm/trycatch.h) */
 	char errmsg[MAXSTRINGLEN];	/* the caught error()'s message, for CATCH */
 	struct re_state re;		/* the tagged regex matcher (vm/regex.h) */
-	__u32 ntry, errcode;
-	__u64 busy;
-	__u32 pc, fp, sfp, depth;
-	__u32 status, outlen, probe, slot;
-	__u32 steps, next;	/* statements ACT charged to the running handler; index of the next handler to run */
-	__u32 nit, ittop;	/* live foreach iterators and their first free key slot (vm/iter.h) */
 };
 
 enum { ST_RUNNING = 0, ST_HALTED = 1, ST_ERROR = 2 };
@@ -175,8 +193,6 @@ struct loop_ctx {
 	struct session *ss;
 	void *tpctx;
 	__u32 slot;
-	/* the handlers this firing runs: a system call's list at data[list], else `single` */
-	__u32 list, n, single;
 };
 
 #include "trycatch.h"
@@ -1051,7 +1067,7 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		R(d) = tre_match(st, lc->code, sfp + a, imm);
 		break;
 	case OP_RENGROUPS:
-		R(d) = st->re.ngroups;
+		R(d) = st->ngroups;
 		break;
 	case OP_RESUBEXPR:
 		tre_subexpr(st, sfp + d, R(a));
@@ -1172,30 +1188,37 @@ static __always_inline void skipped(struct session *ss, __u32 slot)
 		emit(slot, &h, sizeof(h), 1);
 }
 
-/* Starts the next handler of this firing (vm/syscalls.h: probe index << 16 | pc); 1 when none is left. */
-static __always_inline long next_handler(struct loop_ctx *lc)
+/* Sets the state up for handler i of this firing, entry e (probe index << 16 | pc). */
+static __always_inline void start_handler(struct vm_state *st, __u32 i, __u32 e)
 {
-	struct vm_state *st = lc->st;
-	__u32 i = st->next, e = lc->single;
-
-	/* past MAXERRORS the kernel cleared `active`: the rest of the firing does not run */
-	if (i >= lc->n || !lc->ss->active)
-		return 1;
-	if (lc->list)
-		e = data_u32(lc->code, lc->list + 4 + i * 4);
 	st->next = i + 1;
 	st->pc = e & 0xffff;
 	st->probe = e >> 16;
-	st->fp = 0;
-	st->sfp = 0;
-	st->depth = 0;
-	st->ntry = 0;
 	st->status = ST_RUNNING;
-	st->outlen = 0;
-	st->steps = 0;
-	st->nit = 0;
-	st->ittop = 0;
-	st->re.ngroups = -1;	/* matched() sees only this handler's matches */
+	st->ngroups = -1;	/* matched() sees only this handler's matches */
+	/* fp, sfp, depth, ntry, outlen, steps, nit, ittop */
+	st->hz[0] = 0;
+	st->hz[1] = 0;
+	st->hz[2] = 0;
+	st->hz[3] = 0;
+}
+
+/* The entry of handler i of this firing: a system call's list (vm/syscalls.h), else `single`. */
+static __always_inline __u32 handler_entry(struct code_blob *code, __u32 list, __u32 single, __u32 i)
+{
+	return list ? data_u32(code, list + 4 + i * 4) : single;
+}
+
+/* Starts the next handler of this firing; 1 when none is left. */
+static __always_inline long next_handler(struct loop_ctx *lc)
+{
+	struct vm_state *st = lc->st;
+	__u32 i = st->next;
+
+	/* past MAXERRORS the kernel cleared `active`: the rest of the firing does not run */
+	if (i >= st->n || !lc->ss->active)
+		return 1;
+	start_handler(st, i, handler_entry(lc->code, st->list, st->single, i));
 	return 0;
 }
 
@@ -1349,6 +1372,15 @@ static long vm_loop(__u64 index, void *arg)
 	return 0;
 }
 
+/* 1 when this CPU's state was busy, else marks it busy (not atomic: see run()). */
+static __always_inline __u32 busy_plain(struct vm_state *st)
+{
+	if (st->busy)
+		return 1;
+	st->busy = 1;
+	return 0;
+}
+
 /*
  * Entry shared by every attach family: the cookie is slot << 48 | probe << 32 | handler pc,
  * or slot << 48 | DISPATCH_PROBE << 32 | data offset of a system call dispatch table.
@@ -1357,7 +1389,7 @@ static __always_inline int run(void *ctx, __u64 cookie, int tracepoint)
 {
 	__u32 slot = (cookie >> 48) & (NSESSIONS - 1);
 	__u32 probe = (cookie >> 32) & 0xffff;
-	__u32 zero = 0, list = 0, n = 1;
+	__u32 zero = 0, list = 0, n = 1, single, e;
 	struct loop_ctx lc;	/* every field is set below: no zeroing stores on the entry path */
 	struct vm_state *st;
 	struct session *ss;
@@ -1378,11 +1410,26 @@ static __always_inline int run(void *ctx, __u64 cookie, int tracepoint)
 		n = data_u32(lc.code, list);
 		n = n < MAXDISPATCH ? n : MAXDISPATCH;
 	}
+	single = probe << 16 | ((__u32)cookie & 0xffff);
+	e = handler_entry(lc.code, list, single, 0);
+	/*
+	 * An empty handler (its first instruction is HALT) ends here, before the CPU's state is
+	 * taken and set up: about half of an empty firing's cost (docs/ARCHITECTURE.md, Performance).
+	 */
+	if (((n ^ 1) | (__u8)lc.code->insn[e & 0xffff & (CODE_INSNS - 1)]) == OP_HALT)
+		return 0;
 	st = bpf_map_lookup_elem(&scratch, &zero);
 	if (!st)
 		return 0;
-	/* a firing that interrupts (or preempts) a handler on this CPU would clobber its state */
-	if (__sync_lock_test_and_set(&st->busy, 1)) {
+	/*
+	 * A firing that interrupts (or preempts) a handler on this CPU would clobber its state.
+	 * A tracepoint program cannot be preempted (trace_call_bpf asserts cant_sleep(); the
+	 * system call tracepoints disable preemption for perf and BPF) and only an interrupt's
+	 * handler can run between its load and store, which ends before they resume: a plain
+	 * test and set is enough, and spares the locked exchange (~6 ns a firing). The others
+	 * (uprobes may run preemptible) exchange atomically.
+	 */
+	if (tracepoint ? busy_plain(st) : __sync_lock_test_and_set(&st->busy, 1)) {
 		count(slot, 1);
 		skipped(ss, slot);
 		return 0;
@@ -1391,11 +1438,11 @@ static __always_inline int run(void *ctx, __u64 cookie, int tracepoint)
 	lc.ss = ss;
 	lc.tpctx = ctx;
 	lc.slot = slot;
-	lc.list = list;
-	lc.n = n;
-	lc.single = probe << 16 | ((__u32)cookie & 0xffff);
-	st->next = 0;
-	next_handler(&lc);
+	st->n = n;
+	st->list = list;
+	st->single = single;
+	/* the session is active (checked above): the first handler starts without next_handler()'s tests */
+	start_handler(st, 0, e);
 	/*
 	 * A short handler of fast instructions (empty, n++, a global test) ends here, without
 	 * bpf_loop's set-up and callback; the rest goes on in the loop. Each handler stops itself

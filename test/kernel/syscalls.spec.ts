@@ -51,6 +51,21 @@ d('system call probes on the kernel', () => {
     expect(r.stdout).toBe('openat -2 [-2 (ENOENT)] 2\n');
   });
 
+  it('an empty handler ends before the VM state is taken; the handlers sharing its event still run', async () => {
+    // vm/tapvm.bpf.c run(): an event with one handler whose first instruction is HALT returns
+    // early; with two (the empty one first) both run, and so does an empty kernel.trace probe's neighbour
+    const r = await traced(['open', '/etc/hostname', '3'], (pid) => `global n, m
+      probe syscall.openat { }
+      probe syscall.close { }
+      probe syscall.close { if (pid() == ${pid}) n++ }
+      probe kernel.trace("syscalls:sys_enter_openat") { }
+      probe kernel.trace("syscalls:sys_enter_openat") { if (pid() == ${pid}) m++ }
+      probe end { printf("%d %d\\n", n, m) }`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('3 3\n');
+  });
+
   it('argstr and retstr that the kernel compares, measures and keys on hold stap\'s text, as printed', async () => {
     const r = await traced(['open', '/etc/hostname', '2'], (pid) => `global keys, n
       probe syscall.close { if (pid() == ${pid}) printf("close(%s)\\n", argstr) }
