@@ -1,6 +1,6 @@
 {
   # Built by `node-gyp rebuild --directory native` (package.json "install" script).
-  # Produces build/Release/tapvm.node, loaded by src/native.ts.
+  # Produces build/Release/tapvm.node, loaded by src/native.ts, and build/Release/tapvm-client.
   "targets": [
     {
       "target_name": "tapvm",
@@ -11,7 +11,8 @@
         "src/object.cc",
         "src/progs.cc",
         "src/attach.cc",
-        "src/ringbuf.cc"
+        "src/ringbuf.cc",
+        "src/server.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -26,6 +27,14 @@
       ],
       "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers" ],
       "libraries": [ "-lbpf", "-lelf", "-lz" ]
+    },
+    {
+      # build/Release/tapvm-client: bin/tapvm's fast path to the warm server (src/server/).
+      # Plain C, no Node or libbpf, so it starts in about a millisecond.
+      "target_name": "tapvm-client",
+      "type": "executable",
+      "sources": [ "client.c" ],
+      "cflags": [ "-O2", "-Wall", "-Wextra" ]
     }
   ]
 }

@@ -161,6 +161,18 @@ export interface Addon {
   enableStats(): number;
   /** libbpf_num_possible_cpus() */
   numPossibleCpus(): number;
+  /**
+   * The warm server's request (src/server/worker.ts): [u32 LE length][bytes] from a unix socket,
+   * with the SCM_RIGHTS fds sent along (close-on-exec); null when the peer closed or was slower
+   * than timeoutMs.
+   */
+  serverRecvRequest(fd: number, timeoutMs: number): { data: Buffer; fds: number[] } | null;
+  /** Sends all of `data` (waiting on a non-blocking socket); false when the peer is gone. */
+  serverSend(fd: number, data: Uint8Array): boolean;
+  /** fcntl(F_DUPFD_CLOEXEC), >= 3 */
+  dupFd(fd: number): number;
+  dup2(from: number, to: number): void;
+  fchdir(fd: number): void;
 }
 
 let cached: Addon | undefined;

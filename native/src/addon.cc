@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitProgs(env, exports);
   InitAttach(env, exports);
   InitRingBuf(env, exports);
+  InitServer(env, exports);
   return exports;
 }
 

@@ -42,5 +42,7 @@ void InitObject(Napi::Env env, Napi::Object exports);
 void InitProgs(Napi::Env env, Napi::Object exports);
 void InitAttach(Napi::Env env, Napi::Object exports);
 void InitRingBuf(Napi::Env env, Napi::Object exports);
+// the warm worker's fd passing (src/server/worker.ts)
+void InitServer(Napi::Env env, Napi::Object exports);
 
 }  // namespace tapvm

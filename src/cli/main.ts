@@ -11,6 +11,8 @@ const SUBCOMMANDS: Record<string, () => Command> = {
   swap: () => require('./swap').main,
   attach: () => require('./attach').attach,
   stop: () => require('./attach').stop,
+  // the warm server of ./bin/tapvm's client (src/server/)
+  server: () => require('./server').main,
   // the detached child of -F (src/cli/flight.ts)
   __flight: () => require('./flight').main,
 };

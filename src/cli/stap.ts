@@ -35,7 +35,7 @@ interface Options extends RuntimeFlags {
 }
 
 /** The preprocessor's view (kernel_v, arch, CONFIG_*) of the kernel facts being compiled for. */
-function preprocessorFacts(): Facts {
+export function preprocessorFacts(): Facts {
   const kf = kernelFacts();
   return {
     kernelRelease: kf.release(),

@@ -55,6 +55,11 @@ class LazyTapsetFile implements TapsetFile {
 
 const cache = new Map<string, TapsetFile[]>();
 
+/** Drops the files read so far (the warm server's worker, when they may have changed since). */
+export function forgetTapsets(): void {
+  cache.clear();
+}
+
 /** Every .stp file of `dirs` (sorted by name; read once per process, each parsed when first used). */
 export function loadTapsets(dirs: string[], options: ParseOptions = {}): TapsetFile[] {
   const out: TapsetFile[] = [];

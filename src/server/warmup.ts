@@ -1,0 +1,47 @@
+// A worker's warm-up: every module a run needs is loaded and the front end (passes 1-3, pure:
+// no BPF, nothing pinned or opened) runs over a few representative one-liners, so a client's
+// command finds the tapsets read, the parser and compiler compiled by V8 with warm inline
+// caches. Nothing here may touch process.stdout/stderr/stdin or console: Node picks their kind
+// (tty, pipe, file) when they are first used, which must be after the client's fds are in place.
+import * as fs from 'fs';
+import * as path from 'path';
+import { compileSource } from '../compile';
+import { hostKernelFacts, withKernelFacts } from '../kernel/facts';
+import { DEFAULT_TAPSET_DIR } from '../parse/tapsets';
+import { addon } from '../native';
+
+const ONE_LINERS = [
+  'probe begin { printf("hello %d %s\\n", 1, "x"); exit() }',
+  'global c; probe syscall.* { c[execname(), pid()]++ } probe end { foreach ([e, p] in c- limit 5) printf("%s %d %d\\n", e, p, c[e, p]) }',
+  'probe syscall.openat { if (pid() == 1) printf("%s(%d) %s = %s\\n", execname(), tid(), name, argstr) }',
+  'global s; probe syscall.read.return { s <<< retval } probe timer.s(1) { print(@hist_log(s)); printf("%d %d\\n", @count(s), @avg(s)); exit() }',
+  'global n; probe kernel.trace("sched:sched_switch") { n++ } probe end { printf("%d\\n", n) }',
+];
+
+/** The tapset directory's file names and mtimes: a worker re-reads the tapsets when they changed. */
+export function tapsetStamp(): string {
+  try {
+    return fs
+      .readdirSync(DEFAULT_TAPSET_DIR)
+      .map((n) => `${n}:${fs.statSync(path.join(DEFAULT_TAPSET_DIR, n)).mtimeMs}`)
+      .join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export function warmUp(): void {
+  // the modules of a run: the CLI (which imports the runtime) and the addon
+  for (const m of ['stap', 'errors', 'swap', 'attach', 'run-module']) require(`../cli/${m}`);
+  addon();
+  const { preprocessorFacts } = require('../cli/stap') as typeof import('../cli/stap');
+  for (const text of ONE_LINERS) {
+    try {
+      withKernelFacts(hostKernelFacts(), () =>
+        compileSource(text, '<input>', 3, undefined, { args: [], facts: preprocessorFacts(), warnings: [], tapsets: [DEFAULT_TAPSET_DIR] }),
+      );
+    } catch {
+      // a one-liner this kernel cannot compile (no such tracepoint) warms up less, no more
+    }
+  }
+}

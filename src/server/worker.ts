@@ -1,0 +1,131 @@
+// A warm worker of the tapvm server (forked by src/server/manager.ts): loads and warms up
+// (src/server/warmup.ts), says 'ready', then serves exactly one client: the connection arrives
+// over IPC, the worker greets the client with its pid, reads the request (argv, environment,
+// umask, nice, cwd and fds 0/1/2 as SCM_RIGHTS; the protocol is in native/client.c), puts it all
+// in place of its own and runs the CLI's main as a direct run does. Its exit status goes back
+// through the manager, which sees it die; the process is never reused.
+require('../cli/code-cache').install();
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type * as net from 'net';
+import { addon } from '../native';
+import { forgetTapsets } from '../parse/tapsets';
+import { tapsetStamp, warmUp } from './warmup';
+import { PACKAGE_ROOT } from './paths';
+
+/** how long the client may take to send its request after the greeting */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+interface Request {
+  mask: number;
+  umask: number;
+  nice: number;
+  argv: string[];
+  env: string[];
+}
+
+function decode(b: Buffer): Request {
+  let off = 0;
+  const u32 = () => {
+    const v = b.readUInt32LE(off);
+    off += 4;
+    return v;
+  };
+  const strings = (n: number) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const end = b.indexOf(0, off);
+      if (end < 0) throw new Error('truncated request');
+      out.push(b.toString('utf8', off, end));
+      off = end + 1;
+    }
+    return out;
+  };
+  if (u32() !== 1) throw new Error('unknown request version');
+  const mask = u32();
+  const umask = u32();
+  const nice = b.readInt32LE(off);
+  off += 4;
+  const argv = strings(u32());
+  const env = strings(u32());
+  return { mask, umask, nice, argv, env };
+}
+
+let serving = false;
+
+function serve(socket: net.Socket) {
+  serving = true;
+  const a = addon();
+  // our own copy of the connection; Node's socket is closed before its first read, so the request
+  // (and the fds riding on it) stays in the kernel for recvmsg
+  const fd = a.dupFd((socket as unknown as { _handle: { fd: number } })._handle.fd);
+  socket.destroy();
+  const hello = Buffer.alloc(8);
+  hello.write('TVMW', 0, 'latin1');
+  hello.writeUInt32LE(process.pid, 4);
+  if (!a.serverSend(fd, hello)) process.exit(0);
+  const got = a.serverRecvRequest(fd, REQUEST_TIMEOUT_MS);
+  // the client timed out or went away before sending: it runs the command itself
+  if (!got) process.exit(0);
+  let req: Request;
+  try {
+    req = decode(got.data);
+  } catch {
+    process.exit(0);
+  }
+  process.send?.({ type: 'started' });
+  process.channel?.unref();
+  // stdio first: nothing has made process.stdout/stderr/stdin yet (warmup.ts), so Node makes them
+  // for the client's tty, pipe or file as in a direct run
+  const fds = [...got.fds];
+  for (let i = 0; i < 3; i++) {
+    if (!(req.mask & (1 << i))) continue;
+    const f = fds.shift()!;
+    a.dup2(f, i);
+    fs.closeSync(f);
+  }
+  if (req.mask & 8) {
+    const f = fds.shift()!;
+    a.fchdir(f);
+    fs.closeSync(f);
+    // Node caches process.cwd(); chdir drops the cache
+    process.chdir('.');
+  }
+  for (const f of fds) fs.closeSync(f);
+  for (const k of Object.keys(process.env)) delete process.env[k];
+  for (const e of req.env) {
+    const i = e.indexOf('=');
+    if (i > 0) process.env[e.slice(0, i)] = e.slice(i + 1);
+  }
+  process.umask(req.umask);
+  try {
+    os.setPriority(req.nice);
+  } catch {
+    // not allowed to raise it back: stays lower
+  }
+  process.argv = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'tapvm'), ...req.argv];
+  // -I: the tapsets read during warm-up were linked against the default directory only
+  if (req.argv.some((x) => /^-[^-]*I/.test(x)) || tapsetStamp() !== warmStamp) forgetTapsets();
+  process.on('exit', (code) => {
+    // the manager reports the status once this process is gone; without a manager (it was
+    // stopped meanwhile), this is the only report
+    if (process.connected) return;
+    const status = Buffer.alloc(12);
+    status.write('TVMX', 0, 'latin1');
+    status.writeInt32LE(code, 4);
+    a.serverSend(fd, status);
+  });
+  require('../cli/main');
+}
+
+const warmStamp = tapsetStamp();
+warmUp();
+process.on('message', (m: { type?: string }, handle?: unknown) => {
+  if (m?.type === 'client' && handle && !serving) serve(handle as net.Socket);
+});
+// the manager is gone before this worker got a client
+process.on('disconnect', () => {
+  if (!serving) process.exit(0);
+});
+process.send?.({ type: 'ready' });

@@ -1,0 +1,266 @@
+// The warm server (src/server/, native/client.c): ./bin/tapvm run as a program hands the command
+// to a pre-warmed worker, and everything must be as in a direct run (`node bin/tapvm`): output,
+// exit status, signals, stdin, -c, relative -o. The server runs in a private TAPVM_RUN_DIR, so
+// these tests never reach (or stop) a user's server, and is stopped in afterAll.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { kernelTestsPossible, buildTrigger, startTrigger, CLI, ROOT } from './helpers';
+
+const can = kernelTestsPossible();
+if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
+const d = can.ok ? describe : describe.skip;
+
+const CLIENT = path.join(ROOT, 'native', 'build', 'Release', 'tapvm-client');
+const RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-server-test-'));
+const ENV: NodeJS.ProcessEnv = { ...process.env, TAPVM_RUN_DIR: RUN_DIR };
+delete ENV.TAPVM_SERVER;
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Run {
+  pid: number;
+  armed: Promise<void>;
+  done: Promise<Result>;
+  kill(sig: NodeJS.Signals): void;
+}
+
+/** `client`: ./bin/tapvm as a program (the sh launcher, then the C client); else `node bin/tapvm`. */
+function start(how: 'client' | 'direct', args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Run {
+  const [cmd, argv] = how === 'client' ? [CLI, args] : [process.execPath, [CLI, ...args]];
+  const proc = spawn(cmd, argv, { cwd: opts.cwd, env: opts.env ?? ENV, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.input !== undefined) proc.stdin!.end(opts.input);
+  let stdout = '';
+  let stderr = '';
+  let armed!: () => void;
+  const armedP = new Promise<void>((r) => (armed = r));
+  proc.stdout!.on('data', (b) => (stdout += b));
+  proc.stderr!.on('data', (b) => {
+    stderr += b;
+    if (/probes armed/.test(stderr)) armed();
+  });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 25_000);
+  const done = new Promise<Result>((res) =>
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      armed();
+      res({ code, signal, stdout, stderr });
+    }),
+  );
+  return { pid: proc.pid!, armed: armedP, done, kill: (s) => proc.kill(s) };
+}
+
+interface Info {
+  pid: number;
+  key: string;
+  ready: boolean;
+  busy: number;
+  served: number;
+}
+
+function info(): Info | undefined {
+  const f = fs.readdirSync(RUN_DIR).find((n) => /^server-[0-9a-f]{16}\.json$/.test(n));
+  if (!f) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(path.join(RUN_DIR, f), 'utf8')) as Info;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the server has a warm worker (the previous command's successor). */
+async function ready(): Promise<Info> {
+  for (let i = 0; i < 400; i++) {
+    const s = info();
+    if (s?.ready && s.busy === 0) return s;
+    await sleep(50);
+  }
+  throw new Error('the server did not get a warm worker within 20 s');
+}
+
+/** Runs through the server (asserting it served the command) and directly; returns both. */
+async function both(args: string[], opts: { input?: string; cwd?: string } = {}): Promise<[Result, Result]> {
+  const before = (await ready()).served;
+  const viaServer = await start('client', args, opts).done;
+  expect(info()?.served).toBe(before + 1);
+  const direct = await start('direct', args, opts).done;
+  return [viaServer, direct];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The server's processes: the manager and its workers (children found through /proc). */
+function serverPids(manager: number): number[] {
+  const pids = [manager];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === manager) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+function serverCmd(sub: string, env = ENV): Promise<Result> {
+  return start('direct', ['server', sub], { env }).done;
+}
+
+d('the warm server behind ./bin/tapvm', () => {
+  beforeAll(async () => {
+    buildTrigger();
+    if (!fs.existsSync(CLIENT)) throw new Error(`${CLIENT} is not built (npm install builds it: node-gyp rebuild --directory native)`);
+    const r = await serverCmd('start');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^tapvm server pid \d+ \(this build of .*\): ready/);
+  }, 60_000);
+
+  afterAll(async () => {
+    const s = info();
+    await serverCmd('stop');
+    if (s) for (const p of serverPids(s.pid)) if (alive(p)) process.kill(p, 'SIGKILL');
+    fs.rmSync(RUN_DIR, { recursive: true, force: true });
+  });
+
+  it('a begin one-liner: the same output and exit status as a direct run', async () => {
+    const [s, dr] = await both(['-e', 'probe begin { printf("hello %s %d\\n", "world", 42); exit() }']);
+    expect(s).toEqual({ code: 0, signal: null, stdout: 'hello world 42\n', stderr: '' });
+    expect(s).toEqual(dr);
+  });
+
+  it('a syscall one-liner sees the events of its trigger, as a direct run does', async () => {
+    const runOne = async (how: 'client' | 'direct') => {
+      const t = await startTrigger('getppid', '7');
+      const r = start(how, [
+        '-v',
+        '-e',
+        `global n; probe syscall.getppid { if (pid() == ${t.pid}) n++ }
+         probe kernel.trace("sched:sched_process_exit") { if (pid() == ${t.pid}) exit() }
+         probe end { printf("%s %d\\n", "getppid", n) }`,
+      ]);
+      await r.armed;
+      t.go();
+      return r.done;
+    };
+    const before = (await ready()).served;
+    const s = await runOne('client');
+    expect(info()?.served).toBe(before + 1);
+    const dr = await runOne('direct');
+    expect(s.stdout).toBe('getppid 7\n');
+    expect(s.code).toBe(0);
+    expect(s.stdout).toBe(dr.stdout);
+  });
+
+  it('a parse error: exit status 1 and the diagnostic on stderr, as a direct run', async () => {
+    const [s, dr] = await both(['-e', 'probe begin { exit( }']);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain('parse error');
+    expect(s.stderr).toContain('Pass 1: analysis failed.');
+    expect(s).toEqual(dr);
+  });
+
+  it('SIGINT to the client ends the session: the end probe runs', async () => {
+    await ready();
+    const r = start('client', ['-v', '-e', 'probe begin { println("begin") } probe timer.s(60) { } probe syscall.getppid { } probe end { println("end") }']);
+    await r.armed;
+    r.kill('SIGINT');
+    const res = await r.done;
+    expect(res.stdout).toBe('begin\nend\n');
+    expect(res.code).toBe(0);
+  });
+
+  it('a worker killed by a signal: the client dies of the same signal', async () => {
+    await ready();
+    const r = start('client', ['-v', '-e', 'probe timer.s(60) { } probe syscall.getppid { }']);
+    await r.armed;
+    // Node's default action for SIGUSR2 ends the worker: the client re-raises it
+    r.kill('SIGUSR2');
+    const res = await r.done;
+    expect(res.signal).toBe('SIGUSR2');
+  });
+
+  it('-c /bin/true: the command runs and its exit ends the session', async () => {
+    const [s, dr] = await both(['-c', '/bin/true', '-e', 'probe begin { println("begin") } probe end { println("end") }']);
+    expect(s.stdout).toBe('begin\nend\n');
+    expect(s.code).toBe(0);
+    expect(s).toEqual(dr);
+  });
+
+  it('-c: the command inherits the client\'s stdout', async () => {
+    const [s, dr] = await both(['-c', 'echo from-the-command', '-e', 'probe end { println("end") }']);
+    expect(s.stdout).toContain('from-the-command\n');
+    expect(s.stdout).toBe(dr.stdout);
+  });
+
+  it('- reads the script from the client\'s stdin', async () => {
+    const [s, dr] = await both(['-'], { input: 'probe begin { println("from stdin"); exit() }\n' });
+    expect(s).toEqual({ code: 0, signal: null, stdout: 'from stdin\n', stderr: '' });
+    expect(s).toEqual(dr);
+  });
+
+  it('-o FILE relative to the client\'s working directory', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-server-cwd-'));
+    try {
+      await ready();
+      const s = await start('client', ['-o', 'out.txt', '-e', 'probe begin { println("to the file"); exit() }'], { cwd }).done;
+      expect(s.code).toBe(0);
+      expect(s.stdout).toBe('');
+      expect(fs.readFileSync(path.join(cwd, 'out.txt'), 'utf8')).toBe('to the file\n');
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('TAPVM_SERVER=0 runs directly: the server serves nothing', async () => {
+    const before = (await ready()).served;
+    const r = await start('client', ['-e', 'probe begin { println("direct"); exit() }'], { env: { ...ENV, TAPVM_SERVER: '0' } }).done;
+    expect(r).toEqual({ code: 0, signal: null, stdout: 'direct\n', stderr: '' });
+    expect(info()?.served).toBe(before);
+  });
+
+  it('server stop leaves no process; a stale socket file falls back to a direct run, which starts a new server', async () => {
+    const s = await ready();
+    const pids = serverPids(s.pid);
+    expect(pids.length).toBeGreaterThan(1); // the manager and its warm worker
+    const stop = await serverCmd('stop');
+    expect(stop.stdout).toBe(`stopped tapvm server pid ${s.pid}\n`);
+    for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(50);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(info()).toBeUndefined();
+
+    // a dead server's socket file: connect() is refused
+    const sock = path.join(RUN_DIR, `server-${s.key}.sock`);
+    // a server killed by SIGKILL leaves its socket file, on which nobody listens
+    const dead = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    await new Promise((r) => dead.once('exit', r));
+    expect(fs.existsSync(sock)).toBe(true);
+
+    const r = await start('client', ['-e', 'probe begin { println("fallback"); exit() }']).done;
+    expect(r).toEqual({ code: 0, signal: null, stdout: 'fallback\n', stderr: '' });
+    const again = await ready();
+    expect(again.pid).not.toBe(s.pid);
+    expect(again.served).toBe(0);
+    // and the new server serves the next command
+    const [next] = await both(['-e', 'probe begin { println("served"); exit() }']);
+    expect(next.stdout).toBe('served\n');
+  });
+});
