@@ -102,6 +102,23 @@ const isArgJunk = (t: Token): boolean => t.junk === 'nested_arg' || t.junk === '
 /** Lexed entirely from the script text (also inside a macro body), so it can be copied from it. */
 const verbatim = (t: Token): boolean => t.start !== undefined && t.end !== undefined;
 
+/**
+ * Whether the preprocessor would hand the grammar `text` unchanged, from a look at the raw text:
+ * nothing to paste ($N @N $# @#), no conditional (%( %? %: %)), no @define and no use of a
+ * library macro. Any of them in a string or a comment also says no: only the token passes can
+ * tell, and then they run. Without them every token is copied from the script with what lies
+ * between (junk tokens included: they are reported by the grammar), so lexing the whole script
+ * only to render it back was most of the preprocessing time of an ordinary script.
+ */
+function untouched(text: string, library: ReadonlyMap<string, MacroDecl> | undefined): boolean {
+  if (/[$@][0-9#]|%[(?:)]|@define/.test(text)) return false;
+  if (library !== undefined && library.size > 0) {
+    // the lexer's @word: '@' and identifier characters ('$' included)
+    for (const m of text.matchAll(/@([A-Za-z0-9_$]*)/g)) if (library.has(m[1])) return false;
+  }
+  return true;
+}
+
 /** Runs the preprocessor over a script; throws DiagnosticError with stap's message on failure. */
 export function preprocess(text: string, file: string, options: PreprocessOptions = {}): Preprocessed {
   const args = options.args ?? [];
@@ -111,6 +128,7 @@ export function preprocess(text: string, file: string, options: PreprocessOption
   const tokens: Token[] = [];
   try {
     if (options.tapsets?.length) library = loadLibraryMacros(options.tapsets);
+    if (untouched(text, library)) return { text, identity: true, locAt: (offset) => source.locAt(offset), junkAt: () => undefined };
     const macros = new MacroExpander(lexer, options.warnings, library);
     let facts = options.facts;
     const pp = new Conditionals(macros, () => (facts ??= hostFacts()));
