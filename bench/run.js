@@ -9,7 +9,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const { buildTrigger, summary, have } = require('./lib');
 const { runHandlers } = require('./handlers');
-const { runStartup } = require('./startup');
+const { runStartup, launcherOverhead } = require('./startup');
 const { runSwap } = require('./swap');
 const { runOutput, runWakeup, WAKE_THRESHOLD } = require('./output');
 const { frontEnd, userVm, tapsetPlusScript } = require('./frontend');
@@ -49,7 +49,7 @@ async function main() {
     // keep what this run does not measure
     try {
       const prev = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'));
-      for (const k of ['startup', 'swap', 'handlers', 'output', 'wakeup', 'frontend', 'tapsetPlusScript', 'userVm', 'breakdown']) {
+      for (const k of ['startup', 'launcher', 'swap', 'handlers', 'output', 'wakeup', 'frontend', 'tapsetPlusScript', 'userVm', 'breakdown']) {
         if (prev[k] === undefined) continue;
         out[k] = prev[k];
         out.dates[k] = prev.dates?.[k] ?? prev.machine?.date;
@@ -63,6 +63,8 @@ async function main() {
     console.error('start-up...');
     out.startup = await runStartup({ reps: quick ? 3 : 7 });
     measured('startup');
+    out.launcher = await launcherOverhead(quick ? 15 : 40);
+    measured('launcher');
   }
   if (!only || only === 'swap') {
     console.error('hot swap...');
@@ -113,7 +115,13 @@ function report(r) {
   const from = (k) => (r.dates?.[k] && r.dates[k] !== m.date ? [`(Kept from the run of ${r.dates[k]}.)`, ''] : []);
   if (r.startup) {
     lines.push('## Start-up (wall ms from the command to first event delivered; armed in brackets)', '', ...from('startup'));
-    lines.push('| one-liner | tapvm cold | tapvm warm | bpftrace | warm / bpftrace | armed: bpftrace / warm |', '|---|---|---|---|---|---|');
+    lines.push(
+      'Cold: no pins, no server, an empty code cache. Warm: pinned interpreter, `node bin/tapvm` (no server). Server: `./bin/tapvm` through the warm server',
+      '(the sh launcher, the C client, a warm worker; the successor worker is ready before each run). `node bench/run.js --only=startup`.',
+      '',
+      '| one-liner | tapvm cold | tapvm warm | tapvm server | bpftrace | warm / bpftrace | server / bpftrace | armed: bpftrace / warm | armed: bpftrace / server |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
     for (const row of r.startup) {
       const c = summary(row.tapvmCold.map((x) => x.firstEventMs));
       const w = summary(row.tapvmWarm.map((x) => x.firstEventMs));
@@ -121,9 +129,22 @@ function report(r) {
       const ca = summary(row.tapvmCold.map((x) => x.armedMs));
       const wa = summary(row.tapvmWarm.map((x) => x.armedMs));
       const ba = summary(row.bpftrace.map((x) => x.armedMs));
-      lines.push(`| ${row.name} | ${fmt(c)} [${fmt(ca)}] | ${fmt(w)} [${fmt(wa)}] | ${fmt(b)} [${fmt(ba)}] | ${(w.median / b.median).toFixed(2)} | ${(ba.median / wa.median).toFixed(1)} |`);
+      const sv = row.tapvmServer?.length ? summary(row.tapvmServer.map((x) => x.firstEventMs)) : undefined;
+      const sa = row.tapvmServer?.length ? summary(row.tapvmServer.map((x) => x.armedMs)) : undefined;
+      lines.push(
+        `| ${row.name} | ${fmt(c)} [${fmt(ca)}] | ${fmt(w)} [${fmt(wa)}] | ${sv ? `${fmt(sv)} [${fmt(sa)}]` : '-'} | ${fmt(b)} [${fmt(ba)}] | ${(w.median / b.median).toFixed(2)} | ${sv ? (sv.median / b.median).toFixed(2) : '-'} | ${(ba.median / wa.median).toFixed(1)} | ${sa ? (ba.median / sa.median).toFixed(1) : '-'} |`,
+      );
     }
     lines.push('');
+    if (r.launcher) {
+      const l = r.launcher;
+      lines.push(
+        `What \`./bin/tapvm\` adds before tapvm's code runs (medians of ${l.reps} runs, with \`node\` on PATH replaced by /bin/true): exec of /bin/true ${l.trueExec.toFixed(2)} ms;`,
+        `the sh launcher then exec (TAPVM_SERVER=0) ${l.launcher.toFixed(2)} ms (+${(l.launcher - l.trueExec).toFixed(2)}); the launcher and the C client, connecting to a server`,
+        `that answers busy, then exec ${l.launcherAndClient.toFixed(2)} ms (+${(l.launcherAndClient - l.trueExec).toFixed(2)}).`,
+        '',
+      );
+    }
   }
   if (r.swap) {
     lines.push('## Hot swap (wall ms from the command to the new script\'s first event delivered)', '', ...from('swap'));

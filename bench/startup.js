@@ -1,10 +1,39 @@
 // Start-up: wall time from the command to "probes armed" and to the first event delivered,
-// cold (no pinned interpreter) and warm, side by side with bpftrace on the same one-liners.
+// cold (no pinned interpreter, no server, empty code cache), warm (pinned; node bin/tapvm, no
+// server) and through the warm server (./bin/tapvm: the sh launcher, the C client and a warm
+// worker; the successor worker is ready before each run), side by side with bpftrace on the
+// same one-liners. Also the launcher's and the client's own cost (launcherOverhead).
 'use strict';
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
-const { CLI, startTrigger, launch } = require('./lib');
+const { spawn, execFileSync } = require('child_process');
+const { CLI, startTrigger, launch, sleep } = require('./lib');
+
+// a private server, so the bench neither uses nor stops a user's
+const RUN_DIR = path.join(os.tmpdir(), 'tapvm-bench-server');
+const SERVER_ENV = { ...process.env, TAPVM_RUN_DIR: RUN_DIR };
+delete SERVER_ENV.TAPVM_SERVER;
+
+function serverInfo() {
+  try {
+    const f = fs.readdirSync(RUN_DIR).find((n) => /^server-[0-9a-f]{16}\.json$/.test(n));
+    return f && JSON.parse(fs.readFileSync(path.join(RUN_DIR, f), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Until the server has a warm worker and nothing running (the previous run's successor). */
+async function serverReady() {
+  for (let i = 0; i < 1200; i++) {
+    const s = serverInfo();
+    if (s?.ready && s.busy === 0) return s;
+    await sleep(50);
+  }
+  throw new Error('the bench server did not get a warm worker within 60 s');
+}
 
 const ONE_LINERS = [
   { name: 'begin one-liner', stp: 'probe begin { printf("x\\n"); exit() }', bt: 'BEGIN { printf("x\\n"); exit(); }' },
@@ -41,12 +70,24 @@ async function once(tracer, line, cold) {
     fs.rmSync(COLD_CACHE, { recursive: true, force: true });
     env = { ...process.env, TAPVM_CACHE_DIR: COLD_CACHE };
   }
+  if (tracer === 'server') {
+    const before = (await serverReady()).served;
+    const r = await launchTapvm(line, CLI, [], SERVER_ENV);
+    if (serverInfo()?.served !== before + 1) throw new Error(`the server did not serve '${line.name}'`);
+    return r;
+  }
+  if (tracer === 'tapvm') return launchTapvm(line, process.execPath, [CLI], env);
   // bpftrace prints "Attaching N probes..." before it attaches them, and runs BEGIN once all
   // are attached: a BEGIN that prints "armed" marks the moment (a BEGIN one-liner's own output)
   const bt = line.bt.startsWith('BEGIN') ? line.bt : `BEGIN { printf("armed\\n") } ${line.bt}`;
-  const args = tracer === 'tapvm' ? [CLI, '-v', '-e', line.stp] : ['-e', bt];
-  const armedRe = tracer === 'tapvm' ? /probes armed|Pass 5: starting run/ : /^(armed|x)$/m;
-  const run = launch(tracer === 'tapvm' ? process.execPath : 'bpftrace', args, armedRe, { env });
+  return measure(tracer, launch('bpftrace', ['-e', bt], /^(armed|x)$/m, { env }), line);
+}
+
+function launchTapvm(line, cmd, pre, env) {
+  return measure('tapvm', launch(cmd, [...pre, '-v', '-e', line.stp], /probes armed|Pass 5: starting run/, { env }), line);
+}
+
+async function measure(tracer, run, line) {
   let first;
   const firstEvent = new Promise((r) => {
     const t0 = process.hrtime.bigint();
@@ -61,17 +102,59 @@ async function once(tracer, line, cold) {
   return { armedMs, firstEventMs: first, totalMs: r.ms };
 }
 
+function wall(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn(cmd, args, { env, stdio: 'ignore' });
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+/**
+ * What ./bin/tapvm adds before any tapvm code runs, with `node` on PATH replaced by /bin/true:
+ * exec of /bin/true alone; the sh launcher (TAPVM_SERVER=0: sh, then exec node); the launcher and
+ * the C client up to its fallback exec, against a fake server that answers busy (connect, the
+ * greeting, exec). Medians of `reps` runs, ms.
+ */
+async function launcherOverhead(reps = 40) {
+  const fake = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-bench-launcher-'));
+  fs.symlinkSync('/bin/true', path.join(fake, 'node'));
+  const env = { ...process.env, PATH: `${fake}:${process.env.PATH}`, TAPVM_RUN_DIR: fake };
+  delete env.TAPVM_SERVER;
+  // the client's key names the socket: take it from the server code itself
+  const key = execFileSync(process.execPath, ['-p', `require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'server', 'paths.js'))}).serverKey()`], { encoding: 'utf8' }).trim();
+  const busy = net.createServer((c) => c.end(Buffer.from('TVMB'))).listen(path.join(fake, `server-${key}.sock`));
+  await new Promise((r) => busy.once('listening', r));
+  const med = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  const runs = { trueExec: [], launcher: [], launcherAndClient: [] };
+  try {
+    for (let i = 0; i < reps; i++) {
+      runs.trueExec.push(await wall('/bin/true', [], env));
+      runs.launcher.push(await wall(CLI, [], { ...env, TAPVM_SERVER: '0' }));
+      runs.launcherAndClient.push(await wall(CLI, [], env));
+    }
+  } finally {
+    busy.close();
+    fs.rmSync(fake, { recursive: true, force: true });
+  }
+  return { trueExec: med(runs.trueExec), launcher: med(runs.launcher), launcherAndClient: med(runs.launcherAndClient), reps };
+}
+
 async function runStartup({ reps = 7, log = console.error, withBpftrace = true } = {}) {
   const results = [];
   // a process that calls getppid all the time, so kernel one-liners see an event at once
   const t = await startTrigger('getppid', '-1');
   t.go();
+  fs.rmSync(RUN_DIR, { recursive: true, force: true });
+  execFileSync(process.execPath, [CLI, 'server', 'start'], { env: SERVER_ENV, stdio: 'ignore' });
   try {
     for (const line of ONE_LINERS) {
-      const row = { name: line.name, tapvmCold: [], tapvmWarm: [], bpftrace: [] };
+      const row = { name: line.name, tapvmCold: [], tapvmWarm: [], tapvmServer: [], bpftrace: [] };
       for (let i = 0; i < (line.reps ?? reps); i++) {
         row.tapvmCold.push(await once('tapvm', line, true));
         row.tapvmWarm.push(await once('tapvm', line, false));
+        row.tapvmServer.push(await once('server', line, false));
         if (withBpftrace) row.bpftrace.push(await once('bpftrace', line, false));
       }
       log(`  ${line.name}: done`);
@@ -79,8 +162,9 @@ async function runStartup({ reps = 7, log = console.error, withBpftrace = true }
     }
   } finally {
     t.proc.kill('SIGKILL');
+    execFileSync(process.execPath, [CLI, 'server', 'stop'], { env: SERVER_ENV, stdio: 'ignore' });
   }
   return results;
 }
 
-module.exports = { runStartup, ONE_LINERS };
+module.exports = { runStartup, launcherOverhead, ONE_LINERS };

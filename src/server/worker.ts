@@ -2,8 +2,9 @@
 // (src/server/warmup.ts), says 'ready', then serves exactly one client: the connection arrives
 // over IPC, the worker greets the client with its pid, reads the request (argv, environment,
 // umask, nice, cwd and fds 0/1/2 as SCM_RIGHTS; the protocol is in native/client.c), puts it all
-// in place of its own and runs the CLI's main as a direct run does. Its exit status goes back
-// through the manager, which sees it die; the process is never reused.
+// in place of its own and runs the CLI's main as a direct run does. It sends its exit status
+// itself as it exits; the manager, which sees it die, sends it too (the only report when it died
+// of a signal). The process is never reused.
 require('../cli/code-cache').install();
 import * as fs from 'fs';
 import * as os from 'os';
@@ -107,15 +108,28 @@ function serve(socket: net.Socket) {
   process.argv = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'tapvm'), ...req.argv];
   // -I: the tapsets read during warm-up were linked against the default directory only
   if (req.argv.some((x) => /^-[^-]*I/.test(x)) || tapsetStamp() !== warmStamp) forgetTapsets();
-  process.on('exit', (code) => {
-    // the manager reports the status once this process is gone; without a manager (it was
-    // stopped meanwhile), this is the only report
-    if (process.connected) return;
-    const status = Buffer.alloc(12);
-    status.write('TVMX', 0, 'latin1');
-    status.writeInt32LE(code, 4);
-    a.serverSend(fd, status);
-  });
+  // process.exit() (main.ts always ends with it) calls process.reallyExit once the 'exit'
+  // listeners ran: all output is written then (stdio is synchronous for files, pipes and ttys on
+  // Linux), so the client may go. The client's fds are let go first, so a reader of its pipe
+  // sees the end now rather than after Node's teardown. A worker that dies otherwise (a signal,
+  // a crash) is reported by the manager, which sees it die; the client takes the first status.
+  const proc = process as unknown as { reallyExit(code: number): never };
+  const reallyExit = proc.reallyExit;
+  proc.reallyExit = (code: number) => {
+    try {
+      // the manager hangs up a worker whose client went away: this one is done already
+      process.on('SIGHUP', () => {});
+      const nul = fs.openSync('/dev/null', 'r+');
+      for (let i = 0; i < 3; i++) a.dup2(nul, i);
+      const status = Buffer.alloc(12);
+      status.write('TVMX', 0, 'latin1');
+      status.writeInt32LE(code, 4);
+      a.serverSend(fd, status);
+    } catch {
+      // the manager reports it
+    }
+    return reallyExit.call(process, code);
+  };
   require('../cli/main');
 }
 
