@@ -1255,6 +1255,12 @@ static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, 
 		if (st->steps >= lc->ss->maxaction)
 			return FAST_MAXACTION;
 		break;
+	case OP_ACTH:	/* ACT imm; HALT: a handler's last statements, one dispatch */
+		st->steps += imm;
+		if (st->steps >= lc->ss->maxaction)
+			return FAST_MAXACTION;
+		st->status = ST_HALTED;
+		return 1;
 	case OP_MOVI: R(d) = imm; break;
 	case OP_MOV: R(d) = R(a); break;
 	case OP_ADD: R(d) = R(a) + R(b); break;

@@ -8,7 +8,8 @@
 //   - compare and branch: `LT t, a, b; JZ t, L` becomes `JGE a, b, L`;
 //   - string literals: `SCONST st, "x"; SCMP d, sa, st, eq` becomes `SEQC d, sa, "x"`;
 //   - one-integer keys: `KCLR n; KPUTI ra, key+0` becomes `KINT ra, n` (the kernel's fast loop
-//     runs it; KCLR and KPUTI each cost an iteration of the full switch).
+//     runs it; KCLR and KPUTI each cost an iteration of the full switch);
+//   - a handler's end: `ACT n; HALT` becomes `ACTH n`.
 // Liveness is computed on the control-flow graph (frame-relative register and string slot
 // numbers). An opcode this file does not know is a barrier: it reads every register and slot
 // and no rewrite touches it, so opcodes added elsewhere stay correct without changes here.
@@ -42,11 +43,11 @@ const KNOWN = new Set<number>([
   ...PURE, Op.HALT, Op.MOVHI, Op.DIV, Op.MOD, Op.DIVI, Op.MODI, Op.JMP, Op.JZ, Op.JNZ, Op.RET, Op.GST, Op.GADD, Op.GSTS,
   Op.KCLR, Op.KPUTI, Op.KPUTS, Op.ASET, Op.ASETS, Op.AADD, Op.ADEL, Op.ACLR, Op.USTR, Op.OBEGIN, Op.OINT, Op.OSTR,
   Op.OEND, Op.EXIT, Op.ERROR, Op.UARG, Op.ITBEGIN, Op.ITNEXT, Op.ITSORT, Op.ITEND, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE,
-  Op.ACT, Op.KINT, Op.KMASK, Op.ITSLICE, Op.ASLIN, Op.ASLDEL,
+  Op.ACT, Op.KINT, Op.KMASK, Op.ITSLICE, Op.ASLIN, Op.ASLDEL, Op.ACTH,
 ]);
 
 const BRANCHES = new Set<number>([Op.JMP, Op.JZ, Op.JNZ, Op.ITNEXT, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE]);
-const STOPS = new Set<number>([Op.HALT, Op.RET, Op.ERROR, Op.JMP]);
+const STOPS = new Set<number>([Op.HALT, Op.RET, Op.ERROR, Op.JMP, Op.ACTH]);
 
 function hasPcOperand(op: number): boolean {
   return OPS[op]?.operands.split(', ').includes('p') ?? false;
@@ -229,6 +230,13 @@ export function optimize(input: Insn[], sourceMap: (SourceEntry | undefined)[], 
       if (i.op === Op.KCLR && n.op === Op.KPUTI && n.imm === 0) {
         Object.assign(n, { op: Op.KINT, d: 0, b: 0, imm: i.imm });
         drop[pc] = 1;
+        changed = true;
+        continue;
+      }
+      // ACT n; HALT  ->  ACTH n (a handler's end: one dispatch; the HALT is no branch target)
+      if (i.op === Op.ACT && n.op === Op.HALT) {
+        i.op = Op.ACTH;
+        drop[pc + 1] = 1;
         changed = true;
         continue;
       }

@@ -228,6 +228,7 @@ export const enum Op {
   JGT = 172, // ra, rb, p: if ra > rb (signed): pc = imm
   JGE = 173, // ra, rb, p: if ra >= rb (signed): pc = imm
   SEQC = 174, // rd, sa, o: rd = sa == the string constant at data[imm] (superinstruction: SCONST + SCMP eq; imm <= DATA_BYTES - MAXSTRINGLEN)
+  ACTH = 185, // i: ACT imm, then HALT (superinstruction: the end of a handler, one dispatch instead of two); MAXACTION's pc is this instruction
   KINT = 176, // ra, i: key = ra at key[0..8), zeros to the class key size imm (superinstruction: KCLR imm + KPUTI ra, key+0; a one-integer key)
   SNEC = 175, // rd, sa, o: rd = sa != the string constant at data[imm]
   OMEM = 152, // ra, rb: printf's %m/%M: append rb bytes (1 when rb < 1) of kernel memory at address ra to the output record (u16 length + bytes, as OSTR); rb above MAXSTRINGLEN raises USER '<rb> is too many bytes for a memory dump', a fault USER 'kernel read fault at 0x... (addr)'
@@ -364,6 +365,7 @@ export const OPS: Record<number, OpInfo> = {
   172: { name: 'JGT', operands: 'ra, rb, p' },
   173: { name: 'JGE', operands: 'ra, rb, p' },
   174: { name: 'SEQC', operands: 'rd, sa, o' },
+  185: { name: 'ACTH', operands: 'i' },
   176: { name: 'KINT', operands: 'ra, i' },
   175: { name: 'SNEC', operands: 'rd, sa, o' },
   152: { name: 'OMEM', operands: 'ra, rb' },

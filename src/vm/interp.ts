@@ -467,6 +467,16 @@ function step(lc: LoopCtx): number {
         return 1;
       }
       break;
+    case Op.ACTH:
+      // ACT imm; HALT (the optimizer's fusion at a handler's end)
+      st.actions += imm;
+      if (st.actions >= lc.maxAction) {
+        st.pc = pc;
+        st.status = ST_MAXACTION;
+        return 1;
+      }
+      st.status = ST_HALTED;
+      return 1;
     case Op.MOVI:
       r[rd] = BigInt(imm);
       break;

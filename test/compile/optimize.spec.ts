@@ -57,6 +57,16 @@ describe('bytecode optimizer', () => {
     expect(runScript(src, 'c.stp').out).toBe('1 3 2\n');
   });
 
+  it('ends a handler with ACTH (ACT + HALT) unless the HALT is a branch target; MAXACTION still counts it', () => {
+    const out = dis('global n\nprobe begin { n++ }\nprobe end { if (n) n = 2 }');
+    expect(out).toContain('ACTH     1');
+    expect(out.match(/HALT/g)?.length).toBe(1); // end's: the `if` jumps to it
+    expect(runScript('global n\nprobe begin { n++; n++; printf("%d\\n", n) }', 'c.stp').out).toBe('2\n');
+    // two statements charged by the ACTH: a budget of 2 ends there (stap: actionremaining <= 0), 3 does not
+    expect(runScript('probe begin { a = 1; b = 2 }', 'c.stp', { maxAction: 2 }).results[0].status).toBe('maxaction');
+    expect(runScript('probe begin { a = 1; b = 2 }', 'c.stp', { maxAction: 3 }).results[0].status).toBe('halted');
+  });
+
   it('renumbers branch targets, CALL targets and entry pcs; keeps the failing instruction\'s source entry', () => {
     const img = compileSource('function f(v) { w = 0; w = v / 0; return w }\nprobe begin { x = 0; x = f(3) }', 'c.stp').image!;
     const fn = img.functions.find((f) => f.name === 'f')!;

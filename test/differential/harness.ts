@@ -35,7 +35,7 @@ async function actionCount(script: string, defines: string[]): Promise<number> {
   if (r.code !== 0) throw new Error(`-p3 failed (${r.code}): ${r.stderr}`);
   return r.stdout
     .split('\n')
-    .map((l) => /^\d{4} {2}ACT +(\d+)$/.exec(l))
+    .map((l) => /^\d{4} {2}ACTH? +(\d+)$/.exec(l)) // ACTH: ACT + HALT at a handler's end
     .reduce((n, m) => n + (m ? Number(m[1]) : 0), 0);
 }
 
