@@ -23,6 +23,19 @@ probe end { if (b) {} ; if (1 in c) {} ; foreach (k in d) {} ; z = e[1]; g() }`;
     expect(display('global unused, w\nprobe begin { w = 1; local = 2 }')).toEqual(['w']);
   });
 
+  it('counts ++, -- and += as a use where their value is taken, as stap does', () => {
+    // stap's varuse_collecting_visitor: a read-modify-write is "used" only in a value context
+    const valued = `global a, b, c, d, e, f, g, h, i, k, l, m
+function r() { return l++ }
+probe begin { if (++a == 2) {} ; x = b++; y = (c += 1); printf("%d", d--); e[1] = 1; z = e[1]++; while (f++ < 3) {} ; for (;g--;) {} ; q = h++ ? 1 : 2; e[i++] = 1; delete k; r(); m = 1; v = 1 + (m += 2) }`;
+    expect(display(valued)).toEqual([]);
+    // statements on their own, in a for's init/step, a ternary's branch or an expression
+    // statement's operand are not value contexts
+    const statements = `global a, b, c, d, e, f
+probe begin { a++; --b; c += 1; d[1]++; for (e = 0; 0; e++) {} ; 1 + f++ }`;
+    expect(display(statements)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
   it('reads the indices of an assignment target', () => {
     expect(display('global k, a\nprobe begin { k = 1; a[k] = 2 }')).toEqual(['a']);
   });
