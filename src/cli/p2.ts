@@ -64,7 +64,7 @@ const STAP_PARAMS: Record<string, string[]> = {
   tokenize: ['input', 'delim'],
   text_str: ['input'],
   text_strn: ['input', 'len', 'quoted'],
-  string_quoted: ['it'],
+  string_quoted: ['str'],
   strtol: ['str', 'base'],
   isdigit: ['str'],
   error: ['msg'],

@@ -70,11 +70,12 @@ never /* <- never */
 
   it('lists the built-in functions reached, as stap lists its tapset functions, but not tapvm\'s __ helpers', () => {
     const src = `function f(s) { return kernel_string_n(strtol(s, 16), 4) . sprintf("%d", cpu_clock_ns(cpu())) }
-probe syscall.getppid { x = f("10"); y = user_string(0, "e"); if (x =~ "a(b)") z = matched(1); error(x . y . z) }`;
+probe syscall.getppid { x = f("10"); y = user_string(0, "e"); if (x =~ "a(b)") z = matched(1) . sprint(ngroups()); error(x . y . z . string_quoted(x) . sprint(strpos(x, y))) }`;
     const bin = path.join(__dirname, '../../bin/tapvm');
     const r = spawnSync(process.execPath, [bin, '-p2', '-e', src], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    // matched() is tapset/regex.stp's, over tapvm's __regex_subexpr (stap's is embedded C)
+    // matched() and ngroups() are tapset/regex.stp's, over tapvm's __regex_* opcodes; stap's are
+    // embedded C, listed without locals
     expect(r.stdout.split('# probes')[0]).toBe(`# functions
 cpu:long ()
 cpu_clock_ns:long (cpu:long)
@@ -82,8 +83,9 @@ error:unknown (msg:string)
 f:string (s:string)
 kernel_string_n:string (addr:long, n:long)
 matched:string (n:long)
-  # locals
-  g:long
+ngroups:long ()
+string_quoted:string (str:string)
+strpos:long (s1:string, s2:string)
 strtol:long (str:string, base:long)
 user_string:string (addr:long, err_msg:string)
 `);
