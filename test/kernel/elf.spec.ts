@@ -5,10 +5,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readElf, fileOffset, globMatcher, ElfError } from '../../src/kernel/elf';
+import { buildFixture, fixturePath } from './helpers';
 
 const SRC = path.join(__dirname, 'fixtures', 'uprobe-target.c');
-const PIE = '/tmp/tapvm-test-elf-pie';
-const NOPIE = '/tmp/tapvm-test-elf-nopie';
+const PIE = fixturePath('tapvm-test-elf-pie');
+const NOPIE = fixturePath('tapvm-test-elf-nopie');
 const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
 
 /** nm's defined text symbols: name -> address */
@@ -31,8 +32,8 @@ function objdumpBytes(file: string, addr: bigint): string {
 
 describe('readElf', () => {
   beforeAll(() => {
-    execFileSync('gcc', ['-O2', '-o', PIE, SRC]);
-    execFileSync('gcc', ['-O2', '-no-pie', '-o', NOPIE, SRC]);
+    buildFixture('tapvm-test-elf-pie', 'uprobe-target.c');
+    buildFixture('tapvm-test-elf-nopie', 'uprobe-target.c', ['-O2', '-no-pie']);
   });
 
   it('lists the fixture functions of .symtab at the addresses nm gives', () => {

@@ -1,13 +1,14 @@
 // Kernel test harness: runs the real CLI against the real kernel, with a trigger process that
 // makes the system calls a test counts, filtered on the trigger's own pid.
 import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'tapvm');
-const TRIGGER_SRC = path.join(__dirname, 'fixtures', 'trigger.c');
-const TRIGGER = '/tmp/tapvm-test-trigger';
+const FIXTURES = path.join(__dirname, 'fixtures');
 
 /** In CI a kernel test that cannot run fails; elsewhere it may be skipped with a reason. */
 export function kernelTestsPossible(): { ok: boolean; why?: string } {
@@ -16,11 +17,45 @@ export function kernelTestsPossible(): { ok: boolean; why?: string } {
   return { ok: true };
 }
 
+/**
+ * This checkout's directory for built test programs. Per checkout (named by a hash of its
+ * path): two checkouts testing at once each build their own, where one /tmp path shared by all
+ * had one checkout's build replace the file under the other's running test.
+ */
+export const FIXTURE_DIR = path.join(os.tmpdir(), `tapvm-fixtures-${createHash('sha1').update(ROOT).digest('hex').slice(0, 10)}`);
+
+/** Where buildFixture puts program `name` (for a test that names it before building it). */
+export const fixturePath = (name: string) => path.join(FIXTURE_DIR, name);
+
+/**
+ * Builds fixtures/<src> into FIXTURE_DIR/<name> (again when the source, or the compiler flags,
+ * changed) and returns its path. The build goes to a temporary file renamed into place, so test
+ * files of one run building the same program at once never run a half-written one.
+ */
+export function buildFixture(name: string, src: string, flags: string[] = ['-O2']): string {
+  const out = fixturePath(name);
+  const source = path.join(FIXTURES, src);
+  const stamp = `${out}.flags`;
+  const want = flags.join(' ');
+  const fresh = (() => {
+    try {
+      return fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs && fs.readFileSync(stamp, 'utf8') === want;
+    } catch {
+      return false;
+    }
+  })();
+  if (fresh) return out;
+  fs.mkdirSync(FIXTURE_DIR, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  execFileSync('cc', [...flags, '-o', tmp, source]);
+  fs.writeFileSync(`${stamp}.${process.pid}`, want);
+  fs.renameSync(`${stamp}.${process.pid}`, stamp);
+  fs.renameSync(tmp, out);
+  return out;
+}
+
 export function buildTrigger(): string {
-  if (!fs.existsSync(TRIGGER) || fs.statSync(TRIGGER).mtimeMs < fs.statSync(TRIGGER_SRC).mtimeMs) {
-    execFileSync('cc', ['-O2', '-o', TRIGGER, TRIGGER_SRC]);
-  }
-  return TRIGGER;
+  return buildFixture('tapvm-test-trigger', 'trigger.c');
 }
 
 export interface Trigger {

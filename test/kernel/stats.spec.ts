@@ -2,21 +2,17 @@
 // (atomic AADD) and statistics (per-CPU copies) from both CPUs at once, with exact final counts;
 // and a kernel handler reading @count across CPUs while the other CPU writes.
 import { describe, it, expect, beforeAll } from 'vitest';
-import * as fs from 'fs';
-import * as path from 'path';
-import { execFileSync } from 'child_process';
-import { kernelTestsPossible, runTapvm } from './helpers';
+import { kernelTestsPossible, runTapvm, buildFixture } from './helpers';
 
 const can = kernelTestsPossible();
 if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
 const d = can.ok ? describe : describe.skip;
 
-const SRC = path.join(__dirname, 'fixtures', 'stress.c');
-const BIN = '/tmp/tapvm-test-stress';
+let BIN = '';
 
 d('statistics on the kernel', () => {
   beforeAll(() => {
-    if (!fs.existsSync(BIN) || fs.statSync(BIN).mtimeMs < fs.statSync(SRC).mtimeMs) execFileSync('cc', ['-O2', '-o', BIN, SRC]);
+    BIN = buildFixture('tapvm-test-stress', 'stress.c');
   });
 
   it('loses no update: 2 CPUs x 1,000,000 getppid calls into one array element and one statistic', async () => {

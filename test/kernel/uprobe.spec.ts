@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { kernelTestsPossible, runTapvm, runTapvmSync, startTrigger } from './helpers';
+import { kernelTestsPossible, runTapvm, runTapvmSync, startTrigger, buildFixture, fixturePath } from './helpers';
 import { readElf } from '../../src/kernel/elf';
 
 const can = kernelTestsPossible();
@@ -12,7 +12,7 @@ if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: $
 const d = can.ok ? describe : describe.skip;
 
 const SRC = path.join(__dirname, 'fixtures', 'uprobe-target.c');
-const BIN = '/tmp/tapvm-test-uprobe-target';
+const BIN = fixturePath('tapvm-test-uprobe-target');
 const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
 const NAMES = ['alpha', 'beta', 'gamma'];
 
@@ -24,7 +24,7 @@ async function withFixture(n: number, script: string) {
 // each test runs one to three sessions and a fixture: give a loaded machine time
 d('uprobes', { timeout: 20_000 }, () => {
   beforeAll(() => {
-    if (!fs.existsSync(BIN) || fs.statSync(BIN).mtimeMs < fs.statSync(SRC).mtimeMs) execFileSync('gcc', ['-O2', '-o', BIN, SRC]);
+    buildFixture('tapvm-test-uprobe-target', 'uprobe-target.c');
   });
 
   it('sees each call of a function with its arguments, string and return value', async () => {
@@ -185,7 +185,7 @@ Pass 2: analysis failed.  [man error::pass2]
   });
 
   it('a module refuses to attach a uprobe to a file rebuilt since it was compiled (build-id)', async () => {
-    const bin = '/tmp/tapvm-test-uprobe-module-target';
+    const bin = `${fixturePath('tapvm-test-uprobe-module-target')}-${process.pid}`;
     const mod = `/tmp/tapvm_test_uprobe_${process.pid}`;
     execFileSync('gcc', ['-O2', '-o', bin, SRC]);
     const made = runTapvmSync(['-p4', '-m', mod, '-e', `probe process("${bin}").function("tapvm_target") { if (pid() == target()) printf("%d\\n", int_arg(1)) }`]);
@@ -204,6 +204,7 @@ Pass 2: analysis failed.  [man error::pass2]
       );
     } finally {
       fs.rmSync(`${mod}.tvm`, { force: true });
+      fs.rmSync(bin, { force: true });
     }
   }, 30_000); // two compilations and three sessions
 });

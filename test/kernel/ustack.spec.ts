@@ -2,18 +2,14 @@
 // tapvm_middle -> tapvm_inner; probes on the innermost function and on its getppid() call
 // print the stack in each of stap's forms, named from /proc/PID/maps and the ELF symbols.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
-import { kernelTestsPossible, runTapvm, runTapvmSync } from './helpers';
+import { kernelTestsPossible, runTapvm, runTapvmSync, buildFixture, fixturePath } from './helpers';
 import { ubacktraceText, usymText } from '../../src/kernel/usyms';
 
 const can = kernelTestsPossible();
 if (!can.ok && process.env.CI) throw new Error(`kernel tests cannot run in CI: ${can.why}`);
 const d = can.ok ? describe : describe.skip;
 
-const SRC = path.join(__dirname, 'fixtures', 'ustack-target.c');
-const BIN = '/tmp/tapvm-test-ustack-target';
+const BIN = fixturePath('tapvm-test-ustack-target');
 const CHAIN = ['tapvm_inner', 'tapvm_middle', 'tapvm_outer', 'main'];
 const INNER = `process("${BIN}").function("tapvm_inner")`;
 
@@ -22,7 +18,7 @@ const run = async (script: string) => runTapvm(['-c', BIN, '-e', script]).done;
 
 d('user stacks and symbols', { timeout: 30_000 }, () => {
   beforeAll(() => {
-    if (!fs.existsSync(BIN) || fs.statSync(BIN).mtimeMs < fs.statSync(SRC).mtimeMs) execFileSync('gcc', ['-O1', '-fno-omit-frame-pointer', '-o', BIN, SRC]);
+    buildFixture('tapvm-test-ustack-target', 'ustack-target.c', ['-O1', '-fno-omit-frame-pointer']);
   });
 
   it('print_ubacktrace() in a uprobe: stap\'s " 0x%016x : sym+0xoff/0xsize [path]" lines, innermost first', async () => {
