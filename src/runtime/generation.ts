@@ -10,7 +10,7 @@ import { arrayClass, imageMaxStr, slotSize } from '../isa/strlen';
 import type { VmEvent } from '../vm/backend';
 import { runHandler, type UserContextValues } from '../vm/interp';
 import type { Interpreter } from './interpreter';
-import { withLock } from './lock';
+import { withLock, countClaim, othersClaims } from './lock';
 import { KernelBackend, clearMap, createInnerMap, innerMapKind, outerKey } from './kernel-backend';
 import {
   SESSION_SIZE, GLOBALS_BLOB_SIZE, gstrBlobSize, COUNTERS_SIZE, encodeSession, decodeSession,
@@ -126,6 +126,9 @@ export class Generation {
   private missOwn = 0;
   /** recursion misses while another session shared the programs: nobody's for sure, not counted */
   missShared = 0;
+  /** at the last look at the misses: whether another process held a slot, and its claims so far */
+  private othersAtLook = true;
+  private claimsAtLook = -1;
   /** MAXSKIPPED was reported (by the kernel or by checkSkipped) */
   private skippedReported = false;
 
@@ -177,10 +180,13 @@ export class Generation {
           }),
           BPF_ANY,
         );
+        countClaim();
         return slot;
       }
       throw new Error(`all ${LIMITS.NSESSIONS} session slots are in use`);
     });
+    this.othersAtLook = this.othersPresent();
+    this.claimsAtLook = othersClaims();
     return this.slot;
   }
 
@@ -402,9 +408,12 @@ export class Generation {
    * is added to the kernel's own skipped count. The programs are shared (tapvm_tp and a stub serve
    * every session on other tracepoints, tapvm_perf every perf probe of the host) and a miss does not
    * say whose firing it refused, so the growth seen at a look (once a second, and at the end)
-   * counts as this script's only when no other process's session is active on the host;
-   * otherwise it goes to missShared, which is not reported as skipped probes (a concurrent
-   * session's misses must not push this one past MAXSKIPPED).
+   * counts as this script's only when no other process's session held a slot at any time
+   * since the last look: none at the last look, none now, and no slot claimed by another
+   * process in between (the host-wide claim count, src/runtime/lock.ts; a session that started
+   * and ended between two looks is seen only there). Otherwise the growth goes to missShared,
+   * which is not reported as skipped probes (a concurrent session's misses must not push this
+   * one past MAXSKIPPED, nor show in its closing line).
    */
   private watchMisses(fd: number) {
     if (!this.missSeen.has(fd)) this.missSeen.set(fd, misses(fd));
@@ -418,16 +427,22 @@ export class Generation {
       grown += now - seen;
       this.missSeen.set(fd, now);
     }
+    const others = this.othersPresent();
+    const claims = othersClaims();
+    const alone = !others && !this.othersAtLook && claims === this.claimsAtLook;
+    this.othersAtLook = others;
+    this.claimsAtLook = claims;
     if (grown === 0) return;
-    if (this.othersActive()) this.missShared += grown;
-    else this.missOwn += grown;
+    if (alone) this.missOwn += grown;
+    else this.missShared += grown;
   }
 
-  /** Whether a live session of another process is active in any slot (a swap's two slots are
-   * ours; a killed owner's slot that still says active is not a session). */
-  private othersActive(): boolean {
+  /** Whether a live process other than this one holds a slot (a swap's two slots are ours; a
+   * killed owner's slot is nobody's). Held, not only active: a session's links can be refused
+   * from its attach, before it is armed, to its detach. */
+  private othersPresent(): boolean {
     for (const { slot, s } of sessionSlots(this.vm.maps.sessions))
-      if (slot !== this.slot && s?.active && Number(s.ownerPid) !== process.pid && ownerAlive(s)) return true;
+      if (slot !== this.slot && s && Number(s.ownerPid) !== process.pid && ownerAlive(s)) return true;
     return false;
   }
 

@@ -60,3 +60,35 @@ export function withLock<T>(fn: () => T): T {
     fs.rmSync(LOCK, { force: true });
   }
 }
+
+// Session slot claims counted host-wide, in a file next to the lock (written under it): a
+// session tells from the count whether another one started since it last looked, even one
+// that has ended again (src/runtime/generation.ts, recursion misses).
+const CLAIMS = `${LOCK}.claims`;
+let ownClaims = 0;
+
+function claimCount(): number {
+  try {
+    return Number(fs.readFileSync(CLAIMS, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Counts a slot claim of this process; call under withLock. */
+export function countClaim() {
+  const tmp = `${CLAIMS}.${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, String(claimCount() + 1));
+    fs.renameSync(tmp, CLAIMS);
+    ownClaims++;
+  } catch {
+    // the lock's directory took the lock file: a failure here is not worth failing a start
+    // for; the slots seen at each look still tell most of it
+  }
+}
+
+/** The slot claims other processes have made (a number that only grows, while the host is up). */
+export function othersClaims(): number {
+  return claimCount() - ownClaims;
+}
