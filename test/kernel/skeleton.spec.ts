@@ -236,6 +236,27 @@ d('walking skeleton on the kernel', () => {
     expect(r.stdout.split('\n').sort().join('\n')).toBe(['', 'exec echo', 'from-the-command', 'writes 1'].join('\n'));
   });
 
+  it('-c with a quoted word list execs the command itself: target() is the command from its exec, no sh -c between', () => {
+    const r = runTapvmSync([
+      '-c',
+      `/bin/echo 'quoted words'`,
+      '-e',
+      `probe kernel.trace("sched:sched_process_exec") { if (pid() == target()) printf("exec %s\\n", execname()) }
+       probe syscall.write { if (pid() == target()) printf("write %s\\n", execname()) }`,
+    ]);
+    expect(r.stderr).toBe('');
+    // under sh -c, target() was the shell ("exec sh"), which ran echo as its child
+    expect(r.stdout.split('\n').sort().join('\n')).toBe(['', 'exec echo', 'quoted words', 'write echo'].join('\n'));
+    expect(r.code).toBe(0);
+  });
+
+  it("-c with an unmatched quote: stap's wordexp error, nothing runs", () => {
+    const r = runTapvmSync(['-c', `python3 -c 'x`, '-e', 'probe begin { printf("began\\n") }']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/wordexp: syntax error \(unmatched quotes\?\) in -c COMMAND\n$/);
+    expect(r.code).toBe(1);
+  });
+
   it('-c with a script that ends in begin never runs the command', () => {
     const marker = path.join(os.tmpdir(), `tapvm-c-${process.pid}`);
     fs.rmSync(marker, { force: true });
