@@ -27,6 +27,8 @@ interface Result {
 
 interface Run {
   pid: number;
+  /** stdout so far */
+  out(): string;
   armed: Promise<void>;
   done: Promise<Result>;
   kill(sig: NodeJS.Signals): void;
@@ -54,7 +56,7 @@ function start(how: 'client' | 'direct', args: string[], opts: { input?: string;
       res({ code, signal, stdout, stderr });
     }),
   );
-  return { pid: proc.pid!, armed: armedP, done, kill: (s) => proc.kill(s) };
+  return { pid: proc.pid!, out: () => stdout, armed: armedP, done, kill: (s) => proc.kill(s) };
 }
 
 interface Info {
@@ -235,6 +237,64 @@ d('the warm server behind ./bin/tapvm', () => {
     const r = await start('client', ['-e', 'probe begin { println("direct"); exit() }'], { env: { ...ENV, TAPVM_SERVER: '0' } }).done;
     expect(r).toEqual({ code: 0, signal: null, stdout: 'direct\n', stderr: '' });
     expect(info()?.served).toBe(before);
+  });
+
+  it('SIGTSTP stops the client and its worker (no output meanwhile); SIGCONT continues both', async () => {
+    await ready();
+    const r = start('client', ['-v', '-e', 'probe timer.ms(50) { println("tick") } probe syscall.getppid { }']);
+    await r.armed;
+    await sleep(300);
+    r.kill('SIGTSTP');
+    await sleep(300);
+    const stopped = () => fs.readFileSync(`/proc/${r.pid}/stat`, 'utf8').split(') ')[1][0];
+    expect(stopped()).toBe('T');
+    const lines = () => r.out().split('\n').length;
+    const before = lines();
+    await sleep(500);
+    expect(lines()).toBe(before);
+    r.kill('SIGCONT');
+    await sleep(500);
+    expect(lines()).toBeGreaterThan(before);
+    r.kill('SIGINT');
+    const res = await r.done;
+    expect(res.code).toBe(0);
+  });
+
+  it('-F through the client: the session goes on in the background; attach and stop reach it through the client too', async () => {
+    await ready();
+    const f = await start('client', ['-F', '-e', 'probe timer.ms(50) { println("tick") }']).done;
+    expect(f.code).toBe(0);
+    const id = /tapvm attach (\d+)/.exec(f.stdout)?.[1];
+    expect(id).toBeDefined();
+    await sleep(300);
+    await ready();
+    const att = start('client', ['attach', id!]);
+    await sleep(1000);
+    att.kill('SIGINT');
+    const a = await att.done;
+    expect(a.stdout).toMatch(/^(tick\n)+$/);
+    await ready();
+    const st = await start('client', ['stop', id!]).done;
+    expect(st.code).toBe(0);
+    await ready();
+    const list = await start('client', ['--sessions']).done;
+    expect(list.stdout).not.toMatch(new RegExp(`^\\d+\\s+${id}\\s`, 'm'));
+  });
+
+  it('a server exits after TAPVM_SERVER_IDLE_MS without a client, leaving no process or file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-server-idle-'));
+    try {
+      const env = { ...ENV, TAPVM_RUN_DIR: dir, TAPVM_SERVER_IDLE_MS: '1500' };
+      const r = await serverCmd('start', env);
+      const pid = Number(/pid (\d+)/.exec(r.stdout)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      const pids = serverPids(pid);
+      for (let i = 0; i < 200 && pids.some(alive); i++) await sleep(50);
+      expect(pids.filter(alive)).toEqual([]);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('server stop leaves no process; a stale socket file falls back to a direct run, which starts a new server', async () => {
