@@ -114,8 +114,11 @@ export function expandProbes(
     let n = 0;
     let matched = false;
     // the longest alias name wins: `vfs.read.return` is its own alias, not `vfs.read` + suffix
+    // (the first component's name first: most aliases fail there, without building texts)
     const prefixOf = (a: (typeof aliasNames)[number]) =>
-      a.name.components.length <= p.components.length && pointText({ ...p, components: p.components.slice(0, a.name.components.length) }) === a.text;
+      a.name.components[0].name === p.components[0].name &&
+      a.name.components.length <= p.components.length &&
+      pointText({ ...p, components: p.components.slice(0, a.name.components.length) }) === a.text;
     const longest = Math.max(0, ...aliasNames.filter(prefixOf).map((a) => a.name.components.length));
     const errorsBefore = errors;
     for (const a of aliasNames) {

@@ -33,10 +33,12 @@ export function checkForeachWrites(probes: ResolvedProbe[], functions: Map<strin
   const mutates = new Map<FunctionSym, Set<string>>();
   for (const f of functions.values()) mutates.set(f, mutatedArrays(f.decl.body));
 
-  // stap's no_var_mutation_during_iteration_check over one body; `iterated` is the loops' arrays
-  const check = (n: unknown, iterated: string[]): void => {
+  // stap's no_var_mutation_during_iteration_check over one body; `iterated` is the arrays of the
+  // loops around the node (one visitor and a stack: a closure per node was a measurable cost)
+  const iterated: string[] = [];
+  const check = (n: unknown): void => {
     if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach((x) => check(x, iterated));
+    if (Array.isArray(n)) return n.forEach(check);
     const e = n as A.Expr | A.Stmt;
     const w = written(e);
     if (w && iterated.includes(w.array.name)) report(`variable '${w.array.name}' modified during 'foreach' iteration`, w.loc);
@@ -46,11 +48,13 @@ export function checkForeachWrites(probes: ResolvedProbe[], functions: Map<strin
       for (const a of iterated) if (m?.has(a)) report(`function call modifies var '${a}' during 'foreach' iteration`, e.loc);
     }
     if (e.kind === 'foreach') {
-      const inner = [...iterated, e.array.name];
-      return forEachChild(e, (x) => check(x, inner));
+      iterated.push(e.array.name);
+      forEachChild(e, check);
+      iterated.pop();
+      return;
     }
-    forEachChild(e, (x) => check(x, iterated));
+    forEachChild(e, check);
   };
-  for (const p of probes) check(p.decl.body, []);
-  for (const f of functions.values()) check(f.decl.body, []);
+  for (const p of probes) check(p.decl.body);
+  for (const f of functions.values()) check(f.decl.body);
 }

@@ -187,12 +187,20 @@ export function resolve(script: A.Script): ResolvedProgram {
   /** Where a declared type came from, for a mismatch message that names both places. */
   const declaredAt = (type: T | 'void', loc: A.Loc) => ` (declared ${type} at ${loc.file}:${loc.line}:${loc.col})`;
 
-  const lookupVar = (name: string, loc: A.Loc, scope: Scope): { get(): T; set(t: T): void } => {
+  /**
+   * A use of the variable `name` (a global, or a local created at its first use) that wants type
+   * `want` pushed into it; its type after that. A type is set only where it changes: setType's
+   * message texts were built for every use.
+   */
+  const useVar = (name: string, loc: A.Loc, scope: Scope, want: T): T => {
     const local = scope.locals.get(name);
-    const g = globals.get(name);
-    if (!local && g) {
-      if (isArray(g) && final) scalarUse(g, loc);
-      return { get: () => g.type, set: (t) => (g.type = setType(g.type, t, loc, `global '${name}'`)) };
+    if (!local) {
+      const g = globals.get(name);
+      if (g) {
+        if (isArray(g) && final) scalarUse(g, loc);
+        if (want && want !== g.type) g.type = setType(g.type, want, loc, `global '${name}'`);
+        return g.type;
+      }
     }
     let l = local;
     if (!l) {
@@ -201,9 +209,8 @@ export function resolve(script: A.Script): ResolvedProgram {
       l = { name, type: tv?.type, loc, param: false, tapset: tv !== undefined };
       scope.locals.set(name, l);
     }
-    const sym = l;
-    const note = sym.declared ? declaredAt(sym.type, sym.loc) : '';
-    return { get: () => sym.type, set: (t) => (sym.type = setType(sym.type, t, loc, `identifier '${name}'`, note)) };
+    if (want && want !== l.type) l.type = setType(l.type, want, loc, `identifier '${name}'`, l.declared ? declaredAt(l.type, l.loc) : '');
+    return l.type;
   };
 
   const arrayOf = (id: A.Ident, nkeys: number): GlobalSym | undefined => {
@@ -229,7 +236,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     keys.forEach((k, i) => {
       if (k.kind === 'wildcard') return;
       const t = expr(k, scope, g.keyTypes![i]);
-      g.keyTypes![i] = setType(g.keyTypes![i], t, k.loc, `index ${i + 1} of array '${g.name}'`);
+      if (t && t !== g.keyTypes![i]) g.keyTypes![i] = setType(g.keyTypes![i], t, k.loc, `index ${i + 1} of array '${g.name}'`);
     });
   };
 
@@ -299,9 +306,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         return 'string';
       case 'ident': {
         if (!scope.locals.has(e.name)) notStat(globals.get(e.name), e.loc, want);
-        const v = lookupVar(e.name, e.loc, scope);
-        if (want) v.set(want);
-        return v.get();
+        return useVar(e.name, e.loc, scope, want);
       }
       case 'at':
         for (const a of e.args) expr(a, scope, e.op === 'cast' && a === e.args[0] ? 'long' : undefined);
@@ -362,7 +367,7 @@ export function resolve(script: A.Script): ResolvedProgram {
         if (!g) return undefined;
         notStat(g, e.loc, want);
         keysOf(g, e.indices, scope);
-        if (want) g.type = setType(g.type, want, e.loc, `array '${g.name}'`);
+        if (want && want !== g.type) g.type = setType(g.type, want, e.loc, `array '${g.name}'`);
         return g.type;
       }
       case 'binary': {
@@ -584,13 +589,13 @@ export function resolve(script: A.Script): ResolvedProgram {
       return b.ret === 'void' ? undefined : b.ret;
     }
     const f = findFunction(functions, e.name, e.args.length);
-    const overloads = [...functions.values()].filter((x) => x.decl.name === e.name);
-    if (!f && overloads.length) {
-      const arities = [...new Set(overloads.map((x) => x.decl.params.length))].sort((a, b) => a - b);
-      err(`function '${e.name}' takes ${arities.join(' or ')} argument(s), got ${e.args.length}`, e.loc);
-      return undefined;
-    }
     if (!f) {
+      const overloads = [...functions.values()].filter((x) => x.decl.name === e.name);
+      if (overloads.length) {
+        const arities = [...new Set(overloads.map((x) => x.decl.params.length))].sort((a, b) => a - b);
+        err(`function '${e.name}' takes ${arities.join(' or ')} argument(s), got ${e.args.length}`, e.loc);
+        return undefined;
+      }
       // stap's wording; the caret under the call names the function
       const close = levenshteinSuggest(e.name, [...[...functions.values()].map((x) => x.decl.name), ...BUILTINS.keys(), ...OUTPUT_BUILTINS, ...SPRINT_BUILTINS]);
       err(`unresolved function${close.length ? ` (similar: ${close.join(', ')})` : ''}`, e.loc);
@@ -603,7 +608,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     e.args.forEach((a, i) => {
       const p = f.locals.get(f.decl.params[i].name)!;
       const t = expr(a, scope, p.type);
-      p.type = setType(p.type, t, a.loc, `parameter '${p.name}' of '${e.name}'`, p.declared ? declaredAt(p.type, p.loc) : '');
+      if (t && t !== p.type) p.type = setType(p.type, t, a.loc, `parameter '${p.name}' of '${e.name}'`, p.declared ? declaredAt(p.type, p.loc) : '');
     });
     if (want && f.ret === undefined) {
       f.ret = want;
@@ -663,16 +668,14 @@ export function resolve(script: A.Script): ResolvedProgram {
         else if (g && s.slice) keysOf(g, s.slice, scope);
         if (g) {
           s.keys.forEach((k, i) => {
-            const v = lookupVar(k.name, k.loc, scope);
-            v.set(g.keyTypes![i]);
-            g.keyTypes![i] = setType(g.keyTypes![i], v.get(), k.loc, `index ${i + 1} of array '${g.name}'`);
+            const t = useVar(k.name, k.loc, scope, g.keyTypes![i]);
+            g.keyTypes![i] = setType(g.keyTypes![i], t, k.loc, `index ${i + 1} of array '${g.name}'`);
           });
           if (s.value && g.stat && final) err(`foreach value of statistics array '${g.name}': read its elements with ${STAT_OPS}`, s.value.loc);
           if (s.sort?.aggr && !g.stat && final) err(`@${s.sort.aggr} sorting of array '${g.name}', which is not a statistic`, s.sort.loc);
           if (s.value) {
-            const v = lookupVar(s.value.name, s.value.loc, scope);
-            v.set(g.type);
-            g.type = setType(g.type, v.get(), s.value.loc, `array '${g.name}'`);
+            const t = useVar(s.value.name, s.value.loc, scope, g.type);
+            g.type = setType(g.type, t, s.value.loc, `array '${g.name}'`);
           }
         }
         if (s.limit) {
@@ -722,8 +725,7 @@ export function resolve(script: A.Script): ResolvedProgram {
       case 'try':
         stmt(s.body, scope, inLoop);
         if (s.var) {
-          const v = lookupVar(s.var.name, s.var.loc, scope);
-          v.set('string');
+          useVar(s.var.name, s.var.loc, scope, 'string');
         }
         stmt(s.handler, scope, inLoop);
         return;
