@@ -30,8 +30,13 @@ function mutatedArrays(body: A.Stmt): Set<string> {
 }
 
 export function checkForeachWrites(probes: ResolvedProbe[], functions: Map<string, FunctionSym>, report: Report): void {
+  // a function's writes matter only where it is called inside a foreach: collected on demand
   const mutates = new Map<FunctionSym, Set<string>>();
-  for (const f of functions.values()) mutates.set(f, mutatedArrays(f.decl.body));
+  const mutatedBy = (f: FunctionSym): Set<string> => {
+    let m = mutates.get(f);
+    if (m === undefined) mutates.set(f, (m = mutatedArrays(f.decl.body)));
+    return m;
+  };
 
   // stap's no_var_mutation_during_iteration_check over one body; `iterated` is the arrays of the
   // loops around the node (one visitor and a stack: a closure per node was a measurable cost)
@@ -42,9 +47,9 @@ export function checkForeachWrites(probes: ResolvedProbe[], functions: Map<strin
     const e = n as A.Expr | A.Stmt;
     const w = written(e);
     if (w && iterated.includes(w.array.name)) report(`variable '${w.array.name}' modified during 'foreach' iteration`, w.loc);
-    if (e.kind === 'call') {
+    if (e.kind === 'call' && iterated.length > 0) {
       const f = findFunction(functions, e.name, e.args.length);
-      const m = f && mutates.get(f);
+      const m = f && mutatedBy(f);
       for (const a of iterated) if (m?.has(a)) report(`function call modifies var '${a}' during 'foreach' iteration`, e.loc);
     }
     if (e.kind === 'foreach') {

@@ -811,8 +811,17 @@ function isDefined(e: unknown, point: ResolvedPoint | undefined): boolean {
  * probe point the body belongs to (each derived probe has its own copy of the body).
  */
 function foldDefined(n: unknown, point: ResolvedPoint | undefined): void {
+  foldPoint = point;
+  foldIn(n);
+}
+
+/** foldDefined's point while it walks (one visitor for every node, not a closure per node). */
+let foldPoint: ResolvedPoint | undefined;
+
+function foldIn(n: unknown): void {
   if (!n || typeof n !== 'object') return;
-  if (Array.isArray(n)) return n.forEach((x) => foldDefined(x, point));
+  const point = foldPoint;
+  if (Array.isArray(n)) return n.forEach(foldIn);
   const node = n as Record<string, unknown>;
   if (node.kind === 'at') {
     const at = node as unknown as A.AtExpr;
@@ -822,7 +831,7 @@ function foldDefined(n: unknown, point: ResolvedPoint | undefined): void {
     if (repl) {
       for (const k of Object.keys(node)) delete node[k];
       Object.assign(node, repl);
-      return foldDefined(node, point);
+      return foldIn(node);
     }
   }
   if (node.kind === 'tvar' && (node as unknown as A.TargetVar).name.startsWith('$')) {
@@ -833,7 +842,7 @@ function foldDefined(n: unknown, point: ResolvedPoint | undefined): void {
     }
     return;
   }
-  forEachChild(node, (v) => foldDefined(v, point));
+  forEachChild(node, foldIn);
 }
 
 /**
