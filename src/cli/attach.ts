@@ -6,8 +6,14 @@ import { request } from '../runtime/control';
 async function follow(id: string, op: 'attach' | 'stop'): Promise<number> {
   let code = 0;
   let error: string | undefined;
-  const p = request(id, op === 'attach' ? { op, replay: true } : { op }, (r) => {
-    if (r.type === 'out') process.stdout.write(r.data);
+  const p = request(id, op === 'attach' ? { op, replay: true } : { op }, (r, sock) => {
+    if (r.type === 'out') {
+      // a slow stdout stops the reading, so the session holds (and drops) the output, not us
+      if (!process.stdout.write(r.data)) {
+        sock.pause();
+        process.stdout.once('drain', () => sock.resume());
+      }
+    } else if (r.type === 'dropped') process.stderr.write(`tapvm: this client fell behind session ${id}: ${r.bytes} bytes of its output were dropped here\n`);
     else if (r.type === 'error') error = r.message;
     else if (r.type === 'end') code = r.exitCode;
   });

@@ -8,6 +8,7 @@
 //                    {op: 'stop'}                    end probes run; follows the output to the end
 //   owner -> client  {type: 'out', data}  {type: 'swapped', result}  {type: 'error', message}
 //                    {type: 'end', exitCode}  (the session ended; the owner closes the socket)
+//                    {type: 'dropped', bytes}  (a slow follower's oldest output was let go)
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -26,7 +27,12 @@ export function controlPath(id: string): string {
 export interface OutputTap {
   /** Calls fn with each chunk of output; with replay, first with what is buffered. Returns unsubscribe. */
   subscribe(fn: (chunk: Buffer) => void, replay: boolean): () => void;
+  /** the most output held for one client that does not keep up (the recorder's own size) */
+  readonly holdBytes?: number;
 }
+
+/** A follower's held output when the tap names no size */
+const DEFAULT_HOLD = 8 * 1024 * 1024;
 
 export interface ControlHandlers {
   swap(img: ProgramImage, o: SwapOptions): Promise<SwapResult>;
@@ -43,9 +49,11 @@ export type ControlReply =
   | { type: 'out'; data: Uint8Array }
   | { type: 'swapped'; result: SwapResult }
   | { type: 'error'; message: string }
-  | { type: 'end'; exitCode: number };
+  | { type: 'end'; exitCode: number }
+  /** output dropped for this client before the next 'out' (it fell behind; the oldest went) */
+  | { type: 'dropped'; bytes: number };
 
-function frame(v: unknown): Buffer {
+export function frame(v: unknown): Buffer {
   const body = msgpackr().pack(v);
   const hdr = Buffer.alloc(4);
   hdr.writeUInt32BE(body.length);
@@ -53,7 +61,7 @@ function frame(v: unknown): Buffer {
 }
 
 /** Calls onFrame for each complete frame arriving on the socket. */
-function readFrames(sock: net.Socket, onFrame: (v: unknown) => void) {
+export function readFrames(sock: net.Socket, onFrame: (v: unknown) => void) {
   let buf: Buffer = Buffer.alloc(0);
   sock.on('data', (d: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, d]) : d;
@@ -67,11 +75,65 @@ function readFrames(sock: net.Socket, onFrame: (v: unknown) => void) {
   });
 }
 
+/**
+ * One client that follows the output (attach, stop). Its output waits here, not in the
+ * socket's own unbounded buffer, while the socket is backed up: past `hold` bytes the oldest
+ * chunks go (the recorder keeps the newest output, so does each client) and the client is
+ * told how much it missed before the output that follows the gap.
+ */
+class Follower {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private dropped = 0;
+  unsubscribe: () => void = () => undefined;
+
+  constructor(
+    private sock: net.Socket,
+    private hold: number,
+  ) {
+    sock.on('drain', () => this.pump());
+  }
+
+  push(chunk: Buffer) {
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    while (this.queued > this.hold && this.queue.length > 1) {
+      const old = this.queue.shift()!;
+      this.queued -= old.length;
+      this.dropped += old.length;
+    }
+    this.pump();
+  }
+
+  /** Writes while the socket takes more (write() returned true); 'drain' calls again. */
+  pump() {
+    while (this.queue.length && !this.sock.destroyed && !this.sock.writableNeedDrain) {
+      if (this.dropped) {
+        this.sock.write(frame({ type: 'dropped', bytes: this.dropped } satisfies ControlReply));
+        this.dropped = 0;
+      }
+      const chunk = this.queue.shift()!;
+      this.queued -= chunk.length;
+      this.sock.write(frame({ type: 'out', data: chunk } satisfies ControlReply));
+    }
+  }
+
+  /** At the end everything held goes out (at most `hold` bytes), then the end. */
+  finish(r: ControlReply) {
+    if (this.dropped) this.sock.write(frame({ type: 'dropped', bytes: this.dropped } satisfies ControlReply));
+    for (const chunk of this.queue) this.sock.write(frame({ type: 'out', data: chunk } satisfies ControlReply));
+    this.queue = [];
+    this.queued = 0;
+    this.dropped = 0;
+    if (!this.sock.destroyed) this.sock.write(frame(r));
+  }
+}
+
 export class ControlServer {
   readonly path: string;
   private server: net.Server;
   /** clients that get the output and the end of the session (attach, stop) */
-  private followers = new Map<net.Socket, () => void>();
+  private followers = new Map<net.Socket, Follower>();
 
   constructor(
     id: string,
@@ -132,8 +194,9 @@ export class ControlServer {
           sock.end();
           return;
         }
-        const unsubscribe = this.h.tap?.subscribe((data) => this.send(sock, { type: 'out', data }), m.op === 'attach' && m.replay !== false) ?? (() => undefined);
-        this.followers.set(sock, unsubscribe);
+        const f = new Follower(sock, this.h.tap?.holdBytes || DEFAULT_HOLD);
+        this.followers.set(sock, f);
+        if (this.h.tap) f.unsubscribe = this.h.tap.subscribe((data) => f.push(data), m.op === 'attach' && m.replay !== false);
         if (m.op === 'stop') this.h.stop();
       } else {
         this.send(sock, { type: 'error', message: `unknown request ${JSON.stringify((v as { op?: unknown })?.op)}` });
@@ -143,14 +206,14 @@ export class ControlServer {
   }
 
   private unfollow(sock: net.Socket) {
-    this.followers.get(sock)?.();
+    this.followers.get(sock)?.unsubscribe();
     this.followers.delete(sock);
   }
 
-  /** The session ended: followers get the end, the socket goes away. */
+  /** The session ended: followers get what is held for them and the end; the socket goes away. */
   close(exitCode: number) {
-    for (const sock of this.followers.keys()) {
-      this.send(sock, { type: 'end', exitCode });
+    for (const [sock, f] of this.followers) {
+      f.finish({ type: 'end', exitCode });
       sock.end();
       this.unfollow(sock);
     }
@@ -187,7 +250,7 @@ function noSession(id: string): Error {
  * Sends one request to session `id` and calls onReply for each reply until the owner closes
  * the connection (resolves) or onReply returns true (the caller is done; the connection closes).
  */
-export function request(id: string, msg: ControlMessage, onReply: (r: ControlReply) => boolean | void): Promise<void> {
+export function request(id: string, msg: ControlMessage, onReply: (r: ControlReply, sock: net.Socket) => boolean | void): Promise<void> {
   if (!/^\d+(\.\d+)?$/.test(id)) return Promise.reject(new Error(`invalid session id '${id}': expected a number as tapvm --sessions prints it`));
   return new Promise((res, rej) => {
     const sock = net.connect(controlPath(id));
@@ -203,7 +266,7 @@ export function request(id: string, msg: ControlMessage, onReply: (r: ControlRep
     });
     sock.on('close', () => res());
     readFrames(sock, (v) => {
-      if (onReply(v as ControlReply)) sock.destroy();
+      if (onReply(v as ControlReply, sock)) sock.destroy();
     });
   });
 }

@@ -41,6 +41,11 @@ export class MemoryRecorder extends TappedOutput {
     super();
   }
 
+  /** a client that falls behind keeps the newest output, as much as the recorder does */
+  get holdBytes(): number {
+    return this.capacity;
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void) {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
@@ -82,6 +87,11 @@ export class RotatingFile extends TappedOutput {
   ) {
     super();
     this.open();
+  }
+
+  /** a client that falls behind keeps the newest output, one file's worth (the default without -S) */
+  get holdBytes(): number | undefined {
+    return this.maxBytes || undefined;
   }
 
   private name(i: number): string {
