@@ -8,6 +8,7 @@
 // checks little more than the length). The file is rewritten, atomically (temporary file + rename), only at the exit of a
 // run that compiled a module without usable data, with the code of the functions that run ran.
 // A missing, damaged or unwritable cache only costs the compile time it would have saved.
+// A write also prunes other keys' files unused for a week, keeping at most 8 (prune below).
 // TAPVM_CODE_CACHE=0 turns it off; TAPVM_CACHE_DIR moves it.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -86,6 +87,50 @@ function writeCache(file: string, old: CacheFile, loaded: Map<string, Loaded>) {
     fs.renameSync(tmp, file);
   } finally {
     fs.rmSync(tmp, { force: true });
+  }
+  prune(path.dirname(file), file);
+}
+
+/** Other keys' files unused this long go (a key is one installation path and Node build). */
+export const PRUNE_AGE_MS = 7 * 24 * 3600 * 1000;
+/** and at most this many files stay, the most recently used first */
+export const PRUNE_KEEP = 8;
+
+/**
+ * Removes the cache files of other keys that were not used for PRUNE_AGE_MS, and all but the
+ * PRUNE_KEEP most recently used: every checkout, upgrade or Node version made a file of its
+ * own, and nothing removed them. It runs only here, after a write (a warm run writes nothing,
+ * so it costs a warm run nothing); a file's last use is its atime (the kernel's relatime
+ * updates it about once a day for a file that is read) or its mtime, whichever is later. A file
+ * removed while another process reads it stays readable to that process (unlinked, still
+ * open); one removed in use is just written again by its next run. Leftover temporary files
+ * of killed writers go after an hour.
+ */
+function prune(dir: string, keep: string) {
+  try {
+    const now = Date.now();
+    const files: { name: string; used: number }[] = [];
+    for (const name of fs.readdirSync(dir)) {
+      const full = path.join(dir, name);
+      if (full === keep || !name.startsWith('v8-')) continue;
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(full);
+      } catch {
+        continue; // gone meanwhile
+      }
+      const used = Math.max(st.atimeMs, st.mtimeMs);
+      if (name.endsWith('.tmp')) {
+        if (now - used > 3600 * 1000) fs.rmSync(full, { force: true });
+      } else if (name.endsWith('.bin')) files.push({ name: full, used });
+    }
+    files.sort((a, b) => b.used - a.used);
+    files.forEach((f, i) => {
+      // ours is one of the PRUNE_KEEP
+      if (i >= PRUNE_KEEP - 1 || now - f.used > PRUNE_AGE_MS) fs.rmSync(f.name, { force: true });
+    });
+  } catch {
+    // an unreadable directory: nothing pruned, nothing else changes
   }
 }
 

@@ -99,4 +99,30 @@ describe('code cache', () => {
     expect(second).toMatchObject({ code: 0, stdout: first.stdout });
     expect(second.stats).toEqual({ hits: first.stats.misses, misses: 0, rejected: 0, written: false });
   });
+  it('a write prunes other keys\' files unused for a week, and keeps at most 8, the most recently used', () => {
+    const dir = path.join(tmp, 'prune');
+    fs.mkdirSync(dir, { recursive: true });
+    const day = 24 * 3600;
+    const now = Date.now() / 1000;
+    const make = (name: string, ageDays: number) => {
+      fs.writeFileSync(path.join(dir, name), 'x');
+      fs.utimesSync(path.join(dir, name), now - ageDays * day, now - ageDays * day);
+    };
+    for (let i = 0; i < 3; i++) make(`v8-old${i}.bin`, 30);
+    for (let i = 0; i < 10; i++) make(`v8-recent${i}.bin`, i / 10);
+    make('v8-dead.bin.123.tmp', 1);
+    make('v8-busy.bin.456.tmp', 0);
+    make('other-file', 30);
+    fs.writeFileSync(MOD, "exports.value = 'ppp';\n");
+    const r = run(dir);
+    expect(r.stats.written).toBe(true);
+    const ours = cacheFiles(dir).filter((f) => /^v8-[0-9a-f]{16}\.bin$/.test(f));
+    expect(ours).toHaveLength(1);
+    // ours and the 7 most recently used others; the month-old ones and the dead writer's file are gone
+    expect(cacheFiles(dir).sort()).toEqual([ours[0], 'other-file', 'v8-busy.bin.456.tmp', ...[0, 1, 2, 3, 4, 5, 6].map((i) => `v8-recent${i}.bin`)].sort());
+    // a warm run writes nothing and prunes nothing
+    make('v8-old9.bin', 30);
+    expect(run(dir).stats.written).toBe(false);
+    expect(cacheFiles(dir)).toContain('v8-old9.bin');
+  });
 });
