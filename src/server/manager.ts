@@ -13,7 +13,7 @@ import { fnv1a64, infoPath, PACKAGE_ROOT, runDir, serverKey, socketPath, type Se
 
 const WORKER = path.join(__dirname, 'worker.js');
 const IDLE_MS = Number(process.env.TAPVM_SERVER_IDLE_MS) || 10 * 60_000;
-/** a worker warms up at this nice value; it takes its client's when it gets one */
+/** a worker warms up at this nice value (back to 0 once ready); it takes its client's when it gets one */
 const WARMING_NICE = 10;
 
 interface Worker {
@@ -60,6 +60,12 @@ function spawnWorker() {
   }
   child.on('message', (m: { type?: string }) => {
     if (m?.type === 'ready' && warming === w) {
+      // waiting costs nothing, and the handoff must not queue behind other work at nice 10
+      try {
+        os.setPriority(child.pid!, 0);
+      } catch {
+        // gone: its exit says so
+      }
       warming = undefined;
       ready = w;
       failures = 0;
@@ -78,7 +84,12 @@ function spawnWorker() {
   child.on('error', () => {});
   child.on('exit', (code, sig) => {
     w.exited = true;
-    if (ready === w) ready = undefined;
+    if (ready === w) {
+      // killed while waiting (by hand, the OOM killer): warm another
+      ready = undefined;
+      writeInfo();
+      if (!stopping) spawnWorker();
+    }
     if (warming === w) {
       // a worker that died warming up (a broken build?): retry a few times, then give up, and
       // clients run directly

@@ -190,6 +190,17 @@ d('the warm server behind ./bin/tapvm', () => {
     expect(res.code).toBe(0);
   });
 
+  it('a client killed (SIGKILL) hangs up its worker: the session ends as on SIGHUP, end probe included', async () => {
+    await ready();
+    const r = start('client', ['-v', '-e', 'probe timer.s(60) { } probe syscall.getppid { } probe end { println("end") }']);
+    await r.armed;
+    r.kill('SIGKILL');
+    // the worker holds the client's stdout: the pipe closes once it is done
+    const res = await r.done;
+    expect(res.signal).toBe('SIGKILL');
+    expect(res.stdout).toBe('end\n');
+  });
+
   it('a worker killed by a signal: the client dies of the same signal', async () => {
     await ready();
     const r = start('client', ['-v', '-e', 'probe timer.s(60) { } probe syscall.getppid { }']);
