@@ -69,6 +69,8 @@ export function parseScript(text: string, file: string, options: ParseOptions = 
     if (!pp.identity) script.loc = { file, line: 1, col: 1, offset: 0 }; // the script, not its first kept token
     // a histogram operator is spelled `@hist_` (the grammar's StatOp): without one, the
     // histogram passes here and in resolve/ need not walk these items
+    // embedded C is spelled `%{`: without one, resolve's search for it need not walk the items
+    if (!pp.text.includes('%{')) for (const item of script.items) EMBEDDED_FREE.add(item);
     if (pp.text.includes('@hist_')) return checkHistOps(script);
     for (const item of script.items) HIST_FREE.add(item);
     return script;
@@ -96,6 +98,13 @@ const HIST_FREE = new WeakSet<TopLevel>();
 /** Whether parseScript returned this item from a text with no histogram operator in it. */
 export function histFree(item: TopLevel): boolean {
   return HIST_FREE.has(item);
+}
+
+const EMBEDDED_FREE = new WeakSet<TopLevel>();
+
+/** Whether parseScript returned this item from a text with no embedded C (`%{`) in it. */
+export function embeddedFree(item: TopLevel): boolean {
+  return EMBEDDED_FREE.has(item);
 }
 
 /**

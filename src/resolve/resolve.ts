@@ -4,6 +4,7 @@
 import { desugarHistSprint } from './hist-sprint';
 import { desugarHistForeach } from './hist-foreach';
 import { histBuckets } from '../vm/stats';
+import { embeddedFree } from '../parse';
 import type * as A from '../parse/ast';
 import type { ScalarType } from '../image/image';
 import { diagnostic, DiagnosticError, type Diagnostic } from '../diag/diagnostic';
@@ -149,7 +150,7 @@ export function resolve(script: A.Script): ResolvedProgram {
     if (item.kind === 'embedded') err(EMBEDDED_C, item.loc);
     else if (item.kind === 'function' && item.embedded) err(EMBEDDED_C, item.embedded.loc);
     // `%{ %}` inside a probe, alias or function body: the same sentence, once each
-    else if (item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') {
+    else if ((item.kind === 'probe' || item.kind === 'alias' || item.kind === 'function') && !embeddedFree(item)) {
       const visit = (n: unknown): void => {
         if (!n || typeof n !== 'object') return;
         if (Array.isArray(n)) return n.forEach(visit);
