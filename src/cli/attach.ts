@@ -17,10 +17,14 @@ async function follow(id: string, op: 'attach' | 'stop'): Promise<number> {
     else if (r.type === 'error') error = r.message;
     else if (r.type === 'end') code = r.exitCode;
   });
-  // Ctrl-C detaches: the session goes on
+  // Ctrl-C detaches: the session goes on; so does a reader that went away (`tapvm attach ID | head`)
   const detach = () => process.exit(0);
   process.on('SIGINT', detach);
   process.on('SIGTERM', detach);
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    detach();
+  });
   await p;
   if (error !== undefined) {
     process.stderr.write(`tapvm: ${error}\n`);

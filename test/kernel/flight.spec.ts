@@ -83,6 +83,28 @@ d('flight recorder', { timeout: 30_000 }, () => {
     expect(tapvm('attach', id)).toEqual({ code: 1, stdout: '', stderr: `ERROR: no tapvm session ${id} on this host (tapvm --sessions lists them)\n` });
   });
 
+  it('attach whose reader goes away (| head) detaches quietly; the session goes on', async () => {
+    const t = await startTrigger('getppid', '20000');
+    const file = path.join(tmp, 'head.stp');
+    fs.writeFileSync(file, script(t.pid, 'h'));
+    const started = tapvm('-F', file);
+    expect(started.code).toBe(0);
+    const id = /^Disconnecting from tapvm session (\d+)\.$/m.exec(started.stdout)![1];
+    t.go();
+    await t.exited;
+    await new Promise((r) => setTimeout(r, 300));
+    const att = spawn(process.execPath, [CLI, 'attach', id]);
+    let err = '';
+    att.stderr.on('data', (b) => (err += b));
+    // the first chunk of the 2 MB replay, then the reader closes its end: attach's next write fails with EPIPE
+    await new Promise((r) => att.stdout.once('data', r));
+    att.stdout.destroy();
+    expect(await new Promise((r) => att.on('exit', (c) => r(c)))).toBe(0);
+    expect(err).toBe('');
+    expect(alive(id)).toBe(true);
+    expect(tapvm('stop', id).stdout).toMatch(/end 20000\n$/);
+  });
+
   it('-F -o FILE -S 1,2 prints the pid and writes FILE.N of at most 1 MB, keeping the newest 2', async () => {
     const t = await startTrigger('getppid', '40000');
     const file = path.join(tmp, 'files.stp');
