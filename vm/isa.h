@@ -116,6 +116,7 @@
 #define CTX_TARGET 9
 #define CTX_EXE_INO 40
 #define CTX_EXE_DEV 41
+#define CTX_EXE_START_CODE 42
 #define CTX_UADDR 48
 #define CTX_EUID 10
 #define CTX_EGID 11

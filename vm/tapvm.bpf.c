@@ -844,6 +844,9 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		case CTX_EXE_DEV:
 			R(d) = current_exe(imm == CTX_EXE_DEV);
 			break;
+		case CTX_EXE_START_CODE:
+			R(d) = current_start_code();
+			break;
 		case CTX_EUID:
 		case CTX_EGID:
 			R(d) = ctx_cred(imm == CTX_EGID);

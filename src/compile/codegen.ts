@@ -1100,6 +1100,7 @@ class CodeGen {
       this.emit(Op.CTX, v.n, 0, 0, CTX.JIFFIES);
       return v;
     }
+    if (a.kind === 'user') return this.userVar(v, a);
     if (a.kind === 'addr') this.loadConst(v.n, a.addr);
     else {
       // init_task: follow ->real_parent from the current task to the task that is its own parent
@@ -1123,6 +1124,29 @@ class CodeGen {
       this.release(m);
     }
     return this.kernelAccess(v, a, e.path);
+  }
+
+  /** A user-space global: read in a task running the executable, 0 in any other (see VarAccess). */
+  private userVar(v: Val, a: Extract<VarAccess, { kind: 'user' }>): Val {
+    const m = this.mark();
+    const t = this.reg();
+    const misses: number[] = [];
+    for (const [ctx, want] of [[CTX.EXE_INO, a.ino], [CTX.EXE_DEV, a.dev]] as const) {
+      this.emit(Op.CTX, v.n, 0, 0, ctx);
+      this.loadConst(t, want);
+      this.emit(Op.EQ, t, v.n, t);
+      misses.push(this.emit(Op.JZ, 0, t));
+    }
+    this.emit(Op.CTX, v.n, 0, 0, CTX.EXE_START_CODE);
+    this.loadConst(t, a.offset);
+    this.emit(Op.ADD, v.n, v.n, t);
+    if (!a.addressOf) this.emit(Op.UREAD, v.n, v.n, a.width | 0x80);
+    const done = this.emit(Op.JMP);
+    for (const j of misses) this.patch(j, this.pc);
+    this.emit(Op.MOVI, v.n, 0, 0, 0);
+    this.patch(done, this.pc);
+    this.release(m);
+    return v;
   }
 
   private long(e: A.Expr): Val {

@@ -1,5 +1,5 @@
-// ELF symbol reader for user-space probes: function symbols of .symtab and .dynsym, and the
-// file offset of a virtual address through the executable PT_LOAD segments (as libbpf's
+// ELF symbol reader for user-space probes: function and data symbols of .symtab and .dynsym,
+// and the file offset of a virtual address through the executable PT_LOAD segments (as libbpf's
 // elf_find_func_offset), which is what a uprobe is attached at.
 import * as fs from 'fs';
 
@@ -7,9 +7,13 @@ const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const SHT_NOTE = 7;
 const NT_GNU_BUILD_ID = 3;
+const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const SHN_UNDEF = 0;
 const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const DT_SONAME = 14;
 const PF_X = 1;
 
 export interface ElfSymbol {
@@ -32,6 +36,13 @@ export interface ElfFile {
   segments: ElfSegment[];
   /** defined functions (STT_FUNC) of .symtab and .dynsym, deduplicated by name and address, sorted by address */
   functions: ElfSymbol[];
+  /** defined data objects (STT_OBJECT: globals, statics) of .symtab and .dynsym, as `functions` */
+  objects: ElfSymbol[];
+  /**
+   * a shared library: ET_DYN with a DT_SONAME or without a program interpreter (a PIE
+   * executable has PT_INTERP and no soname; libc.so.6 has both, and is a library)
+   */
+  library: boolean;
   /** the GNU build-id note, hex, when the file has one */
   buildId?: string;
 }
@@ -58,10 +69,24 @@ export function readElf(path: string): ElfFile {
   const inFile = (off: number, len: number) => off >= 0 && off + len <= buf.length;
 
   const segments: ElfSegment[] = [];
+  let interp = false;
+  let soname = false;
   for (let i = 0; i < phnum; i++) {
     const p = phoff + i * phentsize;
     if (!inFile(p, 56)) throw new ElfError(`${path}: truncated program headers`);
-    if (buf.readUInt32LE(p) !== PT_LOAD) continue;
+    const ptype = buf.readUInt32LE(p);
+    if (ptype === PT_INTERP) interp = true;
+    if (ptype === PT_DYNAMIC) {
+      // (d_tag, d_val) pairs up to DT_NULL
+      const off = Number(buf.readBigUInt64LE(p + 8));
+      const end = off + Number(buf.readBigUInt64LE(p + 32));
+      for (let d = off; d + 16 <= end && inFile(d, 16); d += 16) {
+        const tag = buf.readBigUInt64LE(d);
+        if (tag === 0n) break;
+        if (tag === BigInt(DT_SONAME)) soname = true;
+      }
+    }
+    if (ptype !== PT_LOAD) continue;
     segments.push({
       executable: (buf.readUInt32LE(p + 4) & PF_X) !== 0,
       offset: buf.readBigUInt64LE(p + 8),
@@ -100,6 +125,7 @@ export function readElf(path: string): ElfFile {
 
   const seen = new Set<string>();
   const functions: ElfSymbol[] = [];
+  const objects: ElfSymbol[] = [];
   for (const sec of sections) {
     if (sec.type !== SHT_SYMTAB && sec.type !== SHT_DYNSYM) continue;
     const strtab = sections[sec.link];
@@ -109,19 +135,22 @@ export function readElf(path: string): ElfFile {
       const info = buf[off + 4];
       const shndx = buf.readUInt16LE(off + 6);
       const addr = buf.readBigUInt64LE(off + 8);
-      if ((info & 0xf) !== STT_FUNC || shndx === SHN_UNDEF || addr === 0n) continue;
+      const kind = info & 0xf;
+      if ((kind !== STT_FUNC && kind !== STT_OBJECT) || shndx === SHN_UNDEF || addr === 0n) continue;
       const nameOff = strtab.offset + buf.readUInt32LE(off);
       const end = buf.indexOf(0, nameOff);
       if (end < 0 || end > strtab.offset + strtab.size) continue;
       const name = buf.toString('latin1', nameOff, end);
-      const key = `${name}@${addr}`;
+      const key = `${kind}:${name}@${addr}`;
       if (!name || seen.has(key)) continue;
       seen.add(key);
-      functions.push({ name, addr, size: buf.readBigUInt64LE(off + 16) });
+      (kind === STT_FUNC ? functions : objects).push({ name, addr, size: buf.readBigUInt64LE(off + 16) });
     }
   }
-  functions.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.name < b.name ? -1 : 1));
-  return { type, segments, functions, ...(buildId ? { buildId } : {}) };
+  const byAddr = (a: ElfSymbol, b: ElfSymbol) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.name < b.name ? -1 : 1);
+  functions.sort(byAddr);
+  objects.sort(byAddr);
+  return { type, segments, functions, objects, library: type === 3 && (soname || !interp), ...(buildId ? { buildId } : {}) };
 }
 
 /** File offset of virtual address `addr`, through the executable PT_LOAD segment holding it. */

@@ -32,6 +32,8 @@ export interface ResolvedPoint {
    * attachments).
    */
   varConflict?: (name: string) => string | undefined;
+  /** the executable a process("PATH") probe runs in: `@var("name")` without a module reads its globals */
+  module?: string;
   /** the probed function, for probefunc() and ppfunc() (user-space probes) */
   func?: string;
   /** conditions the handler checks first, returning at once when one fails (process("PATH").end) */

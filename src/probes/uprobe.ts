@@ -37,7 +37,8 @@ export function resolveExecutable(name: string): string | undefined {
 }
 
 const elfCache = new Map<string, ElfFile>();
-function elfOf(file: string): ElfFile {
+/** The file's ELF, read once per compilation process (throws ElfError). */
+export function elfOf(file: string): ElfFile {
   let elf = elfCache.get(file);
   if (!elf) elfCache.set(file, (elf = readElf(file)));
   return elf;
@@ -53,6 +54,7 @@ function pointFor(file: string, pid: number | undefined, rest: string, offset: b
     target: 'kernel',
     attach: { family: 'uprobe', path: file, offset: Number(offset), retprobe, ...(pid !== undefined ? { pid } : {}), ...(buildId ? { buildId } : {}) },
     contextVars,
+    module: file,
     ...(retprobe ? { pretty: { locals: [], ret: RETURN_VAR } } : {}),
     ...(func !== undefined ? { func } : {}),
   };
@@ -145,9 +147,11 @@ function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Paramet
   if (extra || point.components.length > 2) return { error: `expected process.${which}, process("PATH").${which} or process(PID).${which}` };
   const guards: Guard[] = [];
   let pp = pointText(point);
+  let module: string | undefined;
   if (proc.arg?.kind === 'string') {
     const file = resolveExecutable(proc.arg.value);
     if (!file) return noMatch(`cannot find executable '${proc.arg.value}'`);
+    module = file;
     const st = fs.statSync(file);
     guards.push({ ctx: CTX.EXE_INO, equals: BigInt(st.ino) }, { ctx: CTX.EXE_DEV, equals: kernelDev(st.dev) });
     pp = `process(${JSON.stringify(file)}).${which}`;
@@ -165,6 +169,7 @@ function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Paramet
   r.contextVars = new Map();
   r.pretty = undefined;
   r.guards = guards;
+  if (module) r.module = module;
   if (which === 'end') return r;
   const nrs = syscallCatalog()
     .filter((s) => FORKS.includes(s.name))
@@ -175,6 +180,7 @@ function lifecycle(point: Parameters<ProbeProvider['resolve']>[0], proc: Paramet
     attach: { family: 'syscall', exit: true, nrs },
     contextVars: new Map(),
     guards: [{ field: RET_FIELD, equals: 0n }, { ctx: CTX.PID, sameAs: CTX.TID }, ...guards],
+    ...(module ? { module } : {}),
   };
   return [r, fork];
 }

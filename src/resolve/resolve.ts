@@ -318,7 +318,12 @@ export function resolve(script: A.Script): ResolvedProgram {
         }
         if (e.op === 'var') {
           pathIndices(e.path, scope);
-          if (final) kernelAccessOk(varAccess(e, scope.probe?.point), `@var("${(e.args[0] as A.StringLit).value}")`, e.loc, scope);
+          if (final) {
+            const a = varAccess(e, scope.probe?.point);
+            const what = `@var("${(e.args[0] as A.StringLit).value}")`;
+            if (typeof a !== 'string' && a.kind === 'user' && scope.probe?.point.target === 'user') err(`${what} reads a process's memory, which only kernel probes can do`, e.loc);
+            else kernelAccessOk(a, what, e.loc, scope);
+          }
           return 'long';
         }
         err(AT_UNSUPPORTED[e.op], e.loc);

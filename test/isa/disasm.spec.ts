@@ -144,7 +144,7 @@ describe('disassemble', () => {
     expect(line(Op.GLDS, 3)).toBe('0000  GLDS     s0, G3');
     expect(line(Op.AGET, 7, 2)).toBe('0000  AGET     r0, @7[] cls 2');
     expect(line(Op.OBEGIN, 5)).toBe('0000  OBEGIN   fmt5');
-    expect(line(Op.CTX, 42)).toBe('0000  CTX      r0, ctx42');
+    expect(line(Op.CTX, 99)).toBe('0000  CTX      r0, ctx99');
     expect(line(Op.SCMP, 9)).toBe('0000  SCMP     r0, s0, s0, cond9');
     expect(disassemble(image(), 8).text).toBe('0008  ASET     r1, c[]');
     expect(disassemble({ ...image(), code: [BigInt(Op.AGETS) | (1n << 24n)] }, 0).text).toBe('0000  AGETS    s0, c[] cls 1');

@@ -48,6 +48,24 @@ describe('readElf', () => {
     }
   });
 
+  it('lists the fixture data objects at the addresses and sizes nm gives, and tells executables from libraries', () => {
+    for (const file of [PIE, NOPIE]) {
+      const elf = readElf(file);
+      expect(elf.library).toBe(false);
+      const nm = execFileSync('nm', ['-S', '--defined-only', file], { encoding: 'utf8' });
+      for (const [name, size] of [['tapvm_counter', 4n], ['tapvm_small', 2n], ['tapvm_big', 8n], ['tapvm_buf', 24n]] as const) {
+        const o = elf.objects.find((x) => x.name === name);
+        expect(o, `${name} in ${file}`).toBeDefined();
+        expect(o!.size).toBe(size);
+        expect(nm).toContain(`${o!.addr.toString(16).padStart(16, '0')} ${size.toString(16).padStart(16, '0')} `);
+      }
+      expect(elf.functions.some((x) => x.name === 'tapvm_counter')).toBe(false);
+    }
+    // libc has a program interpreter too (it runs), and a soname
+    expect(readElf(LIBC).library).toBe(true);
+    expect(readElf('/bin/true').library).toBe(false);
+  });
+
   it('turns an address into a file offset through the executable PT_LOAD segment', () => {
     const elf = readElf(NOPIE);
     expect(elf.type).toBe(2); // ET_EXEC

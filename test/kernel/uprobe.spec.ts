@@ -177,6 +177,48 @@ Pass 2: analysis failed.  [man error::pass2]
     expect(lines.slice(2).sort()).toEqual([`process(${t.pid}).end true`, 'process("/usr/bin/true").end true'].sort());
   });
 
+  it('@var reads a global of the executable, PIE and non-PIE, in its probes and in others', async () => {
+    const nopie = buildFixture('tapvm-test-elf-nopie', 'uprobe-target.c', ['-O2', '-no-pie']);
+    for (const bin of [BIN, nopie]) {
+      const r = await runTapvm([
+        '-c',
+        `${bin} 2`,
+        '-e',
+        `probe process("${bin}").function("tapvm_target") { if (pid() == target()) printf("%d %d %d %d %d\\n", @var("tapvm_counter"), @var("tapvm_counter", "${bin}"), @var("tapvm_small"), @var("tapvm_big@uprobe-target.c"), &@var("tapvm_counter") != 0) }
+         probe process("${bin}").function("tapvm_target").return { if (pid() == target()) printf("ret %d\\n", @var("tapvm_counter")) }
+         probe syscall.getpid { if (pid() == target()) printf("getpid %d\\n", @var("tapvm_counter", "${bin}")) }
+         probe process("${bin}").begin { if (pid() == target()) printf("begin %d\\n", @var("tapvm_small")) }`,
+      ]).done;
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`begin -3\n` + [1001, 1002].map((c) => `${c} ${c} -3 -5000000000 1\nret ${c}\ngetpid ${c}\n`).join(''));
+    }
+    // another executable's global, in this one's process: not there, 0
+    const other = await withFixture(1, `probe process("${BIN}").function("tapvm_target") { if (pid() == target()) printf("%d %d\\n", @var("tapvm_small", "${nopie}"), @var("tapvm_small")) }`);
+    expect(other.stderr).toBe('');
+    expect(other.stdout).toBe('0 -3\n');
+  });
+
+  it('refuses user-space @var it cannot read, in stap\'s words with the reason', () => {
+    const err = (script: string) => {
+      const r = runTapvmSync(['-p2', '-e', script]);
+      expect(r.code).toBe(1);
+      return r.stderr.split('\n')[0];
+    };
+    const fn = `process("${BIN}").function("tapvm_target")`;
+    expect(err(`probe ${fn} { println(@var("no_such_global")) }`)).toBe(`semantic error: unable to find global 'no_such_global' in ${BIN}`);
+    expect(err(`probe ${fn} { println(@var("tapvm_buf")) }`)).toBe(
+      `semantic error: @var("tapvm_buf") in ${BIN} is a 24-byte object: without debug information (DWARF) tapvm reads only 1, 2, 4 or 8-byte globals of executables, as integers`,
+    );
+    expect(err(`probe ${fn} { println(@var("tapvm_big")->x) }`)).toBe(
+      `semantic error: unable to find global 'tapvm_big' in ${BIN}: tapvm has no debug information (DWARF) for user-space variables, so no ->member or [index] of them`,
+    );
+    expect(err(`probe process("${LIBC}").function("getpid") { println(@var("environ")) }`)).toBe(
+      `semantic error: unable to find global 'environ' in ${LIBC}: tapvm reads globals of executables, not of shared libraries`,
+    );
+    expect(err(`probe syscall.getpid { println(@var("x", "/nonexistent/tapvm")) }`)).toBe(`semantic error: unable to find global 'x' in /nonexistent/tapvm: no such file`);
+    expect(err(`probe begin { println(@var("tapvm_small", "${BIN}")) }`)).toBe(`semantic error: @var("tapvm_small") reads a process's memory, which only kernel probes can do`);
+  });
+
   it('process.end waits for the last thread of the process (sched_process_exit group_dead)', () => {
     const r = runTapvmSync(['-p3', '-e', 'probe process.end { }']);
     expect(r.code).toBe(0);
