@@ -38,6 +38,7 @@ extern char **environ;
 #define HELLO_TIMEOUT_MS 1000
 
 static volatile pid_t worker;
+static volatile sig_atomic_t continued;	// set by on_cont: on_tstp's raise() did stop us
 
 static void die(const char *what) {
   fprintf(stderr, "tapvm: %s: %s\n", what, strerror(errno));
@@ -143,10 +144,13 @@ static void forward(int sig, siginfo_t *si, void *ctx) {
 
 // Ctrl-Z: a direct run stops with its foreground group. The worker's group is orphaned (its
 // parent is in another session), where the kernel discards SIGTSTP, so it gets SIGSTOP; then
-// this process stops itself, and SIGCONT (the shell's fg/bg) continues both.
+// this process stops itself, and SIGCONT (the shell's fg/bg) continues both. When this
+// process's own group is orphaned too (no job-control shell above it), the kernel discards our
+// SIGTSTP as it would a direct run's: raise() returns without a stop, so the worker goes on too.
 static void on_tstp(int sig) {
   (void)sig;
   int saved = errno;
+  continued = 0;
   if (worker > 0) kill(-worker, SIGSTOP);
   signal(SIGTSTP, SIG_DFL);
   sigset_t s;
@@ -154,6 +158,8 @@ static void on_tstp(int sig) {
   sigaddset(&s, SIGTSTP);
   sigprocmask(SIG_UNBLOCK, &s, NULL);
   raise(SIGTSTP);
+  // stopped and continued: on_cont (SIGCONT is not masked here) ran before raise() returned
+  if (!continued && worker > 0) kill(-worker, SIGCONT);
   // continued
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -166,6 +172,7 @@ static void on_tstp(int sig) {
 static void on_cont(int sig) {
   (void)sig;
   int saved = errno;
+  continued = 1;
   if (worker > 0) kill(-worker, SIGCONT);
   errno = saved;
 }
