@@ -9,6 +9,8 @@ import { compileSource } from '../compile';
 import { hostKernelFacts, withKernelFacts } from '../kernel/facts';
 import { DEFAULT_TAPSET_DIR } from '../parse/tapsets';
 import { addon } from '../native';
+import { VM_SLOTS, vmHash } from '../runtime/interpreter';
+import { realtimeOffset } from '../runtime/generation';
 
 const ONE_LINERS = [
   'probe begin { printf("hello %d %s\\n", 1, "x"); exit() }',
@@ -34,6 +36,11 @@ export function warmUp(): void {
   // the modules of a run: the CLI (which imports the runtime) and the addon
   for (const m of ['stap', 'errors', 'swap', 'attach', 'run-module']) require(`../cli/${m}`);
   addon();
+  // pure parts of a run's start that a worker would otherwise pay cold on every command:
+  // the object hashes that name the pins, and `performance` (a lazily loaded builtin that the
+  // session's realtime offset reads)
+  for (const slot of VM_SLOTS) vmHash(slot);
+  realtimeOffset();
   const { preprocessorFacts } = require('../cli/stap') as typeof import('../cli/stap');
   for (const text of ONE_LINERS) {
     try {
