@@ -459,6 +459,7 @@ function step(lc: LoopCtx): number {
       st.status = ST_HALTED;
       return 1;
     case Op.ACT:
+    case Op.ACTH: // ACT imm; HALT (the optimizer's fusion at a handler's end)
       // stap's `c->actionremaining -= n; if (<= 0) MAXACTION`: the error's pc is this ACT
       st.actions += imm;
       if (st.actions >= lc.maxAction) {
@@ -466,15 +467,7 @@ function step(lc: LoopCtx): number {
         st.status = ST_MAXACTION;
         return 1;
       }
-      break;
-    case Op.ACTH:
-      // ACT imm; HALT (the optimizer's fusion at a handler's end)
-      st.actions += imm;
-      if (st.actions >= lc.maxAction) {
-        st.pc = pc;
-        st.status = ST_MAXACTION;
-        return 1;
-      }
+      if (op === Op.ACT) break;
       st.status = ST_HALTED;
       return 1;
     case Op.MOVI:
