@@ -492,6 +492,17 @@ static __always_inline const char *data_str(struct loop_ctx *lc, __s32 imm)
 
 /* Runs the instruction at *pcp and advances it; non-zero ends the handler. pcp is &st->pc:
  * a caught error (raise -> try_catch) moves st->pc to the catch block. */
+/* Clears a key wider than 16 bytes up to its class's size (KCLR, KINT): 32, 64 or KEYMAX. */
+static __always_inline void key_clear_wide(struct vm_state *st, __s32 size)
+{
+	if (size <= 32)
+		__builtin_memset(st->key, 0, 32);
+	else if (size <= 64)
+		__builtin_memset(st->key, 0, 64);
+	else
+		KEY_ZERO(st->key);
+}
+
 static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u32 *pcp)
 {
 	__u32 pc = *pcp;
@@ -689,24 +700,15 @@ static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u3
 		/* only the class's key size: hashing and clearing 272 bytes for a 16-byte key is waste */
 		if (imm <= 16)
 			__builtin_memset(st->key, 0, 16);
-		else if (imm <= 32)
-			__builtin_memset(st->key, 0, 32);
-		else if (imm <= 64)
-			__builtin_memset(st->key, 0, 64);
 		else
-			KEY_ZERO(st->key);
+			key_clear_wide(st, imm);
 		break;
 	case OP_KPUTI:
 		*(__s64 *)&st->key[KEYOFF(imm)] = R(a);
 		break;
 	case OP_KINT:	/* a key wider than 16 bytes (exec_fast does the 16-byte class) */
 		x = R(a);
-		if (imm <= 32)
-			__builtin_memset(st->key, 0, 32);
-		else if (imm <= 64)
-			__builtin_memset(st->key, 0, 64);
-		else
-			KEY_ZERO(st->key);
+		key_clear_wide(st, imm);
 		*(__s64 *)st->key = x;
 		break;
 	case OP_KPUTS: {
