@@ -5,7 +5,8 @@ import * as os from 'os';
 
 const LOCK = fs.existsSync('/run') ? '/run/tapvm.lock' : `${os.tmpdir()}/tapvm.lock`;
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it does, someone else's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -9,7 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { fork, type ChildProcess } from 'child_process';
-import { fnv1a64, infoPath, PACKAGE_ROOT, runDir, serverKey, socketPath, type ServerInfo } from './paths';
+import { exitFrame, fnv1a64, infoPath, PACKAGE_ROOT, runDir, serverKey, socketPath, type ServerInfo } from './paths';
 
 const WORKER = path.join(__dirname, 'worker.js');
 const IDLE_MS = Number(process.env.TAPVM_SERVER_IDLE_MS) || 10 * 60_000;
@@ -98,11 +98,7 @@ function spawnWorker() {
       else if (!stopping) shutdown();
     }
     if (w.socket) {
-      const status = Buffer.alloc(12);
-      status.write('TVMX', 0, 'latin1');
-      status.writeInt32LE(code ?? 0, 4);
-      status.writeInt32LE(sig ? os.constants.signals[sig] : 0, 8);
-      if (!w.socket.destroyed) w.socket.end(status);
+      if (!w.socket.destroyed) w.socket.end(exitFrame(code ?? 0, sig ? os.constants.signals[sig] : 0));
       busy.delete(w);
       lastClient = Date.now();
       writeInfo();

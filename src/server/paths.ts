@@ -72,11 +72,11 @@ export function listServers(dir = runDir()): ServerInfo[] {
   return out;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The "worker ended" frame of the client protocol (native/client.c): "TVMX" i32 code i32 signal. */
+export function exitFrame(code: number, signal = 0): Buffer {
+  const b = Buffer.alloc(12);
+  b.write('TVMX', 0, 'latin1');
+  b.writeInt32LE(code, 4);
+  b.writeInt32LE(signal, 8);
+  return b;
 }

@@ -13,7 +13,7 @@ import type * as net from 'net';
 import { addon } from '../native';
 import { forgetTapsets } from '../parse/tapsets';
 import { tapsetStamp, warmUp } from './warmup';
-import { PACKAGE_ROOT } from './paths';
+import { exitFrame, PACKAGE_ROOT } from './paths';
 
 /** how long the client may take to send its request after the greeting */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -121,10 +121,7 @@ function serve(socket: net.Socket) {
       process.on('SIGHUP', () => {});
       const nul = fs.openSync('/dev/null', 'r+');
       for (let i = 0; i < 3; i++) a.dup2(nul, i);
-      const status = Buffer.alloc(12);
-      status.write('TVMX', 0, 'latin1');
-      status.writeInt32LE(code, 4);
-      a.serverSend(fd, status);
+      a.serverSend(fd, exitFrame(code));
     } catch {
       // the manager reports it
     }
