@@ -142,6 +142,15 @@ static void forward(int sig, siginfo_t *si, void *ctx) {
   errno = saved;
 }
 
+// Installs `fn` for `sig` (SA_RESTART, no mask: on_tstp relies on SIGCONT not being masked).
+static void handle(int sig, void (*fn)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = fn;
+  sa.sa_flags = SA_RESTART;
+  sigaction(sig, &sa, NULL);
+}
+
 // Ctrl-Z: a direct run stops with its foreground group. The worker's group is orphaned (its
 // parent is in another session), where the kernel discards SIGTSTP, so it gets SIGSTOP; then
 // this process stops itself, and SIGCONT (the shell's fg/bg) continues both. When this
@@ -160,12 +169,7 @@ static void on_tstp(int sig) {
   raise(SIGTSTP);
   // stopped and continued: on_cont (SIGCONT is not masked here) ran before raise() returned
   if (!continued && worker > 0) kill(-worker, SIGCONT);
-  // continued
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_tstp;
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGTSTP, &sa, NULL);
+  handle(SIGTSTP, on_tstp);
   errno = saved;
 }
 
@@ -234,11 +238,8 @@ int main(int argc, char **argv) {
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
   for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) sigaction(fwd[i], &sa, NULL);
-  sa.sa_flags = SA_RESTART;
-  sa.sa_handler = on_tstp;
-  sigaction(SIGTSTP, &sa, NULL);
-  sa.sa_handler = on_cont;
-  sigaction(SIGCONT, &sa, NULL);
+  handle(SIGTSTP, on_tstp);
+  handle(SIGCONT, on_cont);
   signal(SIGPIPE, SIG_IGN);
   worker = (pid_t)pid;
 
