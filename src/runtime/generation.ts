@@ -3,6 +3,7 @@
 // (src/runtime/session.ts): each generation has its own slot, so neither the interpreter nor
 // the record format needs to know about swaps.
 import * as fs from 'fs';
+import { Writable } from 'stream';
 import { addon, BPF_ANY, BPF_MAP_TYPE, type Addon, type Link, type RingBufferReader } from '../native';
 import type { ProgramImage, ProbeInfo } from '../image/image';
 import { LIMITS, REC, ERR } from '../isa/opcodes';
@@ -10,14 +11,15 @@ import { arrayClass, imageMaxStr, slotSize } from '../isa/strlen';
 import type { VmEvent } from '../vm/backend';
 import { runHandler, type UserContextValues } from '../vm/interp';
 import type { Interpreter } from './interpreter';
-import { withLock, countClaim, othersClaims } from './lock';
+import { withLock } from './lock';
 import { KernelBackend, clearMap, createInnerMap, innerMapKind, outerKey } from './kernel-backend';
 import {
   SESSION_SIZE, GLOBALS_BLOB_SIZE, gstrBlobSize, COUNTERS_SIZE, encodeSession, decodeSession,
   encodeCodeBlob, sumCounters, type Counters, type SessionRecord,
 } from './layout';
 import { decodeRecordAt, REC_HDR_SIZE } from './records';
-import { OutputFormatter } from './output';
+import { OutputFormatter, errorMessage } from './output';
+import { MemoryBackend } from '../vm/memory-backend';
 import { readTracepoint } from '../kernel/tracefs';
 import { globalDisplay } from './display';
 import { isStatClass, STAT_VAL_SIZE } from '../vm/stats';
@@ -94,6 +96,9 @@ export interface GenerationOptions {
 /** A program's recursion_misses (0 from an addon built before it reported them). */
 const misses = (fd: number): number => addon().progInfo(fd).recursionMisses ?? 0;
 
+/** Probe families that run in user space only (no kernel program, no recursion misses). */
+const USER_FAMILIES: readonly string[] = ['begin', 'end', 'error', 'timer'];
+
 const NO_COUNTERS: Counters = { lost: 0n, skipped: 0n, errors: 0n, runs: 0n };
 
 export class Generation {
@@ -156,37 +161,58 @@ export class Generation {
     return this.links.length;
   }
 
-  /** Claims a free slot: unused, or owned by a process that no longer exists. */
+  /** Whether this script links kernel programs, whose recursion misses it then watches. */
+  private get linksKernel(): boolean {
+    return (this.img.syscallDispatch?.length ?? 0) > 0 || this.img.probes.some((p) => !USER_FAMILIES.includes(p.attach.family));
+  }
+
+  /**
+   * Claims a free slot: unused, or owned by a process that no longer exists. A script with
+   * kernel probes takes its first look at the other sessions (takeMisses) in the same scan,
+   * under the same lock, with the claim count its own claim was counted against: no second
+   * scan of the 64 slots, and nobody can claim or free a slot between the claim and the look.
+   */
   claim(): number {
+    const look = this.linksKernel;
+    let others = false;
+    let claims = -1;
     this.slot = withLock(() => {
       const a = addon();
+      let free = -1;
       for (const { slot, s } of sessionSlots(this.vm.maps.sessions)) {
-        if (s && ownerAlive(s)) continue;
-        this.resetCounters(slot);
-        a.mapUpdate(
-          this.vm.maps.sessions,
-          slotKeyOf(slot),
-          encodeSession({
-            active: 0,
-            maxaction: this.opts.maxAction,
-            realtimeOff: realtimeOffset(),
-            ownerPid: BigInt(process.pid),
-            ownerStart: procStart(process.pid),
-            target: BigInt(this.opts.target),
-            maxskipped: Math.min(this.opts.maxSkipped, 0xffffffff),
-            skipped: 0,
-            maxerrors: Math.min(this.opts.maxErrors, 0xffffffff),
-            errors: 0,
-          }),
-          BPF_ANY,
-        );
-        countClaim();
-        return slot;
+        if (s && ownerAlive(s)) {
+          // a swap's other slot is this process's own, not another session
+          if (Number(s.ownerPid) !== process.pid) others = true;
+        } else if (free < 0) free = slot;
+        // a begin/timer-only script needs no look; a look needs only the first other session
+        if (free >= 0 && (!look || others)) break;
       }
-      throw new Error(`all ${LIMITS.NSESSIONS} session slots are in use`);
+      if (free < 0) throw new Error(`all ${LIMITS.NSESSIONS} session slots are in use`);
+      this.resetCounters(free);
+      a.mapUpdate(
+        this.vm.maps.sessions,
+        slotKeyOf(free),
+        encodeSession({
+          active: 0,
+          maxaction: this.opts.maxAction,
+          realtimeOff: realtimeOffset(),
+          ownerPid: BigInt(process.pid),
+          ownerStart: procStart(process.pid),
+          target: BigInt(this.opts.target),
+          maxskipped: Math.min(this.opts.maxSkipped, 0xffffffff),
+          skipped: 0,
+          maxerrors: Math.min(this.opts.maxErrors, 0xffffffff),
+          errors: 0,
+        }),
+        BPF_ANY,
+      );
+      claims = this.vm.countClaim();
+      return free;
     });
-    this.othersAtLook = this.othersPresent();
-    this.claimsAtLook = othersClaims();
+    if (look) {
+      this.othersAtLook = others;
+      this.claimsAtLook = claims;
+    }
     return this.slot;
   }
 
@@ -272,11 +298,14 @@ export class Generation {
     const reused = this.reuseInner(this.vm.maps.rings, key, (m) => m.type === BPF_MAP_TYPE.RINGBUF && m.maxEntries === ringBytes);
     this.ring = reused ?? a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, ringBytes, 0, -1);
     if (reused === undefined) this.installInner(this.vm.maps.rings, key, this.ring);
-    // records a previous owner of the slot left unread are not this session's output
-    const stale = a.ringBuffer(this.ring, () => undefined);
-    stale.consume();
-    stale.close();
-    this.reader = a.ringBuffer(this.ring, (batch) => this.onBatch(batch), { pollMs: RING_POLL_MS });
+    // records a previous owner of the slot left unread are not this session's output: one reader
+    // drops them (a fresh ring has none), then delivers
+    let stale = reused !== undefined;
+    this.reader = a.ringBuffer(this.ring, (batch) => !stale && this.onBatch(batch), { pollMs: RING_POLL_MS });
+    if (stale) {
+      this.reader.consume();
+      stale = false;
+    }
     this.coalesceAt = ringBytes >= 1 << 21 ? RING_WARM_RECORDS : Infinity;
   }
 
@@ -421,6 +450,8 @@ export class Generation {
 
   /** Takes the growth of the programs' recursion_misses since the last look. */
   private takeMisses() {
+    // nothing linked, nothing to attribute (and no scan of the slots: a begin one-liner's end)
+    if (this.missSeen.size === 0) return;
     let grown = 0;
     for (const [fd, seen] of this.missSeen) {
       const now = misses(fd);
@@ -428,7 +459,7 @@ export class Generation {
       this.missSeen.set(fd, now);
     }
     const others = this.othersPresent();
-    const claims = othersClaims();
+    const claims = this.vm.othersClaims();
     const alone = !others && !this.othersAtLook && claims === this.claimsAtLook;
     this.othersAtLook = others;
     this.claimsAtLook = claims;
@@ -636,4 +667,45 @@ export class Generation {
     }
     return kept;
   }
+}
+
+/**
+ * Runs the pure paths of a run's start and end once over `img`, with no BPF object and no
+ * standard stream (a warm server worker's warm-up, src/server/warmup.ts): the begin and end
+ * probes in the user-space interpreter on a memory backend, their printf output and a kernel
+ * record of each format through the output formatter into a sink, the session and code blobs.
+ * A command's begin one-liner otherwise ran all of this for the first time in the process.
+ * Returns the text it formatted.
+ */
+export function warmRuntime(img: ProgramImage): string {
+  const out: Buffer[] = [];
+  const sink = new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) });
+  const gen = new Generation(undefined as unknown as Interpreter, img, { maxAction: 1000, maxErrors: 0, maxSkipped: 100, target: 0 }, sink, (g, ev) => {
+    if (ev.type === 'print') g.output.print(ev);
+    else if (ev.type === 'error') errorMessage(g.img, ev);
+  });
+  const be = new MemoryBackend(img);
+  gen.backend = be as unknown as KernelBackend;
+  const events = () => be.events.splice(0).forEach((ev) => gen['onEvent'](gen, ev));
+  gen.runBegin();
+  events();
+  // every format as the kernel's PRINT record (zeros and empty strings), then an EXIT record
+  const recs = img.formats.map((f, i) => {
+    const r = Buffer.alloc(4 + REC_HDR_SIZE + f.args.reduce((n, t) => n + (t === 'long' ? 8 : 2), 0));
+    r.writeUInt32LE(r.length - 4, 0);
+    r.writeUInt32LE(REC.PRINT, 4);
+    r.writeUInt32LE(i, 8);
+    return r;
+  });
+  const exit = Buffer.alloc(4 + REC_HDR_SIZE);
+  exit.writeUInt32LE(REC_HDR_SIZE, 0);
+  exit.writeUInt32LE(REC.EXIT, 4);
+  gen['onBatch'](Buffer.concat([...recs, exit]));
+  gen.runEnd(true);
+  events();
+  gen.output.flush();
+  decodeSession(encodeSession({ active: 0, maxaction: 1000, realtimeOff: realtimeOffset(), ownerPid: 1n, ownerStart: procStart(process.pid), target: 0n, maxskipped: 100, skipped: 0, maxerrors: 0, errors: 0 }));
+  encodeCodeBlob(img.code, img.data);
+  // what the run printed, for a test to tell that it ran
+  return Buffer.concat(out).toString('latin1');
 }

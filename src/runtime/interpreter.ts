@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
 import { execFileSync } from 'child_process';
-import { addon, BPF_ANY } from '../native';
+import { addon, BPF_ANY, BPF_MAP_TYPE } from '../native';
 import { withLock } from './lock';
 import { ARRAY_CLASSES, LIMITS } from '../isa/opcodes';
 import { variantSuffix } from '../isa/strlen';
@@ -60,9 +60,24 @@ export interface Interpreter {
   loaded: boolean;
   loadMs: number;
   verifiedInsns: Record<string, number>;
+  /** Counts a slot claim of this process in the host-wide count (call under withLock); returns
+   * othersClaims() as of that claim. */
+  countClaim(): number;
+  /** The slot claims other processes have made in this interpreter's `sessions` map (a number
+   * that only grows while the pins live; NaN when it cannot be read, which equals nothing). */
+  othersClaims(): number;
 }
 
+/** statfs's f_type of bpffs (BPF_FS_MAGIC) */
+const BPF_FS_MAGIC = 0xcafe4a11;
+
 function ensureBpffs() {
+  // one statfs, not a read of /proc/mounts: a start's only question is whether this is bpffs
+  try {
+    if (fs.statfsSync(BPFFS).type === BPF_FS_MAGIC) return;
+  } catch {
+    // no such directory: mount says so below
+  }
   const mounts = fs.readFileSync('/proc/mounts', 'utf8');
   if (mounts.split('\n').some((l) => l.split(' ')[1] === BPFFS && l.split(' ')[2] === 'bpf')) return;
   try {
@@ -89,7 +104,7 @@ export function vmHash(slot: number = LIMITS.MAXSTRINGLEN): string {
 
 const isEnoent = (e: unknown) => (e as { errno?: number }).errno === 2;
 
-type Pinned = Pick<Interpreter, 'maps' | 'stubs' | 'classMaps'> & { progs: Partial<Record<ProgName, number>> };
+type Pinned = Pick<Interpreter, 'maps' | 'stubs' | 'classMaps'> & { progs: Partial<Record<ProgName, number>>; claims: number };
 
 function openPinned(dir: string): Pinned | undefined {
   const a = addon();
@@ -110,7 +125,7 @@ function openPinned(dir: string): Pinned | undefined {
     opened.push(...classMaps);
     const stubs = TP_STUBS.map((s) => a.objGet(`${dir}/${s}`));
     opened.push(...stubs);
-    return { progs, maps, stubs, classMaps };
+    return { progs, maps, stubs, classMaps, claims: claimsPin(dir, false) };
   } catch (e) {
     for (const fd of opened) a.close(fd);
     if (isEnoent(e)) return undefined; // not pinned (completely) yet
@@ -118,9 +133,72 @@ function openPinned(dir: string): Pinned | undefined {
   }
 }
 
+// Slot claims counted host-wide, per interpreter (a session tells from the count whether another
+// one started since it last looked, even one that has ended again: src/runtime/generation.ts,
+// recursion misses). The count is a one-element array map pinned next to `sessions` by the
+// first claim (`claims`; not part of the object, so a cold load need not make it) and written
+// under the host lock: a lookup and an update inside the claim's lock step, where a file next
+// to the lock cost a read, a write and a rename. A session of the other object (MAXSTRINGLEN)
+// runs other programs, so its claims say nothing about this one's misses.
+const CLAIMS_PIN = 'claims';
+/** this process's claims, by pin directory (every Session opens its own fds of the same map) */
+const ownClaims = new Map<string, number>();
+const ZERO_KEY = Buffer.alloc(4);
+
+/** The claims map's fd, or -1 when it is not pinned yet and `create` is false. */
+function claimsPin(dir: string, create: boolean): number {
+  const a = addon();
+  try {
+    return a.objGet(`${dir}/${CLAIMS_PIN}`);
+  } catch (e) {
+    if (!isEnoent(e) || !create) return -1;
+  }
+  const fd = a.mapCreate(BPF_MAP_TYPE.ARRAY, 'tapvm_claims', 4, 8, 1, 0, -1);
+  try {
+    a.pin(fd, `${dir}/${CLAIMS_PIN}`);
+  } catch {
+    // the directory was pruned meanwhile: the count is this process's alone, as its maps are
+  }
+  return fd;
+}
+
+function claimCounter(p: Pinned, dir: string): Pick<Interpreter, 'countClaim' | 'othersClaims'> {
+  const read = (): number => {
+    if (p.claims < 0) p.claims = claimsPin(dir, false);
+    if (p.claims < 0) return 0; // nobody has claimed a slot of these pins yet
+    return Number(addon().mapLookup(p.claims, ZERO_KEY, 8)!.readBigUInt64LE(0));
+  };
+  const others = () => {
+    try {
+      return read() - (ownClaims.get(dir) ?? 0);
+    } catch {
+      return NaN;
+    }
+  };
+  return {
+    countClaim() {
+      try {
+        if (p.claims < 0) p.claims = claimsPin(dir, true);
+        const n = read() + 1;
+        const v = Buffer.alloc(8);
+        v.writeBigUInt64LE(BigInt(n));
+        addon().mapUpdate(p.claims, ZERO_KEY, v, BPF_ANY);
+        const own = (ownClaims.get(dir) ?? 0) + 1;
+        ownClaims.set(dir, own);
+        return n - own;
+      } catch {
+        // not worth failing a start for: the looks then attribute no miss to this session
+        return NaN;
+      }
+    },
+    othersClaims: others,
+  };
+}
+
 /** The Interpreter over pinned (or just loaded) objects; prog() loads a missing lazy program. */
 function interpreter(p: Pinned, dir: string, slot: number, loaded: boolean, loadMs: number, verifiedInsns: Record<string, number>): Interpreter {
   const vm: Interpreter = {
+    ...claimCounter(p, dir),
     maps: p.maps,
     stubs: p.stubs,
     classMaps: p.classMaps,
@@ -244,6 +322,6 @@ export function openInterpreter(slot: number = LIMITS.MAXSTRINGLEN): Interpreter
     const classMaps = CLASS_MAPS.map((m) => obj.maps[m]);
     for (const [name, fd] of Object.entries(obj.progs)) if (!(PROGRAMS as readonly string[]).includes(name) && !TP_STUBS.includes(name)) addon().close(fd);
     pruneStalePins(dir);
-    return interpreter({ progs, maps, stubs, classMaps }, dir, slot, true, loadMs, obj.verifiedInsns);
+    return interpreter({ progs, maps, stubs, classMaps, claims: -1 }, dir, slot, true, loadMs, obj.verifiedInsns);
   });
 }

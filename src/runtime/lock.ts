@@ -15,6 +15,15 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** unlink(2), no lstat first (fs.rmSync's force costs one): the lock is taken twice a run */
+function unlink(file: string) {
+  try {
+    fs.unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
 function sleep(ms: number) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -46,50 +55,18 @@ export function withLock<T>(fn: () => T): T {
       if (owner === undefined) continue;
       // a holder that died (SIGKILL) leaves the file behind; remove it only if it is still that one's
       if (!alive(owner)) {
-        if (holder() === owner) fs.rmSync(LOCK, { force: true });
+        if (holder() === owner) unlink(LOCK);
         continue;
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK} (held by pid ${owner})`);
       sleep(2);
     }
   } finally {
-    fs.rmSync(mine, { force: true });
+    unlink(mine);
   }
   try {
     return fn();
   } finally {
-    fs.rmSync(LOCK, { force: true });
+    unlink(LOCK);
   }
-}
-
-// Session slot claims counted host-wide, in a file next to the lock (written under it): a
-// session tells from the count whether another one started since it last looked, even one
-// that has ended again (src/runtime/generation.ts, recursion misses).
-const CLAIMS = `${LOCK}.claims`;
-let ownClaims = 0;
-
-function claimCount(): number {
-  try {
-    return Number(fs.readFileSync(CLAIMS, 'utf8')) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Counts a slot claim of this process; call under withLock. */
-export function countClaim() {
-  const tmp = `${CLAIMS}.${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, String(claimCount() + 1));
-    fs.renameSync(tmp, CLAIMS);
-    ownClaims++;
-  } catch {
-    // the lock's directory took the lock file: a failure here is not worth failing a start
-    // for; the slots seen at each look still tell most of it
-  }
-}
-
-/** The slot claims other processes have made (a number that only grows, while the host is up). */
-export function othersClaims(): number {
-  return claimCount() - ownClaims;
 }

@@ -10,7 +10,7 @@ import { hostKernelFacts, withKernelFacts } from '../kernel/facts';
 import { DEFAULT_TAPSET_DIR } from '../parse/tapsets';
 import { addon } from '../native';
 import { VM_SLOTS, vmHash } from '../runtime/interpreter';
-import { realtimeOffset } from '../runtime/generation';
+import { realtimeOffset, warmRuntime } from '../runtime/generation';
 
 const ONE_LINERS = [
   'probe begin { printf("hello %d %s\\n", 1, "x"); exit() }',
@@ -44,11 +44,17 @@ export function warmUp(): void {
   const { preprocessorFacts } = require('../cli/stap') as typeof import('../cli/stap');
   for (const text of ONE_LINERS) {
     try {
-      withKernelFacts(hostKernelFacts(), () =>
+      const c = withKernelFacts(hostKernelFacts(), () =>
         compileSource(text, '<input>', 3, undefined, { args: [], facts: preprocessorFacts(), warnings: [], tapsets: [DEFAULT_TAPSET_DIR] }),
       );
+      // the run's pure paths too (user-space VM, output formatter, records): no BPF, no stdio
+      if (c.result.image) warmRuntime(c.result.image);
     } catch {
       // a one-liner this kernel cannot compile (no such tracepoint) warms up less, no more
     }
   }
+  // the modules Node loads when process.stdout/stderr are first used (a pipe's net.Socket, a
+  // terminal's tty.WriteStream), without using them
+  require('net');
+  require('tty');
 }
