@@ -9,7 +9,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const { buildTrigger, summary, have } = require('./lib');
 const { runHandlers } = require('./handlers');
-const { runStartup, launcherOverhead } = require('./startup');
+const { runStartup, launcherOverhead, TRIGGER_RATE } = require('./startup');
 const { runSwap } = require('./swap');
 const { runOutput, runWakeup, WAKE_THRESHOLD } = require('./output');
 const { frontEnd, userVm, tapsetPlusScript } = require('./frontend');
@@ -118,6 +118,9 @@ function report(r) {
     lines.push(
       'Cold: no pins, no server, an empty code cache. Warm: pinned interpreter, `node bin/tapvm` (no server). Server: `./bin/tapvm` through the warm server',
       '(the sh launcher, the C client, a warm worker; the successor worker is ready before each run). `node bench/run.js --only=startup`.',
+      `Armed: tapvm's "kernel probes armed" (-v; printed after attaching and activating the slot), bpftrace's BEGIN after attaching; for the begin`,
+      `one-liner (no kernel probe) the first event, for both. The kernel one-liners' events come from a trigger calling getppid() ${TRIGGER_RATE} times a second,`,
+      'sleeping in between (a first event within ~50 us of arming, without taking a CPU from the tracers as a flat-out caller would); the same for both tracers.',
       '',
       '| one-liner | tapvm cold | tapvm warm | tapvm server | bpftrace | warm / bpftrace | server / bpftrace | armed: bpftrace / warm | armed: bpftrace / server |',
       '|---|---|---|---|---|---|---|---|---|',
