@@ -7,8 +7,8 @@
 // unless TAPVM_SERVER=0, starts a server in the background for the next command.
 //
 // Protocol (all integers little-endian, this host's):
-//   server -> client  "TVMW" u32 worker-pid   a warm worker has the connection
-//                     "TVMB"                  busy (no warm worker yet): run directly
+//   server -> client  "TVMW" u32 worker-pid   a warm worker accepted the connection
+//                     "TVMB"                  the manager: busy (no warm worker yet), run directly
 //   client -> server  u32 length, then: u32 version=1, u32 fd mask (bits 0-2 stdio, 3 cwd),
 //                     u32 umask, i32 nice, u32 argc, argv[1..] NUL-terminated, u32 envc,
 //                     environ NUL-terminated; the fds of the mask ride on its first byte
@@ -34,7 +34,8 @@
 extern char **environ;
 
 #define SELF_SUFFIX "/native/build/Release/tapvm-client"
-// how long a server may take to hand the connection to a worker before we run directly
+// how long the server may take to answer (a warm worker's greeting, or the manager's busy)
+// before we run directly
 #define HELLO_TIMEOUT_MS 1000
 
 static volatile pid_t worker;

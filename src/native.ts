@@ -173,6 +173,17 @@ export interface Addon {
   dupFd(fd: number): number;
   dup2(from: number, to: number): void;
   fchdir(fd: number): void;
+  /** A listening unix stream socket bound at path (close-on-exec). */
+  serverListen(path: string): number;
+  /**
+   * Blocks until a connection arrives on listenFd (returns it, close-on-exec and non-blocking)
+   * or watchFd is readable or hung up (returns -1).
+   */
+  serverAccept(listenFd: number, watchFd: number): number;
+  /** Sends fd over a unix socket as a frame of length 0 (serverRecvRequest reads it). */
+  serverSendFd(sock: number, fd: number): boolean;
+  /** socketpair(AF_UNIX, SOCK_STREAM), both ends close-on-exec */
+  socketPair(): [number, number];
 }
 
 let cached: Addon | undefined;

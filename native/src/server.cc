@@ -1,16 +1,20 @@
-// The warm worker's side of the tapvm server (src/server/worker.ts): a client connection arrives
-// as a unix stream socket; the request on it carries the client's fds 0/1/2 and cwd as
-// SCM_RIGHTS, which Node's streams cannot receive, and the worker then puts them in place of its
-// own stdio and working directory with dup2/fchdir, before Node creates process.stdout & co.
+// The tapvm server's socket work (src/server/): the manager's listening socket, which each warm
+// worker gets at fork and accepts its one client on; the request on the connection carries the
+// client's fds 0/1/2 and cwd as SCM_RIGHTS, which Node's streams cannot receive, and the worker
+// then puts them in place of its own stdio and working directory with dup2/fchdir, before Node
+// creates process.stdout & co.; the worker passes the connection to the manager too (so the
+// manager can report a death by signal on it).
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -152,7 +156,103 @@ static Napi::Value Fchdir(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// serverListen(path) -> fd: a listening unix stream socket at path (close-on-exec, blocking).
+// The manager makes it once and hands it to every warm worker at fork; the worker accepts its
+// one client itself (serverAccept), the manager only while no worker waits (the busy answer).
+static Napi::Value Listen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  if (!ArgString(info, 0, "path", &path)) return env.Undefined();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return ThrowErrno(env, "bind", ENAMETOOLONG);
+  memcpy(addr.sun_path, path.data(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket", errno);
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0 || listen(fd, 128) < 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "bind", err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// serverAccept(listenFd, watchFd) -> a connection fd (close-on-exec, non-blocking), or -1 when
+// watchFd became readable or hung up first (the worker's IPC channel: the manager is gone or
+// has something to say). Blocks the calling thread: a warm worker has nothing else to do, and
+// a worker asleep in poll() takes its client at once, with no event loop turn in between. An
+// accept that loses the race to another process (EAGAIN) waits again.
+static Napi::Value Accept(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int lfd, wfd;
+  if (!ArgFd(info, 0, &lfd) || !ArgFd(info, 1, &wfd)) return env.Undefined();
+  for (;;) {
+    struct pollfd p[2] = {{lfd, POLLIN, 0}, {wfd, POLLIN, 0}};
+    int r = poll(p, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return ThrowErrno(env, "poll", errno);
+    }
+    if (p[1].revents) return Napi::Number::New(env, -1);
+    if (!(p[0].revents & POLLIN)) {
+      if (p[0].revents) return ThrowErrno(env, "accept", EBADF);
+      continue;
+    }
+    int c = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c >= 0) return Napi::Number::New(env, c);
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) continue;
+    return ThrowErrno(env, "accept", errno);
+  }
+}
+
+// serverSendFd(sock, fd) -> boolean: one fd as SCM_RIGHTS on a frame of length 0 (four zero
+// bytes), which serverRecvRequest reads as { data: <empty>, fds: [fd] }.
+static Napi::Value SendFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sock, fd;
+  if (!ArgFd(info, 0, &sock) || !ArgFd(info, 1, &fd)) return env.Undefined();
+  uint32_t zero = 0;
+  struct iovec iov = {&zero, sizeof(zero)};
+  union {
+    struct cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(int))];
+  } ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.bytes;
+  msg.msg_controllen = sizeof(ctl.bytes);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t r;
+  do r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return Napi::Boolean::New(env, r == ssize_t(sizeof(zero)));
+}
+
+// socketPair() -> [a, b]: a unix stream socket pair, both ends close-on-exec (a worker's end
+// goes to it as an fd of fork's stdio, which clears the flag on the child's copy).
+static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, "socketpair", errno);
+  Napi::Array arr = Napi::Array::New(env, 2);
+  arr.Set(uint32_t(0), Napi::Number::New(env, sv[0]));
+  arr.Set(uint32_t(1), Napi::Number::New(env, sv[1]));
+  return arr;
+}
+
 void InitServer(Napi::Env env, Napi::Object exports) {
+  exports.Set("serverListen", Napi::Function::New(env, Listen));
+  exports.Set("serverAccept", Napi::Function::New(env, Accept));
+  exports.Set("serverSendFd", Napi::Function::New(env, SendFd));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("serverRecvRequest", Napi::Function::New(env, RecvRequest));
   exports.Set("serverSend", Napi::Function::New(env, Send));
   exports.Set("dupFd", Napi::Function::New(env, Dup));

@@ -3,6 +3,7 @@
 // the mtime and size of three build outputs. A rebuilt tree or another checkout has another key,
 // so a client never reaches a server running other code.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 /** dist/server -> the package directory */
@@ -79,4 +80,29 @@ export function exitFrame(code: number, signal = 0): Buffer {
   b.writeInt32LE(code, 4);
   b.writeInt32LE(signal, 8);
   return b;
+}
+
+/**
+ * Sets the nice value of every thread of process `pid` (0: this one). Linux keeps nice per
+ * thread, and setpriority(PRIO_PROCESS, pid) changes the one thread `pid` names: V8's and
+ * libuv's threads, started at a worker's warming nice value, would stay there. False when
+ * not allowed (raising priority needs root) or the process is gone.
+ */
+export function setProcessNice(pid: number, nice: number): boolean {
+  const dir = `/proc/${pid === 0 ? 'self' : pid}/task`;
+  let ok = true;
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(dir);
+  } catch {
+    tids = [String(pid)];
+  }
+  for (const t of tids) {
+    try {
+      os.setPriority(Number(t), nice);
+    } catch {
+      ok = false;
+    }
+  }
+  return ok;
 }

@@ -1,22 +1,28 @@
 // A warm worker of the tapvm server (forked by src/server/manager.ts): loads and warms up
-// (src/server/warmup.ts), says 'ready', then serves exactly one client: the connection arrives
-// over IPC, the worker greets the client with its pid, reads the request (argv, environment,
-// umask, nice, cwd and fds 0/1/2 as SCM_RIGHTS; the protocol is in native/client.c), puts it all
-// in place of its own and runs the CLI's main as a direct run does. It sends its exit status
-// itself as it exits; the manager, which sees it die, sends it too (the only report when it died
-// of a signal). The process is never reused.
+// (src/server/warmup.ts), says 'ready', then serves exactly one client: it accepts the
+// connection itself on the listening socket the manager gave it at fork (LISTEN_FD), hands a
+// copy to the manager (STATUS_FD), greets the client with its pid, reads the request (argv,
+// environment, umask, nice, cwd and fds 0/1/2 as SCM_RIGHTS; the protocol is in
+// native/client.c), puts it all in place of its own and runs the CLI's main as a direct run
+// does. It sends its exit status itself as it exits; the manager, which sees it die, sends it
+// too (the only report when it died of a signal). The process is never reused.
 require('../cli/code-cache').install();
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import type * as net from 'net';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import { addon } from '../native';
 import { forgetTapsets } from '../parse/tapsets';
 import { tapsetStamp, warmUp } from './warmup';
-import { exitFrame, PACKAGE_ROOT } from './paths';
+import { exitFrame, PACKAGE_ROOT, setProcessNice } from './paths';
 
 /** how long the client may take to send its request after the greeting */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** the fds the manager forks a worker with (stdio 3-5): Node's IPC channel, the server's
+ * listening socket, and this worker's end of a socket pair for passing the connection back */
+const IPC_FD = 3;
+const LISTEN_FD = 4;
+const STATUS_FD = 5;
 
 interface Request {
   mask: number;
@@ -55,17 +61,33 @@ function decode(b: Buffer): Request {
 
 let serving = false;
 
-function serve(socket: net.Socket) {
+/** Waits (blocking: nothing else to do) for the one client, then serves it. */
+function waitForClient() {
+  const a = addon();
+  const fd = a.serverAccept(LISTEN_FD, IPC_FD);
+  if (fd < 0) {
+    // the manager is gone (the 'disconnect' listener exits) or said something: the event loop
+    // reads it, then wait again
+    setTimeout(waitForClient, 10);
+    return;
+  }
+  serve(fd);
+}
+
+function serve(fd: number) {
   serving = true;
   const a = addon();
-  // our own copy of the connection; Node's socket is closed before its first read, so the request
-  // (and the fds riding on it) stays in the kernel for recvmsg
-  const fd = a.dupFd((socket as unknown as { _handle: { fd: number } })._handle.fd);
-  socket.destroy();
+  // the listening socket is the server's, not the command's (a -c child would inherit it)
+  fs.closeSync(LISTEN_FD);
   const hello = Buffer.alloc(8);
   hello.write('TVMW', 0, 'latin1');
   hello.writeUInt32LE(process.pid, 4);
   if (!a.serverSend(fd, hello)) process.exit(0);
+  // the manager gets the connection (it writes the exit status there if this process dies of a
+  // signal) and answers the next clients busy, and warms a successor, until that one is ready
+  a.serverSendFd(STATUS_FD, fd);
+  fs.closeSync(STATUS_FD);
+  process.send?.({ type: 'accepted' });
   const got = a.serverRecvRequest(fd, REQUEST_TIMEOUT_MS);
   // the client timed out or went away before sending: it runs the command itself
   if (!got) process.exit(0);
@@ -100,11 +122,8 @@ function serve(socket: net.Socket) {
     if (i > 0) process.env[e.slice(0, i)] = e.slice(i + 1);
   }
   process.umask(req.umask);
-  try {
-    os.setPriority(req.nice);
-  } catch {
-    // not allowed to raise it back: stays lower
-  }
+  // every thread, as in a direct run started at that value (not allowed to raise it: stays lower)
+  setProcessNice(0, req.nice);
   process.argv = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'tapvm'), ...req.argv];
   // -I: the tapsets read during warm-up were linked against the default directory only
   if (req.argv.some((x) => /^-[^-]*I/.test(x)) || tapsetStamp() !== warmStamp) forgetTapsets();
@@ -132,11 +151,18 @@ function serve(socket: net.Socket) {
 
 const warmStamp = tapsetStamp();
 warmUp();
-process.on('message', (m: { type?: string }, handle?: unknown) => {
-  if (m?.type === 'client' && handle && !serving) serve(handle as net.Socket);
-});
+// a full collection now, at the warming priority: the warm-up's garbage and V8's pending GC work
+// would otherwise be done on the command's time (the worker leaves the event loop while it
+// waits for its client, so no idle-time task runs meanwhile)
+v8.setFlagsFromString('--expose-gc');
+(vm.runInNewContext('gc') as () => void)();
 // the manager is gone before this worker got a client
 process.on('disconnect', () => {
   if (!serving) process.exit(0);
 });
-process.send?.({ type: 'ready' });
+// warmed up at a low priority (the manager forks workers at nice 19, so that a warm-up does not
+// compete with the command running meanwhile); a client waits on this one now
+// (every thread: V8's compiler and GC helpers started at 19 too)
+setProcessNice(0, 0);
+// once the manager has 'ready' (it then stops answering busy), the event loop is left for good
+process.send?.({ type: 'ready' }, undefined, undefined, () => waitForClient());

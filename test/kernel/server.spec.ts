@@ -297,6 +297,44 @@ d('the warm server behind ./bin/tapvm', () => {
     expect(list.stdout).not.toMatch(new RegExp(`^\\d+\\s+${id}\\s`, 'm'));
   });
 
+  it('clients at once: the warm worker serves one, the others run directly (busy answer); none is lost', async () => {
+    const before = (await ready()).served;
+    const runs = [0, 1, 2].map((i) => start('client', ['-e', `probe begin { printf("client %d\\n", ${i}); exit() }`]));
+    const res = await Promise.all(runs.map((r) => r.done));
+    res.forEach((r, i) => expect(r).toEqual({ code: 0, signal: null, stdout: `client ${i}\n`, stderr: '' }));
+    // the first to connect is served; the successor is not warm before the others are answered
+    const s = await ready();
+    expect(s.served).toBeGreaterThanOrEqual(before + 1);
+    expect(s.served).toBeLessThan(before + 3);
+    // and the successor serves the next command
+    const [next] = await both(['-e', 'probe begin { println("next"); exit() }']);
+    expect(next.stdout).toBe('next\n');
+  });
+
+  it('a warm worker killed while it waits: clients meanwhile run directly, and a new one is warmed', async () => {
+    const s = await ready();
+    const waiting = serverPids(s.pid).filter((p) => p !== s.pid);
+    expect(waiting.length).toBe(1);
+    process.kill(waiting[0], 'SIGKILL');
+    const r = await start('client', ['-e', 'probe begin { println("meanwhile"); exit() }']).done;
+    expect(r).toEqual({ code: 0, signal: null, stdout: 'meanwhile\n', stderr: '' });
+    const again = await ready();
+    expect(again.pid).toBe(s.pid);
+    expect(serverPids(s.pid)).not.toContain(waiting[0]);
+    const [next] = await both(['-e', 'probe begin { println("after"); exit() }']);
+    expect(next.stdout).toBe('after\n');
+  });
+
+  it('a warm worker does not keep the listening socket or its pipe to the manager for the command\'s children', async () => {
+    // -c's command lists its own fds (ls's own directory fd aside): the same as a direct run's
+    const fds = (r: Result) =>
+      [...r.stdout.matchAll(/ (\d+) -> (.*)$/gm)].filter(([, , to]) => !to.startsWith('/proc/')).map(([, n]) => Number(n));
+    const [s, dr] = await both(['-c', 'ls -l /proc/self/fd', '-e', 'probe end { println("end") }']);
+    expect(s.code).toBe(0);
+    expect(fds(s)).toContain(1);
+    expect(fds(s)).toEqual(fds(dr));
+  });
+
   it('a server exits after TAPVM_SERVER_IDLE_MS without a client, leaving no process or file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-server-idle-'));
     try {
