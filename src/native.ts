@@ -184,6 +184,10 @@ export interface Addon {
   serverSendFd(sock: number, fd: number): boolean;
   /** socketpair(AF_UNIX, SOCK_STREAM), both ends close-on-exec */
   socketPair(): [number, number];
+  /** An inotify fd that becomes readable once anything in the directory (or it) changes. */
+  watchDir(path: string): number;
+  /** poll() without waiting: is fd readable? */
+  fdReadable(fd: number): boolean;
 }
 
 let cached: Addon | undefined;

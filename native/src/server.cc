@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -248,7 +249,42 @@ static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   return arr;
 }
 
+// watchDir(path) -> fd: an inotify fd (non-blocking, close-on-exec) that becomes readable once
+// any entry of the directory is created, written, touched, removed or renamed, or the directory
+// itself is. A worker watches the tapset directory from before its warm-up on: at the request
+// one poll() tells whether what it read is still current (fdReadable), instead of a readdir and
+// a stat per file.
+static Napi::Value WatchDir(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  if (!ArgString(info, 0, "path", &path)) return env.Undefined();
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) return ThrowErrno(env, "inotify_init1", errno);
+  uint32_t mask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                  IN_DELETE_SELF | IN_MOVE_SELF;
+  if (inotify_add_watch(fd, path.c_str(), mask) < 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "inotify_add_watch", err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// fdReadable(fd) -> boolean: poll() with no wait
+static Napi::Value FdReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  struct pollfd p = {fd, POLLIN, 0};
+  int r;
+  do r = poll(&p, 1, 0);
+  while (r < 0 && errno == EINTR);
+  return Napi::Boolean::New(env, r > 0);
+}
+
 void InitServer(Napi::Env env, Napi::Object exports) {
+  exports.Set("watchDir", Napi::Function::New(env, WatchDir));
+  exports.Set("fdReadable", Napi::Function::New(env, FdReadable));
   exports.Set("serverListen", Napi::Function::New(env, Listen));
   exports.Set("serverAccept", Napi::Function::New(env, Accept));
   exports.Set("serverSendFd", Napi::Function::New(env, SendFd));

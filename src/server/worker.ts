@@ -13,7 +13,7 @@ import * as v8 from 'v8';
 import * as vm from 'vm';
 import { addon } from '../native';
 import { forgetTapsets } from '../parse/tapsets';
-import { tapsetStamp, warmUp } from './warmup';
+import { tapsetWatch, warmUp } from './warmup';
 import { exitFrame, PACKAGE_ROOT, setProcessNice } from './paths';
 
 /** how long the client may take to send its request after the greeting */
@@ -126,7 +126,7 @@ function serve(fd: number) {
   setProcessNice(0, req.nice);
   process.argv = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'tapvm'), ...req.argv];
   // -I: the tapsets read during warm-up were linked against the default directory only
-  if (req.argv.some((x) => /^-[^-]*I/.test(x)) || tapsetStamp() !== warmStamp) forgetTapsets();
+  if (req.argv.some((x) => /^-[^-]*I/.test(x)) || tapsetsChanged()) forgetTapsets();
   // process.exit() (main.ts always ends with it) calls process.reallyExit once the 'exit'
   // listeners ran: all output is written then (stdio is synchronous for files, pipes and ttys on
   // Linux), so the client may go. The client's fds are let go first, so a reader of its pipe
@@ -149,7 +149,8 @@ function serve(fd: number) {
   require('../cli/main');
 }
 
-const warmStamp = tapsetStamp();
+// from before the warm-up reads them
+const tapsetsChanged = tapsetWatch();
 warmUp();
 // a full collection now, at the warming priority: the warm-up's garbage and V8's pending GC work
 // would otherwise be done on the command's time (the worker leaves the event loop while it

@@ -335,6 +335,27 @@ d('the warm server behind ./bin/tapvm', () => {
     expect(fds(s)).toEqual(fds(dr));
   });
 
+  it('a tapset file edited between two commands: the next command through the server sees the edit', async () => {
+    // a file of its own in the package's tapset directory (a function name nothing else uses)
+    const file = path.join(ROOT, 'tapset', `zz_server_test_${process.pid}.stp`);
+    const fn = `server_test_value_${process.pid}`;
+    const args = ['-e', `probe begin { printf("%d\\n", ${fn}()); exit() }`];
+    try {
+      fs.writeFileSync(file, `function ${fn}() { return 1 }\n`);
+      // a worker warmed up before the file existed
+      const [first] = await both(args);
+      expect(first).toEqual({ code: 0, signal: null, stdout: '1\n', stderr: '' });
+      // the successor read it while warming up; written in place, same size
+      await ready();
+      fs.writeFileSync(file, `function ${fn}() { return 2 }\n`);
+      const [second, direct] = await both(args);
+      expect(second).toEqual({ code: 0, signal: null, stdout: '2\n', stderr: '' });
+      expect(second).toEqual(direct);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
   it('a server exits after TAPVM_SERVER_IDLE_MS without a client, leaving no process or file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapvm-server-idle-'));
     try {
