@@ -65,11 +65,13 @@ probe syscall.getppid {
 }`,
   },
   {
-    // latency: entry/return pair; ns per event averages the entry and the return handler
+    // latency: entry/return pair; ns per event averages the entry and the return handler. The
+    // end probe's @hist_log makes each `<<<` count its log bucket, as bpftrace's hist() does
     name: '@hist_log of a latency (entry/return)',
     stp: `global s, h
 probe syscall.getppid { s[tid()] = gettimeofday_ns() }
-probe syscall.getppid.return { h <<< gettimeofday_ns() - s[tid()] }`,
+probe syscall.getppid.return { h <<< gettimeofday_ns() - s[tid()] }
+probe end { print(@hist_log(h)) }`,
     bt: `${TP} { @s[tid] = nsecs } tracepoint:syscalls:sys_exit_getppid { @h = hist(nsecs - @s[tid]) }`,
   },
   {
