@@ -3,7 +3,7 @@
 import { LIMITS } from '../isa/opcodes';
 import type { ProbeInfo } from '../image/image';
 import { kernelFacts } from '../kernel/facts';
-import { syscallCatalog, syscallArgs, isUserString, type SyscallDesc } from '../kernel/syscalls';
+import { syscallByNr, syscallArgs, isUserString, type SyscallDesc } from '../kernel/syscalls';
 
 /** Appends bytes at an aligned offset of the data area and returns the offset. */
 export type DataAlloc = (bytes: number[], align: number) => number;
@@ -56,10 +56,11 @@ export function dispatchTables(probes: ProbeInfo[], alloc: DataAlloc): { table: 
       }
       table.set(nr, off);
     }
-    const catalog = syscallCatalog();
-    const covered = [...byNr.keys()].map((nr) => catalog.find((s) => s.nr === nr)!);
-    // a module relies on these numbers: record them as kernel facts
-    for (const s of covered) kernelFacts().syscallNumber(s.name);
+    const covered = [...byNr.keys()].map((nr) => syscallByNr(nr)!);
+    // a module relies on these numbers: record them as kernel facts (one kernelFacts(): each
+    // call makes a recording wrapper)
+    const facts = kernelFacts();
+    for (const s of covered) facts.syscallNumber(s.name);
     const own = covered.map((s) => s.event);
     const dir = exit ? 'exit' : 'enter';
     const tracepoints =

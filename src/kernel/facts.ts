@@ -58,9 +58,22 @@ export interface UsedFacts {
 
 // ---- the running host ----
 
+/** x86_64's name -> number map, made once per process (a warm worker's commands share it). */
+let x64Syscalls: Map<string, number> | undefined;
+
 function hostSyscalls(): Map<string, number> {
-  // x86_64: the ABI table tapvm carries (headers may be absent or older than the kernel)
-  if (os.arch() === 'x64') return new Map(X86_64_SYSCALLS.flatMap((name, nr) => (name ? [[name, nr] as [string, number]] : [])));
+  // x86_64: the ABI table tapvm carries (headers may be absent or older than the kernel); a
+  // constant, so built once: `syscall.*` asks for every number, through a fresh hostKernelFacts()
+  // per command
+  if (os.arch() === 'x64') {
+    if (!x64Syscalls) {
+      x64Syscalls = new Map();
+      X86_64_SYSCALLS.forEach((name, nr) => {
+        if (name) x64Syscalls!.set(name, nr);
+      });
+    }
+    return x64Syscalls;
+  }
   const map = new Map<string, number>();
   const arch = os.arch() === 'x64' ? 'x86_64-linux-gnu' : os.arch() === 'arm64' ? 'aarch64-linux-gnu' : '';
   for (const file of [`/usr/include/${arch}/asm/unistd_64.h`, '/usr/include/asm/unistd_64.h', '/usr/include/asm-generic/unistd.h']) {

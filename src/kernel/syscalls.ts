@@ -75,8 +75,18 @@ export function syscallArgs(sc: SyscallDesc): TracepointField[] {
   return args;
 }
 
+const byNr = new WeakMap<SyscallDesc[], SyscallDesc[]>();
+
+/** The catalog's entry for a number (an index per catalog: `syscall.*` asks for every number). */
 export function syscallByNr(nr: number): SyscallDesc | undefined {
-  return syscallCatalog().find((s) => s.nr === nr);
+  const catalog = syscallCatalog();
+  let index = byNr.get(catalog);
+  if (!index) {
+    index = [];
+    for (const s of catalog) index[s.nr] = s;
+    byNr.set(catalog, index);
+  }
+  return index[nr];
 }
 
 /** raw_syscalls and syscalls:* records: the number at 8, arguments or the return value at 16. */

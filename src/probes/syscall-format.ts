@@ -3,7 +3,7 @@
 // number and the values as 6-bit varints, user strings ended by 0x03, then 0x02), and user
 // space expands such runs wherever output shows a string.
 import type { TracepointField } from '../kernel/tracefs';
-import { syscallCatalog, syscallArgs, isUserString, type SyscallDesc } from '../kernel/syscalls';
+import { syscallByNr, syscallArgs, isUserString, type SyscallDesc } from '../kernel/syscalls';
 import { usymText } from '../kernel/usyms';
 
 /** A decoded argument: a number (u64 as the register held it) or a user string. */
@@ -220,7 +220,7 @@ class Reader {
 }
 
 function describe(nr: number): { sc?: SyscallDesc; fields: NamedArg['field'][] } {
-  const sc = syscallCatalog().find((s) => s.nr === nr);
+  const sc = syscallByNr(nr);
   if (!sc) return { fields: [] };
   const fields = sc.event ? syscallArgs(sc) : Array.from({ length: 6 }, (_, i) => ({ name: `arg${i + 1}`, ctype: 'unsigned long', size: 8, signed: false }));
   return { sc, fields };
