@@ -149,6 +149,14 @@ d('the warm server behind ./bin/tapvm', () => {
     expect(s).toEqual(dr);
   });
 
+  it('a warning and a global shown at exit, as a direct run (the warm-up parsed -w, -o and --no-global-var-display on a program of its own)', async () => {
+    const [s, dr] = await both(['-e', 'global g; probe begin { g = 2; printf("x%d\\n", y); exit() }']);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toBe('x0\ng=0x2\n');
+    expect(s.stderr).toContain("WARNING: never-assigned local variable 'y'");
+    expect(s).toEqual(dr);
+  });
+
   it('a syscall one-liner sees the events of its trigger, as a direct run does', async () => {
     const runOne = async (how: 'client' | 'direct') => {
       const t = await startTrigger('getppid', '7');
