@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { compileSource } from '../compile';
 import { hostKernelFacts, withKernelFacts } from '../kernel/facts';
-import { DEFAULT_TAPSET_DIR } from '../parse/tapsets';
+import { DEFAULT_TAPSET_DIR, loadTapsets } from '../parse/tapsets';
 import { addon } from '../native';
 import { VM_SLOTS, vmHash } from '../runtime/interpreter';
 import { realtimeOffset, warmRuntime } from '../runtime/generation';
@@ -82,4 +82,15 @@ export function warmUp(): void {
   // terminal's tty.WriteStream), without using them
   require('net');
   require('tty');
+  // every tapset file parsed (each is parsed once per process, when a script may use it): a
+  // command using vfs.*, netdev.* or thread_indent() paid its file's parse cold (2-10 ms). They
+  // are parsed against the host's facts: a command with -r drops them (worker.ts).
+  withKernelFacts(hostKernelFacts(), () => {
+    for (const f of loadTapsets([DEFAULT_TAPSET_DIR], { facts: preprocessorFacts() }))
+      try {
+        void f.script;
+      } catch {
+        // a file with a syntax error: reported by the command that needs it
+      }
+  });
 }

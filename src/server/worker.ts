@@ -125,8 +125,9 @@ function serve(fd: number) {
   // every thread, as in a direct run started at that value (not allowed to raise it: stays lower)
   setProcessNice(0, req.nice);
   process.argv = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'tapvm'), ...req.argv];
-  // -I: the tapsets read during warm-up were linked against the default directory only
-  if (req.argv.some((x) => /^-[^-]*I/.test(x)) || tapsetsChanged()) forgetTapsets();
+  // -I: the tapsets read during warm-up were linked against the default directory only; -r:
+  // they were parsed against this host's facts (a tapset's %( kernel_v ... %) reads them)
+  if (req.argv.some((x) => /^-[^-]*[Ir]/.test(x)) || tapsetsChanged()) forgetTapsets();
   // process.exit() (main.ts always ends with it) calls process.reallyExit once the 'exit'
   // listeners ran: all output is written then (stdio is synchronous for files, pipes and ttys on
   // Linux), so the client may go. The client's fds are let go first, so a reader of its pipe
