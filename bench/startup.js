@@ -76,7 +76,8 @@ async function once(tracer, line, cold) {
   if (tracer === 'server') {
     const before = (await serverReady()).served;
     const r = await launchTapvm(line, CLI, [], SERVER_ENV);
-    if (serverInfo()?.served !== before + 1) throw new Error(`the server did not serve '${line.name}'`);
+    // counted when the worker says it accepted, which a short command can outrun: settled once ready
+    if ((await serverReady()).served !== before + 1) throw new Error(`the server did not serve '${line.name}'`);
     return r;
   }
   if (tracer === 'tapvm') return launchTapvm(line, process.execPath, [CLI], env);

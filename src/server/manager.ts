@@ -164,12 +164,14 @@ function onAccepted(w: Worker) {
   served++;
   lastClient = Date.now();
   if (!w.exited) busy.add(w);
-  if (ready === w) {
+  const wasReady = ready === w;
+  if (wasReady) {
     ready = undefined;
     answerBusy(true);
-    spawnWorker();
   }
+  // before the fork: a short command may be done soon
   writeInfo();
+  if (wasReady) spawnWorker();
 }
 
 /** The client's connection, which the worker sent on the socket pair right after accepting it. */
