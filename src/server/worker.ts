@@ -97,8 +97,13 @@ function serve(fd: number) {
   } catch {
     process.exit(0);
   }
-  process.send?.({ type: 'started' });
-  process.channel?.unref();
+  // the manager watches the connection for the client's hang-up from 'started' on: told at the
+  // first turn of the event loop, off the command's start (a client gone meanwhile reads as
+  // ended then)
+  setImmediate(() => {
+    process.send?.({ type: 'started' });
+    process.channel?.unref();
+  });
   // stdio first: nothing has made process.stdout/stderr/stdin yet (warmup.ts), so Node makes them
   // for the client's tty, pipe or file as in a direct run
   const fds = [...got.fds];
@@ -123,7 +128,7 @@ function serve(fd: number) {
   }
   process.umask(req.umask);
   // every thread, as in a direct run started at that value (not allowed to raise it: stays lower)
-  setProcessNice(0, req.nice);
+  if (req.nice !== readyNice) setProcessNice(0, req.nice);
   process.argv = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'tapvm'), ...req.argv];
   // -I: the tapsets read during warm-up were linked against the default directory only; -r:
   // they were parsed against this host's facts (a tapset's %( kernel_v ... %) reads them)
@@ -165,6 +170,6 @@ process.on('disconnect', () => {
 // warmed up at a low priority (the manager forks workers at nice 19, so that a warm-up does not
 // compete with the command running meanwhile); a client waits on this one now
 // (every thread: V8's compiler and GC helpers started at 19 too)
-setProcessNice(0, 0);
+const readyNice = setProcessNice(0, 0) ? 0 : undefined;
 // once the manager has 'ready' (it then stops answering busy), the event loop is left for good
 process.send?.({ type: 'ready' }, undefined, undefined, () => waitForClient());
