@@ -12,7 +12,7 @@ import { addon } from '../native';
 import { VM_SLOTS, vmHash } from '../runtime/interpreter';
 import { realtimeOffset, warmRuntime } from '../runtime/generation';
 
-const ONE_LINERS = [
+export const ONE_LINERS = [
   'probe begin { printf("hello %d %s\\n", 1, "x"); exit() }',
   'global c; probe syscall.* { c[execname(), pid()]++ } probe end { foreach ([e, p] in c- limit 5) printf("%s %d %d\\n", e, p, c[e, p]) }',
   'probe syscall.openat { if (pid() == 1) printf("%s(%d) %s = %s\\n", execname(), tid(), name, argstr) }',
@@ -20,7 +20,7 @@ const ONE_LINERS = [
   // several tracepoints: each looks its __bpf_trace_<event> up in BTF, a scan of every type's
   // name that V8 optimizes only after a few calls (one call left the command's at 6-10 ms;
   // bench/startup.js's getppid is not among them, so its lookup is not cached here)
-  'global n; probe kernel.trace("sched:sched_switch"), kernel.trace("sched:sched_wakeup") ?, kernel.trace("syscalls:sys_enter_close") ?, kernel.trace("syscalls:sys_exit_read") ? { n++ } probe end { printf("%d\\n", n) }',
+  'global n; probe kernel.trace("sched:sched_switch"), kernel.trace("sched:sched_wakeup") ?, kernel.trace("syscalls:sys_enter_close") ?, kernel.trace("syscalls:sys_exit_read") ? { n += @cast(task_current(), "task_struct")->real_parent->tgid } probe end { printf("%d\\n", n) }',
 ];
 
 /**
