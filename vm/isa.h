@@ -263,6 +263,7 @@ enum tapvm_op {
 	OP_ACTH = 185, /* i: ACT imm, then HALT (superinstruction: the end of a handler, one dispatch instead of two); MAXACTION's pc is this instruction */
 	OP_KINT = 176, /* ra, i: key = ra at key[0..8), zeros to the class key size imm (superinstruction: KCLR imm + KPUTI ra, key+0; a one-integer key) */
 	OP_SNEC = 175, /* rd, sa, o: rd = sa != the string constant at data[imm] */
+	OP_KCOMM = 186, /* k: key[imm..imm+16) = execname() (bpf_get_current_comm, zero-padded; superinstruction: CTXS s, execname + KPUTS s, key+imm of width 0 or >= 16, s dead after; the key was zeroed) */
 	OP_OMEM = 152, /* ra, rb: printf's %m/%M: append rb bytes (1 when rb < 1) of kernel memory at address ra to the output record (u16 length + bytes, as OSTR); rb above MAXSTRINGLEN raises USER '<rb> is too many bytes for a memory dump', a fault USER 'kernel read fault at 0x... (addr)' */
 };
 

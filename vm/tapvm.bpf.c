@@ -1324,6 +1324,11 @@ static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, 
 		*(__s64 *)st->key = R(a);
 		*(__s64 *)&st->key[8] = 0;
 		break;
+	case OP_KCOMM:
+		/* execname() into a key (c[execname()]): one helper call here, where CTXS and KPUTS
+		 * were an exec1 iteration each (vm_fast-only, as ACT: vm_loop never gives it to exec1) */
+		bpf_get_current_comm(&st->key[KEYOFF(imm)], 16);
+		break;
 	case OP_KCLR:
 		/* a 16-byte key cleared (a scalar statistic's `h <<< v`): two stores, no exec1 */
 		if (imm > 16)
@@ -1402,7 +1407,11 @@ static long vm_loop(__u64 index, void *arg)
 	 */
 	__u8 op = lc->code->insn[st->pc & (CODE_INSNS - 1)];
 
-	if (op != OP_ACT && op != OP_ACTH && exec1(lc, st, &st->pc) && next_handler(lc))
+	/*
+	 * ACT, ACTH and KCOMM are vm_fast()'s alone (the loop may stop at one after STEP_INSNS
+	 * fast instructions): a case for them in exec1 cost the verifier +30-45k insns each.
+	 */
+	if (op != OP_ACT && op != OP_ACTH && op != OP_KCOMM && exec1(lc, st, &st->pc) && next_handler(lc))
 		return 1;
 	/*
 	 * Pointers reloaded: exec1's hundreds of paths then reach vm_fast() with states the

@@ -9,11 +9,12 @@
 //   - string literals: `SCONST st, "x"; SCMP d, sa, st, eq` becomes `SEQC d, sa, "x"`;
 //   - one-integer keys: `KCLR n; KPUTI ra, key+0` becomes `KINT ra, n` (the kernel's fast loop
 //     runs it; KCLR and KPUTI each cost an iteration of the full switch);
+//   - execname() keys: `CTXS s, execname; ...; KPUTS s, key+k` becomes `...; KCOMM key+k`;
 //   - a handler's end: `ACT n; HALT` becomes `ACTH n`.
 // Liveness is computed on the control-flow graph (frame-relative register and string slot
 // numbers). An opcode this file does not know is a barrier: it reads every register and slot
 // and no rewrite touches it, so opcodes added elsewhere stay correct without changes here.
-import { LIMITS, Op, OPS, SCMP } from '../isa/opcodes';
+import { CTX, LIMITS, Op, OPS, SCMP } from '../isa/opcodes';
 import type { Insn, SourceEntry } from '../image/image';
 
 /** Which operands an instruction reads and writes (integer registers and string slots). */
@@ -43,7 +44,7 @@ const KNOWN = new Set<number>([
   ...PURE, Op.HALT, Op.MOVHI, Op.DIV, Op.MOD, Op.DIVI, Op.MODI, Op.JMP, Op.JZ, Op.JNZ, Op.RET, Op.GST, Op.GADD, Op.GSTS,
   Op.KCLR, Op.KPUTI, Op.KPUTS, Op.ASET, Op.ASETS, Op.AADD, Op.ADEL, Op.ACLR, Op.USTR, Op.OBEGIN, Op.OINT, Op.OSTR,
   Op.OEND, Op.EXIT, Op.ERROR, Op.UARG, Op.ITBEGIN, Op.ITNEXT, Op.ITSORT, Op.ITEND, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE,
-  Op.ACT, Op.KINT, Op.KMASK, Op.ITSLICE, Op.ASLIN, Op.ASLDEL, Op.ACTH,
+  Op.ACT, Op.KINT, Op.KMASK, Op.ITSLICE, Op.ASLIN, Op.ASLDEL, Op.ACTH, Op.KCOMM, Op.STADD,
 ]);
 
 const BRANCHES = new Set<number>([Op.JMP, Op.JZ, Op.JNZ, Op.ITNEXT, Op.JEQ, Op.JNE, Op.JLT, Op.JLE, Op.JGT, Op.JGE]);
@@ -142,6 +143,28 @@ const CMP_BRANCH: Partial<Record<number, [number, number]>> = {
 
 const INT32_MIN = -0x80000000;
 
+/**
+ * `c[execname()]`: the CTXS at pc and the KPUTS of its slot later in the block become one
+ * KCOMM where the KPUTS was (the kernel's fast loop runs it; CTXS and KPUTS each cost an
+ * iteration of the full switch). bpf_get_current_comm writes 16 zero-padded bytes: the same key
+ * as KPUTS of width 0 (MAXSTRINGLEN) or >= 16 into a zeroed key.
+ */
+function fuseComm(code: Insn[], fx: Effects[], out: Uint32Array[], leader: Uint8Array, drop: Uint8Array, pc: number): boolean {
+  const s = code[pc].d;
+  for (let j = pc + 1; j < code.length && !leader[j] && !drop[j]; j++) {
+    const c = code[j];
+    if (c.op === Op.KPUTS && c.a === s) {
+      if ((c.b !== 0 && c.b < 16) || strLive(out[j], s)) return false;
+      Object.assign(c, { op: Op.KCOMM, d: 0, a: 0, b: 0 });
+      drop[pc] = 1;
+      return true;
+    }
+    // in between: anything known that neither branches nor touches s (nothing changes the comm)
+    if (!KNOWN.has(c.op) || fx[j].stop || fx[j].branch || fx[j].sr?.includes(s) !== false || fx[j].sw.includes(s)) return false;
+  }
+  return false;
+}
+
 export interface Optimized {
   code: Insn[];
   sourceMap: (SourceEntry | undefined)[];
@@ -175,6 +198,11 @@ export function optimize(input: Insn[], sourceMap: (SourceEntry | undefined)[], 
       // dead store
       if (PURE.has(i.op) && e.rw.every((r) => !regLive(out[pc], r)) && e.sw.every((s) => !strLive(out[pc], s))) {
         drop[pc] = 1;
+        changed = true;
+        continue;
+      }
+      // CTXS s, execname; ...; KPUTS s, key+k (width 0 or >= 16), s dead after  ->  ...; KCOMM key+k
+      if (i.op === Op.CTXS && i.imm === CTX.EXECNAME && fuseComm(code, fx, out, leader, drop, pc)) {
         changed = true;
         continue;
       }

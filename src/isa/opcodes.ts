@@ -231,6 +231,7 @@ export const enum Op {
   ACTH = 185, // i: ACT imm, then HALT (superinstruction: the end of a handler, one dispatch instead of two); MAXACTION's pc is this instruction
   KINT = 176, // ra, i: key = ra at key[0..8), zeros to the class key size imm (superinstruction: KCLR imm + KPUTI ra, key+0; a one-integer key)
   SNEC = 175, // rd, sa, o: rd = sa != the string constant at data[imm]
+  KCOMM = 186, // k: key[imm..imm+16) = execname() (bpf_get_current_comm, zero-padded; superinstruction: CTXS s, execname + KPUTS s, key+imm of width 0 or >= 16, s dead after; the key was zeroed)
   OMEM = 152, // ra, rb: printf's %m/%M: append rb bytes (1 when rb < 1) of kernel memory at address ra to the output record (u16 length + bytes, as OSTR); rb above MAXSTRINGLEN raises USER '<rb> is too many bytes for a memory dump', a fault USER 'kernel read fault at 0x... (addr)'
 }
 
@@ -368,5 +369,6 @@ export const OPS: Record<number, OpInfo> = {
   185: { name: 'ACTH', operands: 'i' },
   176: { name: 'KINT', operands: 'ra, i' },
   175: { name: 'SNEC', operands: 'rd, sa, o' },
+  186: { name: 'KCOMM', operands: 'k' },
   152: { name: 'OMEM', operands: 'ra, rb' },
 };

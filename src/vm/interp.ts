@@ -647,6 +647,11 @@ function step(lc: LoopCtx): number {
     case Op.KPUTS:
       writeStr(st.key, keyOff(lc, imm), s[sa], b === 0 || b > lc.slot ? lc.slot : b);
       break;
+    case Op.KCOMM:
+      /* bpf_get_current_comm(&key[imm], 16): CTXS execname + KPUTS of width 0 or >= 16 */
+      st.key.fill(0, keyOff(lc, imm), keyOff(lc, imm) + 16);
+      writeStr(st.key, keyOff(lc, imm), cstr(toByteString(lc.ctx.execname), 16), 16);
+      break;
     case Op.KGETI:
       r[rd] = st.keyView.getBigInt64(keyOff(lc, imm), true);
       break;

@@ -57,6 +57,18 @@ describe('bytecode optimizer', () => {
     expect(runScript(src, 'c.stp').out).toBe('1 3 2\n');
   });
 
+  it('puts execname() straight into a key with KCOMM (CTXS + KPUTS), and keeps CTXS when the string is used again', () => {
+    const src = 'global c, d\nprobe begin {\n  c[execname()]++; d[1, execname()] <<< 2\n  foreach (k in c) printf("%s %d %d\\n", k, c[k], k == execname())\n}';
+    const out = dis(src);
+    expect(out).toContain('KCOMM    key+0');
+    expect(out).toContain('KCOMM    key+8'); // d's second column, after the integer
+    expect(out.match(/CTXS/g)?.length).toBe(1); // the compare's own execname()
+    expect(runScript(src, 'c.stp').out).toMatch(/^(.+) 1 1\n$/);
+    const twice = dis('global c\nprobe begin {\n  n = execname(); c[n]++; println(n)\n}');
+    expect(twice).toContain('CTXS');
+    expect(twice).not.toContain('KCOMM');
+  });
+
   it('ends a handler with ACTH (ACT + HALT) unless the HALT is a branch target; MAXACTION still counts it', () => {
     const out = dis('global n\nprobe begin { n++ }\nprobe end { if (n) n = 2 }');
     expect(out).toContain('ACTH     1');
