@@ -1317,12 +1317,18 @@ static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, 
 		R(d) = __sync_fetch_and_add(&lc->g->num[(__u32)imm & (NGLOBALS - 1)], x) + x;
 		break;
 	case OP_KINT:
-		/* a one-integer key of the 16-byte class (tid() latencies, pid() counts): two stores
-		 * here instead of KCLR and KPUTI through exec1, one loop iteration each */
-		if (imm > 16)
+		/*
+		 * a key that starts with an integer, of the 16- or 32-byte class (tid() latencies,
+		 * pid() counts, c[pid(), execname()]): stores here instead of KCLR and KPUTI through
+		 * exec1. 32 bytes for a 16-byte key too: past the class's size no map reads them, and
+		 * a branch on the size cost the verifier 4k insns (800 without).
+		 */
+		if (imm > 32)
 			return FAST_NO;
 		*(__s64 *)st->key = R(a);
 		*(__s64 *)&st->key[8] = 0;
+		*(__s64 *)&st->key[16] = 0;
+		*(__s64 *)&st->key[24] = 0;
 		break;
 	case OP_KCOMM:
 		/* execname() into a key (c[execname()]): one helper call here, where CTXS and KPUTS
@@ -1330,11 +1336,14 @@ static __always_inline long exec_fast(struct loop_ctx *lc, struct vm_state *st, 
 		bpf_get_current_comm(&st->key[KEYOFF(imm)], 16);
 		break;
 	case OP_KCLR:
-		/* a 16-byte key cleared (a scalar statistic's `h <<< v`): two stores, no exec1 */
-		if (imm > 16)
+		/* a 16- or 32-byte key cleared (a scalar statistic's `h <<< v`, c[execname()]): four
+		 * stores, no exec1 (as KINT) */
+		if (imm > 32)
 			return FAST_NO;
 		*(__s64 *)st->key = 0;
 		*(__s64 *)&st->key[8] = 0;
+		*(__s64 *)&st->key[16] = 0;
+		*(__s64 *)&st->key[24] = 0;
 		break;
 	case OP_CTX:
 		if (imm == CTX_PID)
