@@ -135,7 +135,7 @@ function report(r) {
       const sv = row.tapvmServer?.length ? summary(row.tapvmServer.map((x) => x.firstEventMs)) : undefined;
       const sa = row.tapvmServer?.length ? summary(row.tapvmServer.map((x) => x.armedMs)) : undefined;
       lines.push(
-        `| ${row.name} | ${fmt(c)} [${fmt(ca)}] | ${fmt(w)} [${fmt(wa)}] | ${sv ? `${fmt(sv)} [${fmt(sa)}]` : '-'} | ${fmt(b)} [${fmt(ba)}] | ${(w.median / b.median).toFixed(2)} | ${sv ? (sv.median / b.median).toFixed(2) : '-'} | ${(ba.median / wa.median).toFixed(1)} | ${sa ? (ba.median / sa.median).toFixed(1) : '-'} |`,
+        `| ${row.name}${row.loadavg ? ` (1-min load average up to ${row.loadavg.toFixed(1)})` : ''} | ${fmt(c)} [${fmt(ca)}] | ${fmt(w)} [${fmt(wa)}] | ${sv ? `${fmt(sv)} [${fmt(sa)}]` : '-'} | ${fmt(b)} [${fmt(ba)}] | ${(w.median / b.median).toFixed(2)} | ${sv ? (sv.median / b.median).toFixed(2) : '-'} | ${(ba.median / wa.median).toFixed(1)} | ${sa ? (ba.median / sa.median).toFixed(1) : '-'} |`,
       );
     }
     lines.push('');
