@@ -54,7 +54,9 @@ function launch(cmd, args, readyRe, opts = {}) {
     const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
     return done.then((r) => (clearTimeout(t), r));
   };
-  return { proc, ready, done, stop };
+  // t0: taken before spawn(), so that a caller's own timings (first event) count the spawn as
+  // `ready` and `done` do
+  return { proc, ready, done, stop, t0 };
 }
 
 function peakRss(pid) {
