@@ -104,7 +104,7 @@ export function vmHash(slot: number = LIMITS.MAXSTRINGLEN): string {
 
 const isEnoent = (e: unknown) => (e as { errno?: number }).errno === 2;
 
-type Pinned = Pick<Interpreter, 'maps' | 'stubs' | 'classMaps'> & { progs: Partial<Record<ProgName, number>>; claims: number };
+export type Pinned = Pick<Interpreter, 'maps' | 'stubs' | 'classMaps'> & { progs: Partial<Record<ProgName, number>>; claims: number };
 
 function openPinned(dir: string): Pinned | undefined {
   const a = addon();
@@ -291,9 +291,65 @@ export function pruneStalePins(current: string): void {
   }
 }
 
+// A warm server worker opens the pins during its warm-up (src/server/warmup.ts), ~60
+// BPF_OBJ_GETs and a statfs that a command's start otherwise paid. Nothing is claimed or
+// written: the fds only keep the objects they name. At the request, openInterpreter takes them
+// if the object still hashes to the same directory and its `sessions` pin is still the map
+// that was opened (a cold load replaces every pin of a directory, sessions included; the lazy
+// programs and the claims map are looked up when first used either way); else it closes them
+// and opens the pins as a direct run does.
+let preopened: { dir: string; pinned: Pinned; sessionsId: number } | undefined;
+
+/** Opens the pins of the object with this string slot size ahead of a run, if they exist. */
+export function preopenInterpreter(slot: number = LIMITS.MAXSTRINGLEN): boolean {
+  return preopenPins(path.join(BPFFS, 'tapvm', vmHash(slot)));
+}
+
+/** Opens the pins of `dir` ahead of a run (exported for tests: a private directory). */
+export function preopenPins(dir: string): boolean {
+  const pinned = openPinned(dir);
+  if (!pinned) return false;
+  dropPreopened();
+  preopened = { dir, pinned, sessionsId: addon().mapInfo(pinned.maps.sessions).id };
+  return true;
+}
+
+function dropPreopened() {
+  const p = preopened;
+  preopened = undefined;
+  if (!p) return;
+  const a = addon();
+  const { progs, maps, stubs, classMaps, claims } = p.pinned;
+  for (const fd of [...Object.values(progs), ...Object.values(maps), ...stubs, ...classMaps, claims]) if (fd !== undefined && fd >= 0) a.close(fd);
+}
+
+/** The preopened pins of `dir` while they are still the pinned objects (taken once). */
+export function takePreopened(dir: string): Pinned | undefined {
+  const p = preopened;
+  if (!p) return undefined;
+  if (p.dir === dir) {
+    try {
+      const fd = addon().objGet(`${dir}/sessions`);
+      const same = addon().mapInfo(fd).id === p.sessionsId;
+      addon().close(fd);
+      if (same) {
+        preopened = undefined;
+        return p.pinned;
+      }
+    } catch {
+      // gone (ENOENT) or unreadable: opened anew below
+    }
+  }
+  dropPreopened();
+  return undefined;
+}
+
 export function openInterpreter(slot: number = LIMITS.MAXSTRINGLEN): Interpreter {
-  ensureBpffs();
   const dir = path.join(BPFFS, 'tapvm', vmHash(slot));
+  // still-valid pins from the warm-up: bpffs is mounted, since one of them was just re-got
+  const pre = takePreopened(dir);
+  if (pre) return interpreter(pre, dir, slot, false, 0, {});
+  ensureBpffs();
   const warm = openPinned(dir);
   if (warm) return interpreter(warm, dir, slot, false, 0, {});
   return withLock(() => {

@@ -9,7 +9,7 @@ import { compileSource } from '../compile';
 import { hostKernelFacts, withKernelFacts } from '../kernel/facts';
 import { DEFAULT_TAPSET_DIR, loadTapsets } from '../parse/tapsets';
 import { addon } from '../native';
-import { VM_SLOTS, vmHash } from '../runtime/interpreter';
+import { VM_SLOTS, preopenInterpreter, vmHash } from '../runtime/interpreter';
 import { realtimeOffset, warmRuntime } from '../runtime/generation';
 
 export const ONE_LINERS = [
@@ -77,6 +77,13 @@ export function warmUp(): void {
     } catch {
       // a one-liner this kernel cannot compile (no such tracepoint) warms up less, no more
     }
+  }
+  // the pins, as a run opens them (only opened: no slot claimed, nothing written; a run checks
+  // they are still the pinned objects)
+  try {
+    preopenInterpreter();
+  } catch {
+    // bpffs or the pins unreadable: the command opens them itself, and says why
   }
   // the modules Node loads when process.stdout/stderr are first used (a pipe's net.Socket, a
   // terminal's tty.WriteStream), without using them

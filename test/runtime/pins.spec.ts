@@ -1,12 +1,13 @@
 // Pruning the pin directories of other interpreter builds (src/runtime/interpreter.ts
-// pruneStalePins) on real bpffs, in a private root so that no live tapvm pin is touched.
+// pruneStalePins) and a warm worker's preopened pins, on real bpffs, in a private root so that
+// no live tapvm pin is touched.
 import * as fs from 'fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addon, BPF_ANY, BPF_MAP_TYPE } from '../../src/native';
 import { LIMITS } from '../../src/isa/opcodes';
 import { procStart, slotKeyOf } from '../../src/runtime/generation';
 import { encodeSession, SESSION_SIZE } from '../../src/runtime/layout';
-import { pruneStalePins } from '../../src/runtime/interpreter';
+import { CLASS_MAPS, SHARED_MAPS, TP_STUBS, openInterpreter, preopenPins, pruneStalePins, takePreopened } from '../../src/runtime/interpreter';
 
 const root = `/sys/fs/bpf/tapvm-prune-test-${process.pid}`;
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -43,5 +44,47 @@ describe('pruneStalePins', () => {
     expect(fs.existsSync(oldOwned)).toBe(true);
     expect(fs.existsSync(oldEmpty)).toBe(false);
     expect(fs.existsSync(oldDead)).toBe(false);
+  });
+});
+
+describe('preopened pins (a warm worker opens them during its warm-up)', () => {
+  /** A pin directory openPinned accepts: every pin name, each a map or the real tapvm_tp program. */
+  function fullDir(name: string): string {
+    const dir = `${root}/${name}`;
+    fs.mkdirSync(dir, { recursive: true });
+    const a = addon();
+    // the interpreter's own program (loaded and pinned first if this host has none yet)
+    const prog = openInterpreter().prog('tapvm_tp');
+    for (const p of ['tapvm_tp', ...TP_STUBS]) a.pin(prog, `${dir}/${p}`);
+    for (const m of [...SHARED_MAPS, ...CLASS_MAPS]) {
+      const fd = a.mapCreate(BPF_MAP_TYPE.ARRAY, 'tapvm_t_pre', 4, 8, 1, 0, -1);
+      a.pin(fd, `${dir}/${m}`);
+      a.close(fd);
+    }
+    return dir;
+  }
+  const id = (fd: number) => addon().mapInfo(fd).id;
+
+  it('are taken once while the sessions pin is the map opened, and dropped once it was replaced', () => {
+    const dir = fullDir('pre');
+    expect(preopenPins(dir)).toBe(true);
+    const sessions = id(addon().objGet(`${dir}/sessions`));
+    const got = takePreopened(dir)!;
+    expect(id(got.maps.sessions)).toBe(sessions);
+    // taken: a second run opens its own
+    expect(takePreopened(dir)).toBeUndefined();
+
+    expect(preopenPins(dir)).toBe(true);
+    // a cold load re-pins everything: here the sessions map alone
+    fs.rmSync(`${dir}/sessions`);
+    const fd = addon().mapCreate(BPF_MAP_TYPE.ARRAY, 'tapvm_t_pre', 4, 8, 1, 0, -1);
+    addon().pin(fd, `${dir}/sessions`);
+    expect(takePreopened(dir)).toBeUndefined();
+
+    // another directory (the object was rebuilt: another hash) is not taken either
+    expect(preopenPins(dir)).toBe(true);
+    expect(takePreopened(`${root}/other`)).toBeUndefined();
+    expect(takePreopened(dir)).toBeUndefined();
+    expect(preopenPins(`${root}/missing`)).toBe(false);
   });
 });
