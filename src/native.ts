@@ -157,6 +157,13 @@ export interface Addon {
    * next loop iteration). See RingBatch for the layout; forEachRecord walks it.
    */
   ringBuffer(mapFd: number, onBatch: (batch: Buffer) => void, opts?: RingBufferOptions): RingBufferReader;
+  /**
+   * An RCU grace period (membarrier MEMBARRIER_CMD_GLOBAL, on the thread pool): resolves once
+   * every BPF program run that began before the call has returned; runs that begin later see
+   * the map writes made before it. false where the kernel refuses it (nohz_full): no wait done.
+   * Absent from an addon built before it.
+   */
+  quiesce?(): Promise<boolean>;
   /** BPF_ENABLE_STATS(BPF_STATS_RUN_TIME); returns an fd that keeps stats on while open. */
   enableStats(): number;
   /** libbpf_num_possible_cpus() */

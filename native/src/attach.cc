@@ -97,6 +97,32 @@ Napi::Value LinkCloseAsync(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// membarrier(MEMBARRIER_CMD_GLOBAL) is synchronize_rcu(): once it returns, every BPF program
+// run that began before it has returned (they run inside rcu_read_lock), and every run that
+// begins later sees the map writes made before it. On the thread pool, like closeAsync.
+class QuiesceWorker : public Napi::AsyncWorker {
+ public:
+  explicit QuiesceWorker(Napi::Env env)
+      : Napi::AsyncWorker(env, "tapvm.quiesce"), deferred_(Napi::Promise::Deferred::New(env)) {}
+  void Execute() override {
+    constexpr int kMembarrierCmdGlobal = 1;  // MEMBARRIER_CMD_GLOBAL
+    ok_ = syscall(SYS_membarrier, kMembarrierCmdGlobal, 0, 0) == 0;
+  }
+  void OnOK() override { deferred_.Resolve(Napi::Boolean::New(Env(), ok_)); }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ private:
+  bool ok_ = false;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value QuiesceAsync(const Napi::CallbackInfo& info) {
+  auto* w = new QuiesceWorker(info.Env());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value LinkClose(const Napi::CallbackInfo& info) {
   static_cast<LinkState*>(info.Data())->CloseAll();  // idempotent: fds is emptied
   return info.Env().Undefined();
@@ -388,6 +414,7 @@ void InitAttach(Napi::Env env, Napi::Object exports) {
   exports.Set("attachUprobe", Napi::Function::New(env, AttachUprobe, "attachUprobe"));
   exports.Set("attachRawTracepoint", Napi::Function::New(env, AttachRawTracepoint, "attachRawTracepoint"));
   exports.Set("attachUprobeMulti", Napi::Function::New(env, AttachUprobeMulti, "attachUprobeMulti"));
+  exports.Set("quiesce", Napi::Function::New(env, QuiesceAsync, "quiesce"));
 }
 
 }  // namespace tapvm

@@ -105,6 +105,8 @@ export async function runImage(img: ProgramImage, o: RuntimeFlags, timer: PassTi
       command,
       targetPid,
       timeoutMs: timeoutSec === undefined ? undefined : timeoutSec * 1000,
+      // main.ts exits once this returns: the exit frees the slot
+      exitsAfterRun: true,
     });
   } catch (e) {
     command?.kill('SIGKILL');

@@ -210,6 +210,11 @@ export class ControlServer {
     this.followers.delete(sock);
   }
 
+  /** whether a client follows the session to its end (attach, stop) */
+  get following(): boolean {
+    return this.followers.size > 0;
+  }
+
   /** The session ended: followers get what is held for them and the end; the socket goes away. */
   close(exitCode: number) {
     for (const [sock, f] of this.followers) {

@@ -184,6 +184,9 @@ export class Generation {
           // a swap's other slot is this process's own, not another session
           if (Number(s.ownerPid) !== process.pid) others = true;
         } else if (free < 0) free = slot;
+        // left by an owner that is gone (a command exits without freeing its slot, a killed
+        // one cannot): cleared, so that later scans need not look its pid up again
+        else if (s && s.ownerPid !== 0n) a.mapUpdate(this.vm.maps.sessions, slotKeyOf(slot), Buffer.alloc(SESSION_SIZE), BPF_ANY);
         // a begin/timer-only script needs no look; a look needs only the first other session
         if (free >= 0 && (!look || others)) break;
       }
@@ -578,14 +581,39 @@ export class Generation {
     await Promise.all(links.map((l) => l.closeAsync()));
   }
 
+  /**
+   * Detaches, and resolves as soon as no handler of this generation can still run or emit,
+   * which comes before the links are closed: deactivate() came first, so after one RCU grace
+   * period (the addon's quiesce(), 8-25 ms here) every handler that saw the slot active has
+   * returned, and every later one sees it inactive and returns at once; closing a link of a
+   * syscall tracepoint waits for an RCU tasks-trace grace period as well (60-80 ms). Both run
+   * at once; the first to finish will do. `detached` is the links' closing: the slot must not
+   * be freed before it (release), or another session could claim the slot and make it active
+   * while these links still run its handlers.
+   */
+  async stopHandlers(): Promise<{ detached: Promise<void> }> {
+    const linked = this.links.length > 0;
+    const detached = this.detach();
+    const quiesce = addon().quiesce;
+    if (!linked || !quiesce) await detached;
+    else await Promise.race([detached, quiesce().then((ok) => (ok ? undefined : detached))]);
+    return { detached };
+  }
+
+  /** The slot's counters with this script's recursion misses (final once its handlers stopped). */
+  counters(): Counters {
+    if (this.slot < 0) return { ...NO_COUNTERS };
+    const raw = addon().mapLookup(this.vm.maps.counters, slotKeyOf(this.slot), COUNTERS_SIZE * this.ncpus);
+    const counters = raw ? sumCounters(raw, this.ncpus) : { ...NO_COUNTERS };
+    counters.skipped += BigInt(this.recursionMisses());
+    return counters;
+  }
+
   /** Frees the slot (its ring and array maps stay in the outer maps for reuse); returns its counters. */
-  release(): Counters {
+  release(counters: Counters = this.counters()): Counters {
     if (this.slot < 0) return NO_COUNTERS;
     const a = addon();
     const key = slotKeyOf(this.slot);
-    const raw = a.mapLookup(this.vm.maps.counters, key, COUNTERS_SIZE * this.ncpus);
-    const counters = raw ? sumCounters(raw, this.ncpus) : { ...NO_COUNTERS };
-    counters.skipped += BigInt(this.recursionMisses());
     this.reader?.close();
     this.reader = undefined;
     withLock(() => a.mapUpdate(this.vm.maps.sessions, key, Buffer.alloc(SESSION_SIZE), BPF_ANY));

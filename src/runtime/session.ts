@@ -44,6 +44,13 @@ export interface SessionOptions {
   tap?: OutputTap;
   /** called once the probes are live and the control socket listens */
   onReady?: (id: string) => void;
+  /**
+   * The process exits as soon as run() resolves (the CLI): the slot is then not freed by hand
+   * (unless a control client follows the session), since a slot whose owner is gone is free
+   * and the exit closes the links first; the end waits neither for the links' closing nor for
+   * release's lock and write.
+   */
+  exitsAfterRun?: boolean;
 }
 
 export interface SessionResult {
@@ -313,17 +320,27 @@ export class Session {
     // inactive first: a kernel handler that starts from now on returns at once
     gen.deactivate();
     if (this.opts.command && !this.continued) this.opts.command.kill('SIGKILL');
+    // once no handler runs any more, the ring holds all the kernel's output and the counters
+    // are final (the links may still be closing: see stopHandlers)
+    const { detached } = await gen.stopHandlers();
     gen.drain();
     // the recursion misses since the last look may pass MAXSKIPPED: error probes, not end ones
     gen.checkSkipped();
     gen.runEnd(this.opts.globalDisplay !== false);
-    // Detaching waits for each tracepoint's grace period, so it comes after the output is out.
-    await gen.detach();
-    gen.drain();
-    const counters = gen.release();
+    const counters = gen.counters();
     gen.output.flush();
     if (gen.missShared) this.opts.verbose?.(`${gen.missShared} firing(s) refused by the kernel (another BPF program running on the CPU) while other tapvm sessions ran; not counted as this script's skipped probes`);
     const e = this.warnings(gen, counters);
+    // The slot is freed once the links are closed (freed earlier, another session could claim
+    // it and make it active while these links still run its handlers). A command's process
+    // exits right after this (exitsAfterRun), and its exit frees the slot once the kernel has
+    // closed the links: its output and status need not wait for the closing (a warm worker
+    // tells its client first). The library API's sessions, and a session a `tapvm stop` or
+    // `attach` client follows (told the end, it must find the session gone), free it first.
+    if (!this.opts.exitsAfterRun || this.control?.following) {
+      await detached;
+      gen.release(counters);
+    } else detached.catch(() => undefined);
     this.finish({ exitCode: e || gen.state === 'error' ? 1 : 0, counters });
   }
 }

@@ -70,6 +70,45 @@ d('sessions', { timeout: 30_000 }, () => {
     expect(fs.existsSync(sock)).toBe(false);
   });
 
+  it('a command that ended has its slot free again: not listed, and the next start can take it', async () => {
+    // the CLI's session does not free its slot by hand (the exit does: its owner is gone)
+    const first = spawnSync(process.execPath, [CLI, '-v', '-e', 'probe syscall.getppid { } probe begin { exit() }'], { encoding: 'utf8' });
+    expect(first.status).toBe(0);
+    const slot = slotOf(first.stderr);
+    expect(runTapvmSync(['--sessions']).stdout).not.toMatch(new RegExp(` ${first.pid} `));
+    // other test files' sessions may take it first: a few tries, as above
+    const slots: number[] = [];
+    for (let i = 0; i < 5 && !slots.some((s) => s <= slot); i++) {
+      const next = spawnSync(process.execPath, [CLI, '-v', '-e', 'probe begin { exit() }'], { encoding: 'utf8' });
+      expect(next.status).toBe(0);
+      slots.push(slotOf(next.stderr));
+    }
+    expect(Math.min(...slots)).toBeLessThanOrEqual(slot);
+  });
+
+  it('a session stopped under a full-speed event load prints every record its handlers made, all before the end probe\'s output', async () => {
+    // The stop waits for the handlers, not for the links to close (an RCU grace period after
+    // the slot is made inactive: src/runtime/generation.ts stopHandlers), then drains the ring
+    // and runs the end probes: every line a handler printed comes, and before "end".
+    const t = await startTrigger('getppid', '1000000');
+    const run = runTapvm([
+      '-e',
+      `global n
+       probe syscall.getppid { if (pid() == ${t.pid}) { n++; printf("%d\\n", n); if (n == 20000) exit() } }
+       probe end { printf("end %d\\n", n) }`,
+    ]);
+    await run.armed;
+    t.go();
+    const r = await run.done;
+    t.proc.kill('SIGKILL');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    const end = Number(/^end (\d+)$/.exec(lines[lines.length - 1])?.[1]);
+    expect(end).toBeGreaterThanOrEqual(20000);
+    expect(lines).toEqual([...Array.from({ length: end }, (_, i) => String(i + 1)), `end ${end}`]);
+  });
+
   it('swap under a steady event load loses no output: old records first, then the new script', async () => {
     const N = 4000;
     const t = await startTrigger('getppid', String(N), '2000');
