@@ -4,6 +4,7 @@
 // these tests never reach (or stop) a user's server, and is stopped in afterAll.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -180,6 +181,25 @@ d('the warm server behind ./bin/tapvm', () => {
     expect(s.stdout).toBe('getppid 7\n');
     expect(s.code).toBe(0);
     expect(s.stdout).toBe(dr.stdout);
+  });
+
+  it('commands through the server keep the code cache (none rejected, none rewritten at their exit)', async () => {
+    // A worker turns --expose-gc on for its collection after the warm-up, then off again: data
+    // it writes under a changed flag set is rejected by every other process, which then rewrote
+    // the cache at its own exit. Without this build's cache file a worker writes one at its exit.
+    // (the key of src/cli/code-cache.ts for a worker: forked with no node options)
+    const key = crypto.createHash('sha1').update([ROOT, process.version, process.arch].join('\0')).digest('hex').slice(0, 16);
+    fs.rmSync(path.join(process.env.TAPVM_CACHE_DIR ?? '/var/cache/tapvm', `v8-${key}.bin`), { force: true });
+    const env = { ...ENV, TAPVM_CODE_CACHE_STATS: '1' };
+    const stats: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await ready();
+      const r = await start('client', ['-e', 'probe begin { exit() }'], { env }).done;
+      expect(r.code).toBe(0);
+      stats.push(/^code cache: (.*)$/m.exec(r.stderr)?.[1] ?? r.stderr);
+    }
+    // the workers warmed up before a good file was written miss or write; the later ones do not
+    for (const s of stats.slice(3)) expect(JSON.parse(s), stats.join('\n')).toMatchObject({ rejected: 0, written: false });
   });
 
   it('a parse error: exit status 1 and the diagnostic on stderr, as a direct run', async () => {
