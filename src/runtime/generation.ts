@@ -259,7 +259,7 @@ export class Generation {
     a.mapUpdate(this.vm.maps.sessions, slotKeyOf(this.slot), encodeSession(s), BPF_ANY);
   }
 
-  /** Writes code, globals and arrays into the slot and opens its ring buffer. */
+  /** Writes code, globals and arrays into the slot and opens its ring buffer (if kernel probes can write it). */
   install() {
     const a = addon();
     const key = slotKeyOf(this.slot);
@@ -297,6 +297,10 @@ export class Generation {
       maxStr,
     });
 
+    // only kernel handlers write the ring: a begin/end/timer script's output goes from the
+    // user-space interpreter to the formatter, so it opens no ring (a reader is an mmap and an
+    // epoll set-up)
+    if (!this.linksKernel) return;
     const ringBytes = this.opts.ringBytes ?? 1 << 22;
     const reused = this.reuseInner(this.vm.maps.rings, key, (m) => m.type === BPF_MAP_TYPE.RINGBUF && m.maxEntries === ringBytes);
     this.ring = reused ?? a.mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_ring', 0, 0, ringBytes, 0, -1);
