@@ -16,6 +16,7 @@ import type { ProgramImage } from '../image/image';
 import type { SwapOptions, SwapResult } from './session';
 import { decodeModule, factsMismatch, msgpackr } from '../module/module';
 import { hostKernelFacts } from '../kernel/facts';
+import { unlinkIfPresent } from './lock';
 
 export const CONTROL_DIR = fs.existsSync('/run') ? '/run/tapvm' : path.join(require('os').tmpdir(), 'tapvm');
 
@@ -146,7 +147,7 @@ export class ControlServer {
   async listen(): Promise<void> {
     fs.mkdirSync(CONTROL_DIR, { recursive: true, mode: 0o700 });
     // a socket left by a killed owner with our pid (pids are reused) is stale
-    fs.rmSync(this.path, { force: true });
+    unlinkIfPresent(this.path);
     removeStaleSockets();
     await new Promise<void>((res, rej) => {
       this.server.once('error', rej);
@@ -223,7 +224,7 @@ export class ControlServer {
       this.unfollow(sock);
     }
     this.server.close();
-    fs.rmSync(this.path, { force: true });
+    unlinkIfPresent(this.path);
   }
 }
 
@@ -241,7 +242,7 @@ function removeStaleSockets() {
     try {
       process.kill(Number(m[1]), 0);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(CONTROL_DIR, n), { force: true });
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') unlinkIfPresent(path.join(CONTROL_DIR, n));
     }
   }
 }

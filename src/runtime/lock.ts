@@ -15,8 +15,12 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** unlink(2), no lstat first (fs.rmSync's force costs one): the lock is taken twice a run */
-function unlink(file: string) {
+/**
+ * unlink(2) of a file that may be gone, and nothing else: fs.rmSync(f, { force: true }) lstats
+ * first and runs Node's rimraf, a lazily loaded module (1-4 ms cold in a warm worker); the lock
+ * is taken twice a run and the control socket's path cleared once.
+ */
+export function unlinkIfPresent(file: string) {
   try {
     fs.unlinkSync(file);
   } catch (e) {
@@ -55,18 +59,18 @@ export function withLock<T>(fn: () => T): T {
       if (owner === undefined) continue;
       // a holder that died (SIGKILL) leaves the file behind; remove it only if it is still that one's
       if (!alive(owner)) {
-        if (holder() === owner) unlink(LOCK);
+        if (holder() === owner) unlinkIfPresent(LOCK);
         continue;
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK} (held by pid ${owner})`);
       sleep(2);
     }
   } finally {
-    unlink(mine);
+    unlinkIfPresent(mine);
   }
   try {
     return fn();
   } finally {
-    unlink(LOCK);
+    unlinkIfPresent(LOCK);
   }
 }

@@ -11,6 +11,7 @@ import { DEFAULT_TAPSET_DIR, loadTapsets } from '../parse/tapsets';
 import { addon } from '../native';
 import { VM_SLOTS, preopenInterpreter, vmHash } from '../runtime/interpreter';
 import { realtimeOffset, warmRuntime } from '../runtime/generation';
+import { PACKAGE_ROOT } from './paths';
 
 export const ONE_LINERS = [
   'probe begin { printf("hello %d %s\\n", 1, "x"); exit() }',
@@ -89,6 +90,17 @@ export function warmUp(): void {
   // terminal's tty.WriteStream), without using them
   require('net');
   require('tty');
+  // what a run does on its first turns of the event loop, paid cold on the command's time
+  // between "kernel probes armed" and its first output otherwise: libuv's threadpool (its 4
+  // threads are created, and waited for, at the first queued work: the stop's quiesce() and
+  // any async fs call) and a unix socket server's listen (the session's control socket; an
+  // abstract address here, so nothing appears in the file system)
+  fs.stat(PACKAGE_ROOT, () => undefined);
+  const net = require('net') as typeof import('net');
+  const warm = net.createServer();
+  warm.on('error', () => undefined);
+  warm.listen(`\0tapvm-warm-${process.pid}`);
+  warm.close();
   // every tapset file parsed (each is parsed once per process, when a script may use it): a
   // command using vfs.*, netdev.* or thread_indent() paid its file's parse cold (2-10 ms). They
   // are parsed against the host's facts: a command with -r drops them (worker.ts).
