@@ -152,6 +152,17 @@ static void handle(int sig, void (*fn)(int)) {
   sigaction(sig, &sa, NULL);
 }
 
+// Takes `sig`'s default action here and now (stop, or death): default disposition, unblocked
+// (a handler runs with its own signal blocked), raised. Async-signal-safe.
+static void raise_default(int sig) {
+  signal(sig, SIG_DFL);
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, sig);
+  sigprocmask(SIG_UNBLOCK, &s, NULL);
+  raise(sig);
+}
+
 // Ctrl-Z: a direct run stops with its foreground group. The worker's group is orphaned (its
 // parent is in another session), where the kernel discards SIGTSTP, so it gets SIGSTOP; then
 // this process stops itself, and SIGCONT (the shell's fg/bg) continues both. When this
@@ -162,12 +173,7 @@ static void on_tstp(int sig) {
   int saved = errno;
   continued = 0;
   if (worker > 0) kill(-worker, SIGSTOP);
-  signal(SIGTSTP, SIG_DFL);
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTSTP);
-  sigprocmask(SIG_UNBLOCK, &s, NULL);
-  raise(SIGTSTP);
+  raise_default(SIGTSTP);
   // stopped and continued: on_cont (SIGCONT is not masked here) ran before raise() returned
   if (!continued && worker > 0) kill(-worker, SIGCONT);
   handle(SIGTSTP, on_tstp);
@@ -334,12 +340,7 @@ int main(int argc, char **argv) {
   memcpy(&sig, st + 8, 4);
   if (sig > 0) {
     // die of the same signal, as a shell expects from a direct run
-    signal(sig, SIG_DFL);
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, sig);
-    sigprocmask(SIG_UNBLOCK, &s, NULL);
-    raise(sig);
+    raise_default(sig);
     return 128 + sig;
   }
   return code;
