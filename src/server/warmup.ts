@@ -87,8 +87,8 @@ export function warmUp(): void {
     // bpffs or the pins unreadable: the command opens them itself, and says why
   }
   // the modules Node loads when process.stdout/stderr are first used (a pipe's net.Socket, a
-  // terminal's tty.WriteStream), without using them
-  require('net');
+  // terminal's tty.WriteStream), without using them; net is also used just below
+  const net = require('net') as typeof import('net');
   require('tty');
   // what a run does on its first turns of the event loop, paid cold on the command's time
   // between "kernel probes armed" and its first output otherwise: libuv's threadpool (its 4
@@ -96,7 +96,6 @@ export function warmUp(): void {
   // any async fs call) and a unix socket server's listen (the session's control socket; an
   // abstract address here, so nothing appears in the file system)
   fs.stat(PACKAGE_ROOT, () => undefined);
-  const net = require('net') as typeof import('net');
   const warm = net.createServer();
   warm.on('error', () => undefined);
   warm.listen(`\0tapvm-warm-${process.pid}`);
