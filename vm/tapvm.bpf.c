@@ -490,8 +490,6 @@ static __always_inline const char *data_str(struct loop_ctx *lc, __s32 imm)
 #define R(x) st->r[(fp + (x)) & (NREGS - 1)]
 #define S(x) st->s[(sfp + (x)) & (NSTRS - 1)]
 
-/* Runs the instruction at *pcp and advances it; non-zero ends the handler. pcp is &st->pc:
- * a caught error (raise -> try_catch) moves st->pc to the catch block. */
 /* Clears a key wider than 16 bytes up to its class's size (KCLR, KINT): 32, 64 or KEYMAX. */
 static __always_inline void key_clear_wide(struct vm_state *st, __s32 size)
 {
@@ -503,6 +501,8 @@ static __always_inline void key_clear_wide(struct vm_state *st, __s32 size)
 		KEY_ZERO(st->key);
 }
 
+/* Runs the instruction at *pcp and advances it; non-zero ends the handler. pcp is &st->pc:
+ * a caught error (raise -> try_catch) moves st->pc to the catch block. */
 static __always_inline long exec1(struct loop_ctx *lc, struct vm_state *st, __u32 *pcp)
 {
 	__u32 pc = *pcp;
