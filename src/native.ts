@@ -195,6 +195,11 @@ export interface Addon {
   watchDir(path: string): number;
   /** poll() without waiting: is fd readable? */
   fdReadable(fd: number): boolean;
+  /**
+   * SCHED_IDLE for one thread (0: the caller), or back to SCHED_OTHER from SCHED_IDLE (a thread
+   * in another policy is left alone); false when not allowed.
+   */
+  schedIdle(tid: number, idle: boolean): boolean;
 }
 
 let cached: Addon | undefined;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -282,6 +283,26 @@ static Napi::Value FdReadable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, r > 0);
 }
 
+// schedIdle(tid, idle) -> boolean: puts one thread (0: the calling one) in SCHED_IDLE, or takes it
+// out of SCHED_IDLE back to SCHED_OTHER (a thread in another policy, say under chrt, is left as
+// it is). A warming worker runs SCHED_IDLE (src/server/manager.ts): nice 19 alone still let it
+// hold a CPU for a whole slice (3-4 ms) while the command's worker waited, runnable, on the same
+// CPU; an idle-policy task is preempted by any other task that wakes. False when not allowed:
+// leaving SCHED_IDLE needs CAP_SYS_NICE (or an RLIMIT_NICE that allows nice 0).
+static Napi::Value SchedIdle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t tid;
+  if (!ArgU32(info, 0, "tid", &tid)) return env.Undefined();
+  if (!info[1].IsBoolean()) {
+    Napi::TypeError::New(env, "idle must be a boolean").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  bool idle = info[1].As<Napi::Boolean>().Value();
+  struct sched_param p = {};
+  if (!idle && sched_getscheduler(static_cast<pid_t>(tid)) != SCHED_IDLE) return Napi::Boolean::New(env, true);
+  return Napi::Boolean::New(env, sched_setscheduler(static_cast<pid_t>(tid), idle ? SCHED_IDLE : SCHED_OTHER, &p) == 0);
+}
+
 void InitServer(Napi::Env env, Napi::Object exports) {
   exports.Set("watchDir", Napi::Function::New(env, WatchDir));
   exports.Set("fdReadable", Napi::Function::New(env, FdReadable));
@@ -294,6 +315,7 @@ void InitServer(Napi::Env env, Napi::Object exports) {
   exports.Set("dupFd", Napi::Function::New(env, Dup));
   exports.Set("dup2", Napi::Function::New(env, Dup2));
   exports.Set("fchdir", Napi::Function::New(env, Fchdir));
+  exports.Set("schedIdle", Napi::Function::New(env, SchedIdle));
 }
 
 }  // namespace tapvm

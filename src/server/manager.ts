@@ -24,6 +24,13 @@ const IDLE_MS = Number(process.env.TAPVM_SERVER_IDLE_MS) || 10 * 60_000;
  * worker (a busy answer) or the command is done; it takes its client's value on a request.
  */
 const WARMING_NICE = 19;
+/**
+ * And, where it can be undone (root), in SCHED_IDLE too: a task of the idle policy gives way to
+ * any other that wakes, where a nice-19 one can keep its CPU for the rest of its slice (3-4 ms
+ * here, seen with sched_switch while a command's worker waited runnable behind a warming
+ * successor). Leaving SCHED_IDLE needs CAP_SYS_NICE: without it a worker would stay there.
+ */
+const WARM_IDLE = process.geteuid?.() === 0;
 
 interface Worker {
   child: ChildProcess;
@@ -65,7 +72,7 @@ function writeInfo() {
   }
 }
 
-/** the manager's main thread only: fork() copies the calling thread's nice value */
+/** the manager's main thread only: fork() copies the calling thread's nice value (and policy) */
 function setOwnNice(nice: number) {
   try {
     os.setPriority(nice);
@@ -82,11 +89,13 @@ function spawnWorker() {
   // leave node's exec and early start-up at the manager's priority
   const nice = os.getPriority();
   setOwnNice(WARMING_NICE);
+  const idle = WARM_IDLE && a.schedIdle(0, true);
   let child: ChildProcess;
   try {
     // fds 3-5 of the worker: Node's IPC channel, the listening socket, its end of the pair
     child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc', listenFd, theirs], detached: true, execArgv: [] });
   } finally {
+    if (idle) a.schedIdle(0, false);
     setOwnNice(nice);
     fs.closeSync(theirs);
   }

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { addon } from '../native';
 
 /** dist/server -> the package directory */
 export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
@@ -86,7 +87,8 @@ export function exitFrame(code: number, signal = 0): Buffer {
  * Sets the nice value of every thread of process `pid` (0: this one). Linux keeps nice per
  * thread, and setpriority(PRIO_PROCESS, pid) changes the one thread `pid` names: V8's and
  * libuv's threads, started at a worker's warming nice value, would stay there. False when
- * not allowed (raising priority needs root) or the process is gone.
+ * not allowed (raising priority needs root) or the process is gone. A thread in SCHED_IDLE goes
+ * back to SCHED_OTHER first.
  */
 export function setProcessNice(pid: number, nice: number): boolean {
   const dir = `/proc/${pid === 0 ? 'self' : pid}/task`;
@@ -97,8 +99,11 @@ export function setProcessNice(pid: number, nice: number): boolean {
   } catch {
     tids = [String(pid)];
   }
+  const a = addon();
   for (const t of tids) {
     try {
+      // a warming worker runs SCHED_IDLE (manager.ts), where nice does not count
+      if (!a.schedIdle(Number(t), false)) ok = false;
       os.setPriority(Number(t), nice);
     } catch {
       ok = false;

@@ -202,6 +202,38 @@ d('the warm server behind ./bin/tapvm', () => {
     for (const s of stats.slice(3)) expect(JSON.parse(s), stats.join('\n')).toMatchObject({ rejected: 0, written: false });
   });
 
+  it('a successor warms up in SCHED_IDLE, every thread of it, and waits for its client in SCHED_OTHER', async () => {
+    // /proc/PID/task/TID/stat field 41: the scheduling policy (SCHED_OTHER 0, SCHED_IDLE 5)
+    const policies = (pid: number): number[] => {
+      try {
+        return fs.readdirSync(`/proc/${pid}/task`).map((t) => Number(fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[38]));
+      } catch {
+        return [];
+      }
+    };
+    await ready();
+    const manager = info()!.pid;
+    const before = new Set(serverPids(manager));
+    const run = start('client', ['-e', 'probe timer.ms(400) { exit() }']);
+    let successor: number | undefined;
+    const seen: number[][] = [];
+    // (the manager writes 'not ready' before it forks the successor)
+    for (let i = 0; i < 2000; i++) {
+      successor ??= serverPids(manager).find((p) => !before.has(p));
+      if (successor) {
+        seen.push(policies(successor));
+        if (info()?.ready) break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(successor).toBeDefined();
+    // seen warming: all of its threads (node starts its own at once) idle
+    expect(seen.some((p) => p.length > 1 && p.every((x) => x === 5)), JSON.stringify(seen)).toBe(true);
+    await ready();
+    expect(new Set(policies(successor!))).toEqual(new Set([0]));
+    expect((await run.done).code).toBe(0);
+  });
+
   it('a parse error: exit status 1 and the diagnostic on stderr, as a direct run', async () => {
     const [s, dr] = await both(['-e', 'probe begin { exit( }']);
     expect(s.code).toBe(1);
