@@ -6,7 +6,8 @@
 // native/client.c), puts it all in place of its own and runs the CLI's main as a direct run
 // does. It sends its exit status itself as it exits; the manager, which sees it die, sends it
 // too (the only report when it died of a signal). The process is never reused.
-require('../cli/code-cache').install();
+// every function compiled (an eager cache of the worker's own): src/cli/code-cache.ts
+require('../cli/code-cache').install({ eager: true });
 import * as fs from 'fs';
 import * as path from 'path';
 import * as v8 from 'v8';
@@ -158,6 +159,8 @@ function serve(fd: number) {
 // from before the warm-up reads them
 const tapsetsChanged = tapsetWatch();
 warmUp();
+// a new cache is written now, at the warming priority, rather than after the command (at exit)
+(require('../cli/code-cache') as typeof import('../cli/code-cache')).writeNow();
 // a full collection now, at the warming priority: the warm-up's garbage and V8's pending GC work
 // would otherwise be done on the command's time (the worker leaves the event loop while it
 // waits for its client, so no idle-time task runs meanwhile)

@@ -15,6 +15,16 @@ const CACHE = path.join(tmp, 'cache');
 const MOD = path.join(tmp, 'm.js');
 const RUNNER = path.join(tmp, 'runner.js');
 fs.writeFileSync(RUNNER, `require(${JSON.stringify(path.join(ROOT, 'dist/cli/code-cache.js'))}).install();\nprocess.stdout.write(require('./m.js').value);\n`);
+// as a server worker installs it
+const EAGER_RUNNER = path.join(tmp, 'eager-runner.js');
+fs.writeFileSync(EAGER_RUNNER, `require(${JSON.stringify(path.join(ROOT, 'dist/cli/code-cache.js'))}).install({ eager: true });\nprocess.stdout.write(require('./m.js').value);\n`);
+
+/** The length of a module's cached code in a cache file ([u32 n][n bytes of JSON index][data]). */
+function cachedLength(file: string, module: string): number {
+  const b = fs.readFileSync(file);
+  const index = JSON.parse(b.toString('utf8', 4, 4 + b.readUInt32LE(0))) as { modules: Record<string, { len: number }> };
+  return index.modules[module].len;
+}
 
 interface Stats {
   hits: number;
@@ -80,6 +90,23 @@ describe('code cache', () => {
     expect(cacheFiles()).toHaveLength(2);
     expect(run().stats).toMatchObject({ hits: 1, rejected: 0 });
     expect(run(CACHE, ['--stack-size=900', RUNNER]).stats).toMatchObject({ hits: 1, rejected: 0 });
+  });
+
+  it('eager (a server worker): every function compiled, in a file of its own, which later eager runs use', () => {
+    const dir = path.join(tmp, 'eager');
+    // functions the run never calls: a lazy cache holds none of their code
+    const unused = Array.from({ length: 20 }, (_, i) => `exports.f${i} = function (a) { return [a, ${i}].map((x) => x * 2).filter((x) => x > 3).join('-'); };`);
+    fs.writeFileSync(MOD, `exports.value = 'ggg';\n${unused.join('\n')}\n`);
+    expect(run(dir).stats).toMatchObject({ misses: 1, written: true });
+    const [lazyFile] = cacheFiles(dir);
+    const first = run(dir, [EAGER_RUNNER]);
+    expect(first).toMatchObject({ code: 0, stdout: 'ggg', stderr: '', stats: { misses: 1, written: true } });
+    const eagerFile = cacheFiles(dir).find((f) => f !== lazyFile)!;
+    expect(cacheFiles(dir)).toHaveLength(2);
+    expect(cachedLength(path.join(dir, eagerFile), MOD)).toBeGreaterThan(cachedLength(path.join(dir, lazyFile), MOD) * 2);
+    // data written after the compile under --no-lazy carries the ordinary flag hash: accepted
+    expect(run(dir, [EAGER_RUNNER]).stats).toEqual({ hits: 1, misses: 0, rejected: 0, written: false });
+    expect(run(dir).stats).toEqual({ hits: 1, misses: 0, rejected: 0, written: false });
   });
 
   it('runs without a cache where it cannot write one', () => {

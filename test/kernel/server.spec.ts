@@ -187,8 +187,8 @@ d('the warm server behind ./bin/tapvm', () => {
     // A worker turns --expose-gc on for its collection after the warm-up, then off again: data
     // it writes under a changed flag set is rejected by every other process, which then rewrote
     // the cache at its own exit. Without this build's cache file a worker writes one at its exit.
-    // (the key of src/cli/code-cache.ts for a worker: forked with no node options)
-    const key = crypto.createHash('sha1').update([ROOT, process.version, process.arch].join('\0')).digest('hex').slice(0, 16);
+    // (the key of src/cli/code-cache.ts for a worker: forked with no node options, eager)
+    const key = crypto.createHash('sha1').update([ROOT, process.version, process.arch, 'eager'].join('\0')).digest('hex').slice(0, 16);
     fs.rmSync(path.join(process.env.TAPVM_CACHE_DIR ?? '/var/cache/tapvm', `v8-${key}.bin`), { force: true });
     const env = { ...ENV, TAPVM_CODE_CACHE_STATS: '1' };
     const stats: string[] = [];
