@@ -128,4 +128,22 @@ host("this kernel's BTF", () => {
     expect(btf.count).toBe(Number(/^\[(\d+)\]/.exec(last)![1]) + 1);
     expect(prototypeText(btf, btf.find('vfs_read', Kind.FUNC)!)).toBe('ssize_t vfs_read(struct file* file, char* buf, size_t count, loff_t* pos)');
   });
+
+  it('a name prefix indexed at once (the server warm-up\'s __bpf_trace_) gives what a scan per name gives', () => {
+    const data = fs.readFileSync('/sys/kernel/btf/vmlinux');
+    const scanned = new Btf(data);
+    const indexed = new Btf(data);
+    indexed.indexPrefix('__bpf_trace_');
+    // bpftool's list of the prefix's names: all of them found, in the same ids
+    const raw = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'raw'], { encoding: 'latin1', maxBuffer: 1 << 28 });
+    const names = [...new Set([...raw.matchAll(/^\[\d+\] \w+ '(__bpf_trace_\w+)'/gm)].map((x) => x[1]))];
+    expect(names.length).toBeGreaterThan(100);
+    for (const n of [...names.slice(0, 20), ...names.slice(-20)]) expect(indexed.byName(n), n).toEqual(scanned.byName(n));
+    // a syscalls: event has no probe function, a sched: one does
+    expect(indexed.byName('__bpf_trace_sys_enter_getppid')).toEqual(scanned.byName('__bpf_trace_sys_enter_getppid'));
+    expect(indexed.find('__bpf_trace_sched_switch', Kind.FUNC)).toBe(scanned.find('__bpf_trace_sched_switch', Kind.FUNC));
+    expect(indexed.find('__bpf_trace_sched_switch', Kind.FUNC)).toBeDefined();
+    // names without the prefix are still scanned for
+    expect(indexed.find('vfs_read', Kind.FUNC)).toBe(scanned.find('vfs_read', Kind.FUNC));
+  });
 });
