@@ -216,9 +216,16 @@ export class Session {
       // a script of only begin/end probes ends after begin, as stap's does (unless -c / -T)
       if (!gen.hasWork && !cmd && this.opts.timeoutMs === undefined) this.requestStop();
       else if (this.opts.control !== false) {
-        this.control = new ControlServer(this.id, { swap: (img, o) => this.swap(img, o), stop: () => this.requestStop(), tap: this.opts.tap });
-        await this.control.listen();
-        v?.(`control socket ${this.control.path}`);
+        // a turn of the event loop first (a timer: after a poll of the ring): the first events,
+        // there within microseconds on a busy probe, reach the output before the control socket
+        // is made (mkdir, unlink, a readdir for stale sockets, bind, listen, chmod: ~0.5 ms)
+        await new Promise((r) => setTimeout(r, 0));
+        // (an exit() in those events: the session is ending, and nothing could close it)
+        if (!this.stopping) {
+          this.control = new ControlServer(this.id, { swap: (img, o) => this.swap(img, o), stop: () => this.requestStop(), tap: this.opts.tap });
+          await this.control.listen();
+          v?.(`control socket ${this.control.path}`);
+        }
       }
       this.opts.onReady?.(this.id);
     }
