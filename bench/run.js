@@ -9,7 +9,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const { buildTrigger, summary, have } = require('./lib');
 const { runHandlers } = require('./handlers');
-const { runStartup, launcherOverhead, TRIGGER_RATE } = require('./startup');
+const { runStartup, launcherOverhead, TRIGGER_RATE, SETTLE_MS } = require('./startup');
 const { runSwap } = require('./swap');
 const { runOutput, runWakeup, WAKE_THRESHOLD } = require('./output');
 const { frontEnd, userVm, tapsetPlusScript } = require('./frontend');
@@ -121,6 +121,8 @@ function report(r) {
       `Armed: tapvm's "kernel probes armed" (-v; printed after attaching and activating the slot), bpftrace's BEGIN after attaching; for the begin`,
       `one-liner (no kernel probe) the first event, for both. The kernel one-liners' events come from a trigger calling getppid() ${TRIGGER_RATE} times a second,`,
       'sleeping in between (a first event within ~50 us of arming, without taking a CPU from the tracers as a flat-out caller would); the same for both tracers.',
+      `Every run, of either tracer, starts ${SETTLE_MS} ms after the one before it ended, so that it does not share the machine with the previous run's aftermath`,
+      "(a cold run's verification and the freeing of its programs, a bpftrace exit).",
       '',
       '| one-liner | tapvm cold | tapvm warm | tapvm server | bpftrace | warm / bpftrace | server / bpftrace | armed: bpftrace / warm | armed: bpftrace / server |',
       '|---|---|---|---|---|---|---|---|---|',

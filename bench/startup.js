@@ -63,10 +63,19 @@ const ONE_LINERS = [
 /** getppid() calls a second of the trigger while the start-up runs */
 const TRIGGER_RATE = 20000;
 
+/**
+ * The pause before every measured run, of either tracer: the run before it may have left work
+ * behind (a cold run verifies the interpreter, ~0.7 s of CPU, and its programs and maps are
+ * freed after an RCU grace period; bpftrace's exit detaches and frees too). Each start-up is
+ * measured on a machine that is not still busy with another one.
+ */
+const SETTLE_MS = 500;
+
 // cold runs compile our JavaScript from scratch too: an empty V8 code cache (src/cli/code-cache.ts)
 const COLD_CACHE = path.join(os.tmpdir(), 'tapvm-bench-cold-cache');
 
 async function once(tracer, line, cold) {
+  await sleep(SETTLE_MS);
   let env = process.env;
   if (tracer === 'tapvm' && cold) {
     fs.rmSync('/sys/fs/bpf/tapvm', { recursive: true, force: true });
@@ -180,4 +189,4 @@ async function runStartup({ reps = 7, log = console.error, withBpftrace = true }
   return results;
 }
 
-module.exports = { runStartup, launcherOverhead, ONE_LINERS, TRIGGER_RATE };
+module.exports = { runStartup, launcherOverhead, ONE_LINERS, TRIGGER_RATE, SETTLE_MS };
