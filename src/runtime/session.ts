@@ -150,7 +150,12 @@ export class Session {
     } else if (ev.type === 'exit') {
       if (gen.state === 'running') gen.state = 'stopping';
       // the retiring script of a swap ends anyway; its exit() does not end the session
-      if (gen === this.gen) this.requestStop();
+      if (gen === this.gen && !this.stopping) {
+        // what the script printed before it: out now, not after the stop's first steps (the
+        // batch's write was due at the next turn of the event loop, behind the stop)
+        gen.output.flush();
+        this.requestStop();
+      }
     } else {
       // too many skipped firings is the session's error, not a handler's: not counted
       if (ev.code !== ERR.SKIPPED) gen.errors++;
