@@ -118,6 +118,8 @@ export interface Addon {
   mapCreate(type: number, name: string, keySize: number, valueSize: number, maxEntries: number, flags: number, innerMapFd: number): number;
   /** Returns a Buffer of valueSize bytes, or null when the key is absent (ENOENT). */
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
+  /** Up to `max` entries from the start of the map in one BPF_MAP_LOOKUP_BATCH (an array's in key order). */
+  mapLookupBatch(fd: number, keySize: number, valueSize: number, max: number): { keys: Buffer; values: Buffer; count: number };
   /** flags: 0 = BPF_ANY, 1 = BPF_NOEXIST, 2 = BPF_EXIST */
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags: number): void;
   /** Returns false when the key was absent. */

@@ -49,6 +49,23 @@ describe('hash map', () => {
     expect(info.id).toBeGreaterThan(0);
   });
 
+  it('mapLookupBatch reads an array whole in key order, or up to max entries', () => {
+    const a = addon();
+    // 12-byte values: the kernel copies them back to back, not at its own 8-byte-aligned stride
+    const fd = track(a.mapCreate(BPF_MAP_TYPE.ARRAY, 'tapvm_test_arr', 4, 12, 8, 0, -1));
+    for (let k = 0; k < 8; k++) a.mapUpdate(fd, u32(k), Buffer.from([k, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, k * 2]), BPF_ANY);
+    const all = a.mapLookupBatch(fd, 4, 12, 8);
+    expect(all.count).toBe(8);
+    for (let k = 0; k < 8; k++) {
+      expect(all.keys.readUInt32LE(4 * k)).toBe(k);
+      expect(all.values.subarray(12 * k, 12 * k + 12)).toEqual(a.mapLookup(fd, u32(k), 12));
+    }
+    // more asked than there are: the count says how many came
+    expect(a.mapLookupBatch(fd, 4, 12, 20).count).toBe(8);
+    expect(a.mapLookupBatch(fd, 4, 12, 3)).toMatchObject({ count: 3 });
+    expect(() => a.mapLookupBatch(fd, 4, 12, 0)).toThrow(/max must be 1 or more/);
+  });
+
   it('returns null from mapNextKey on an empty map', () => {
     const fd = track(addon().mapCreate(BPF_MAP_TYPE.HASH, 'empty', 4, 4, 4, 0, -1));
     expect(addon().mapNextKey(fd, null, 4)).toBeNull();
