@@ -61,7 +61,7 @@ async function main() {
   const measured = (k) => (out.dates[k] = machine.date);
   if (!only || only === 'startup') {
     console.error('start-up...');
-    out.startup = await runStartup({ reps: quick ? 3 : 7 });
+    out.startup = await runStartup({ reps: quick ? 3 : 11 });
     measured('startup');
     out.launcher = await launcherOverhead(quick ? 15 : 40);
     measured('launcher');
