@@ -55,10 +55,21 @@ export const slotKeyOf = (slot: number) => {
 
 /** Each slot of a `sessions` map with its record (undefined where the slot has none). */
 export function* sessionSlots(sessionsFd: number): Generator<{ slot: number; s: SessionRecord | undefined }> {
+  const a = addon();
   // every slot in one syscall (an array: slot i is entry i); a lookup per slot cost 64
-  const { values, count } = addon().mapLookupBatch(sessionsFd, 4, SESSION_SIZE, LIMITS.NSESSIONS);
-  for (let slot = 0; slot < LIMITS.NSESSIONS; slot++)
-    yield { slot, s: slot < count ? decodeSession(values.subarray(slot * SESSION_SIZE, (slot + 1) * SESSION_SIZE)) : undefined };
+  let all: { values: Buffer; count: number } | undefined;
+  try {
+    all = a.mapLookupBatch(sessionsFd, 4, SESSION_SIZE, LIMITS.NSESSIONS);
+  } catch {
+    // a kernel without batch lookups (before 5.6): one lookup per slot
+  }
+  for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
+    if (all) yield { slot, s: slot < all.count ? decodeSession(all.values.subarray(slot * SESSION_SIZE, (slot + 1) * SESSION_SIZE)) : undefined };
+    else {
+      const raw = a.mapLookup(sessionsFd, slotKeyOf(slot), SESSION_SIZE);
+      yield { slot, s: raw ? decodeSession(raw) : undefined };
+    }
+  }
 }
 
 /** Whether the process that claimed a slot still exists (its pid is not a newer process). */
