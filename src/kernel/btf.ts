@@ -267,21 +267,30 @@ export class Btf {
       this.names.set(name, ids);
       return ids;
     }
-    const want = Buffer.from(name, 'latin1');
-    const n = want.length;
-    const buf = this.buf;
-    const nameOffs = this.nameOffs;
-    if (n > 0)
-      for (let id = 1; id < nameOffs.length; id++) {
-        const off = nameOffs[id];
-        const p = this.strStart + off;
-        if (off === 0 || buf[p] !== want[0] || p + n >= this.strEnd || buf[p + n] !== 0) continue;
-        let i = 1;
-        while (i < n && buf[p + i] === want[i]) i++;
-        if (i === n) ids.push(id);
-      }
+    this.scanNames(Buffer.from(name, 'latin1'), true, (id) => ids.push(id));
     this.names.set(name, ids);
     return ids;
+  }
+
+  /**
+   * Calls found(id, name_off) for every type whose name starts with `want` (is `want`, when
+   * `whole`), in id order: one pass over the flat name offsets, each name's bytes compared in
+   * place (first byte, then the terminator when whole, then the rest).
+   */
+  private scanNames(want: Buffer, whole: boolean, found: (id: number, off: number) => void): void {
+    const n = want.length;
+    if (n === 0) return;
+    const buf = this.buf;
+    const nameOffs = this.nameOffs;
+    for (let id = 1; id < nameOffs.length; id++) {
+      const off = nameOffs[id];
+      const p = this.strStart + off;
+      if (off === 0 || buf[p] !== want[0] || p + n >= this.strEnd) continue;
+      if (whole && buf[p + n] !== 0) continue;
+      let i = 1;
+      while (i < n && buf[p + i] === want[i]) i++;
+      if (i === n) found(id, off);
+    }
   }
 
   /**
@@ -292,24 +301,15 @@ export class Btf {
    * which has no such function, paid it for nothing.
    */
   indexPrefix(prefix: string): void {
-    if (this.indexed.includes(prefix)) return;
-    const want = Buffer.from(prefix, 'latin1');
-    const n = want.length;
-    const buf = this.buf;
-    const nameOffs = this.nameOffs;
-    for (let id = 1; id < nameOffs.length; id++) {
-      const off = nameOffs[id];
-      const p = this.strStart + off;
-      if (off === 0 || buf[p] !== want[0] || p + n >= this.strEnd) continue;
-      let i = 1;
-      while (i < n && buf[p + i] === want[i]) i++;
-      if (i < n) continue;
+    // (an empty prefix would mark every name as indexed, and so as absent)
+    if (!prefix || this.indexed.includes(prefix)) return;
+    this.scanNames(Buffer.from(prefix, 'latin1'), false, (id, off) => {
       const name = this.str(off);
       const ids = this.names.get(name);
       if (ids) {
         if (!ids.includes(id)) ids.push(id);
       } else this.names.set(name, [id]);
-    }
+    });
     this.indexed.push(prefix);
   }
 
