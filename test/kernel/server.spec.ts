@@ -110,14 +110,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * A /proc stat file's fields from the third (the state) on: [0] state, [1] ppid, [38] policy.
+ * Counted after the last ")", which ends the command name (a name may hold ") " itself).
+ */
+function statFields(file: string): string[] {
+  const stat = fs.readFileSync(file, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** The server's processes: the manager and its workers (children found through /proc). */
 function serverPids(manager: number): number[] {
   const pids = [manager];
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(statFields(`/proc/${p}/stat`)[1]);
       if (ppid === manager) pids.push(Number(p));
     } catch {
       // gone
@@ -206,7 +214,7 @@ d('the warm server behind ./bin/tapvm', () => {
     // /proc/PID/task/TID/stat field 41: the scheduling policy (SCHED_OTHER 0, SCHED_IDLE 5)
     const policies = (pid: number): number[] => {
       try {
-        return fs.readdirSync(`/proc/${pid}/task`).map((t) => Number(fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[38]));
+        return fs.readdirSync(`/proc/${pid}/task`).map((t) => Number(statFields(`/proc/${pid}/task/${t}/stat`)[38]));
       } catch {
         return [];
       }
@@ -317,7 +325,7 @@ d('the warm server behind ./bin/tapvm', () => {
     // as under some CI runners): then a direct run goes on, and so must the client and worker.
     await ready();
     const script = ['-v', '-e', 'probe timer.ms(50) { println("tick") } probe syscall.getppid { }'];
-    const state = (pid: number) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
+    const state = (pid: number) => statFields(`/proc/${pid}/stat`)[0];
     const runs = [start('client', script), start('direct', script)];
     await Promise.all(runs.map((r) => r.armed));
     await sleep(300);
