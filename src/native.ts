@@ -182,6 +182,8 @@ export interface Addon {
   dupFd(fd: number): number;
   dup2(from: number, to: number): void;
   fchdir(fd: number): void;
+  /** flock(2) without waiting: LOCK_EX (take) or LOCK_UN; false when someone else holds it */
+  flock(fd: number, take: boolean): boolean;
   /** A listening unix stream socket bound at path (close-on-exec). */
   serverListen(path: string): number;
   /**

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -156,6 +157,22 @@ static Napi::Value Fchdir(const Napi::CallbackInfo& info) {
   if (!ArgFd(info, 0, &fd)) return env.Undefined();
   if (fchdir(fd) < 0) return ThrowErrno(env, "fchdir", errno);
   return env.Undefined();
+}
+
+// flock(fd, take) -> boolean: takes (LOCK_EX, without waiting) or gives back (LOCK_UN) the
+// flock(2) lock of fd's open file; false when another open file of it holds the lock. The
+// runtime's host-wide lock (src/runtime/lock.ts).
+static Napi::Value Flock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  bool take = info.Length() > 1 && info[1].ToBoolean().Value();
+  int r;
+  do r = flock(fd, take ? LOCK_EX | LOCK_NB : LOCK_UN);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  if (r < 0) return ThrowErrno(env, "flock", errno);
+  return Napi::Boolean::New(env, true);
 }
 
 // serverListen(path) -> fd: a listening unix stream socket at path (close-on-exec, blocking).
@@ -315,6 +332,7 @@ void InitServer(Napi::Env env, Napi::Object exports) {
   exports.Set("dupFd", Napi::Function::New(env, Dup));
   exports.Set("dup2", Napi::Function::New(env, Dup2));
   exports.Set("fchdir", Napi::Function::New(env, Fchdir));
+  exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("schedIdle", Napi::Function::New(env, SchedIdle));
 }
 
