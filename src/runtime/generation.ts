@@ -14,7 +14,7 @@ import type { Interpreter } from './interpreter';
 import { withLock } from './lock';
 import { KernelBackend, clearMap, createInnerMap, innerMapKind, outerKey } from './kernel-backend';
 import {
-  SESSION_SIZE, GLOBALS_BLOB_SIZE, gstrBlobSize, COUNTERS_SIZE, encodeSession, decodeSession,
+  SESSION_SIZE, GLOBALS_BLOB_SIZE, gstrBlobSize, COUNTERS_SIZE, encodeSession, decodeSession, sessionOwned,
   encodeCodeBlob, sumCounters, type Counters, type SessionRecord,
 } from './layout';
 import { decodeRecordAt, REC_HDR_SIZE } from './records';
@@ -53,7 +53,8 @@ export const slotKeyOf = (slot: number) => {
   return k;
 };
 
-/** Each slot of a `sessions` map with its record (undefined where the slot has none). */
+/** Each slot of a `sessions` map with its record (undefined where the slot has none, or one
+ * without an owner: to every reader that slot is free). */
 export function* sessionSlots(sessionsFd: number): Generator<{ slot: number; s: SessionRecord | undefined }> {
   const a = addon();
   // every slot in one syscall (an array: slot i is entry i); a lookup per slot cost 64
@@ -64,11 +65,8 @@ export function* sessionSlots(sessionsFd: number): Generator<{ slot: number; s: 
     // a kernel without batch lookups (before 5.6): one lookup per slot
   }
   for (let slot = 0; slot < LIMITS.NSESSIONS; slot++) {
-    if (all) yield { slot, s: slot < all.count ? decodeSession(all.values.subarray(slot * SESSION_SIZE, (slot + 1) * SESSION_SIZE)) : undefined };
-    else {
-      const raw = a.mapLookup(sessionsFd, slotKeyOf(slot), SESSION_SIZE);
-      yield { slot, s: raw ? decodeSession(raw) : undefined };
-    }
+    const raw = all ? (slot < all.count ? all.values.subarray(slot * SESSION_SIZE, (slot + 1) * SESSION_SIZE) : undefined) : a.mapLookup(sessionsFd, slotKeyOf(slot), SESSION_SIZE);
+    yield { slot, s: raw && sessionOwned(raw) ? decodeSession(raw) : undefined };
   }
 }
 

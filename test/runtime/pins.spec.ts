@@ -5,9 +5,9 @@ import * as fs from 'fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addon, BPF_ANY, BPF_MAP_TYPE } from '../../src/native';
 import { LIMITS } from '../../src/isa/opcodes';
-import { procStart, slotKeyOf } from '../../src/runtime/generation';
+import { procStart, sessionSlots, slotKeyOf } from '../../src/runtime/generation';
 import { encodeSession, SESSION_SIZE } from '../../src/runtime/layout';
-import { CLASS_MAPS, SHARED_MAPS, TP_STUBS, openInterpreter, preopenPins, pruneStalePins, takePreopened } from '../../src/runtime/interpreter';
+import { CLASS_MAPS, SHARED_MAPS, TP_STUBS, livePreopenedSessions, openInterpreter, preopenPins, pruneStalePins, takePreopened } from '../../src/runtime/interpreter';
 
 const root = `/sys/fs/bpf/tapvm-prune-test-${process.pid}`;
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -28,6 +28,32 @@ function pinDir(name: string, opts: { ageMin: number; owner?: { pid: number; sta
   fs.utimesSync(dir, t, t);
   return dir;
 }
+
+/** A sessions map: slot 5 owned by this process, 7 by a dead owner, 9 unowned but not zero. */
+function sessionsMap(): number {
+  const a = addon();
+  const fd = a.mapCreate(BPF_MAP_TYPE.ARRAY, 'tapvm_t_sess', 4, SESSION_SIZE, LIMITS.NSESSIONS, 0, -1);
+  const rec = { active: 1, maxaction: 1000, realtimeOff: 7n, ownerPid: 0n, ownerStart: 0n, target: -1n, maxskipped: 100, skipped: 2, maxerrors: 1, errors: 0 };
+  a.mapUpdate(fd, slotKeyOf(5), encodeSession({ ...rec, ownerPid: BigInt(process.pid), ownerStart: procStart(process.pid) }), BPF_ANY);
+  a.mapUpdate(fd, slotKeyOf(7), encodeSession({ ...rec, ownerPid: 999_999_999n, ownerStart: 12345n }), BPF_ANY);
+  a.mapUpdate(fd, slotKeyOf(9), encodeSession(rec), BPF_ANY);
+  return fd;
+}
+
+describe('sessionSlots', () => {
+  it('yields every slot, a record for each owned one (live or not) and none for an unowned one', () => {
+    const fd = sessionsMap();
+    try {
+      const slots = [...sessionSlots(fd)];
+      expect(slots.map((x) => x.slot)).toEqual([...Array(LIMITS.NSESSIONS).keys()]);
+      expect(slots.filter((x) => x.s).map((x) => x.slot)).toEqual([5, 7]);
+      expect(slots[5].s).toMatchObject({ ownerPid: BigInt(process.pid), maxaction: 1000, realtimeOff: 7n, target: -1n, skipped: 2 });
+      expect(slots[7].s!.ownerPid).toBe(999_999_999n);
+    } finally {
+      addon().close(fd);
+    }
+  });
+});
 
 describe('pruneStalePins', () => {
   it('removes old directories with no live session and keeps the current, the fresh and the owned', () => {
@@ -86,5 +112,18 @@ describe('preopened pins (a warm worker opens them during its warm-up)', () => {
     expect(takePreopened(`${root}/other`)).toBeUndefined();
     expect(takePreopened(dir)).toBeUndefined();
     expect(preopenPins(`${root}/missing`)).toBe(false);
+  });
+
+  it('count their live sessions as a claim reads them', () => {
+    const dir = fullDir('live');
+    fs.rmSync(`${dir}/sessions`);
+    const fd = sessionsMap();
+    addon().pin(fd, `${dir}/sessions`);
+    addon().close(fd);
+    expect(preopenPins(dir)).toBe(true);
+    // slot 5's owner (this process) only: 7's is gone, 9 has none
+    expect(livePreopenedSessions()).toBe(1);
+    expect(takePreopened(dir)).toBeDefined();
+    expect(livePreopenedSessions()).toBe(0);
   });
 });
