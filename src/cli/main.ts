@@ -1,6 +1,7 @@
-// tapvm's entry point: `tapvm run|swap|attach|stop|kernel-facts ...` are subcommands, anything
-// else is stap's command line (src/cli/stap.ts). Each command is required only when used, so
-// `tapvm run MODULE` never loads the compiler front-end.
+// tapvm's entry point, run(process.argv) (bin/tapvm; a warm worker, src/server/serve.ts, which
+// loads this module ahead of its client): `tapvm run|swap|attach|stop|kernel-facts ...` are
+// subcommands, anything else is stap's command line (src/cli/stap.ts). Each command is
+// required only when used, so `tapvm run MODULE` never loads the compiler front-end.
 import { friendlyError } from './errors';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -23,20 +24,23 @@ async function main(argv: string[]): Promise<number> {
   return (require('./stap') as { main(argv: string[]): Promise<number> }).main(argv);
 }
 
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-    // the addon's ring buffer poller is closed; nothing else should keep the loop alive. Output
-    // still queued for a slow pipe (a -L of 56k kernel functions) is flushed first.
-    const exit = () => setImmediate(() => process.exit(code));
-    if (process.stdout.writableLength > 0) {
-      process.stdout.once('drain', exit);
-      process.stdout.once('error', exit); // EPIPE: the reader is gone (`| head`)
-    } else exit();
-  },
-  (err) => {
-    process.stderr.write(`ERROR: ${friendlyError(err)}\n`);
-    if (process.env.TAPVM_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
-    process.exit(1);
-  },
-);
+/** Runs the command line `argv` (node, script, args...) and exits with its status. */
+export function run(argv: string[]): void {
+  void main(argv).then(
+    (code) => {
+      process.exitCode = code;
+      // the addon's ring buffer poller is closed; nothing else should keep the loop alive. Output
+      // still queued for a slow pipe (a -L of 56k kernel functions) is flushed first.
+      const exit = () => setImmediate(() => process.exit(code));
+      if (process.stdout.writableLength > 0) {
+        process.stdout.once('drain', exit);
+        process.stdout.once('error', exit); // EPIPE: the reader is gone (`| head`)
+      } else exit();
+    },
+    (err) => {
+      process.stderr.write(`ERROR: ${friendlyError(err)}\n`);
+      if (process.env.TAPVM_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
+      process.exit(1);
+    },
+  );
+}
