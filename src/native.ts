@@ -171,7 +171,7 @@ export interface Addon {
   /** libbpf_num_possible_cpus() */
   numPossibleCpus(): number;
   /**
-   * The warm server's request (src/server/worker.ts): [u32 LE length][bytes] from a unix socket,
+   * The warm server's request (src/server/serve.ts): [u32 LE length][bytes] from a unix socket,
    * with the SCM_RIGHTS fds sent along (close-on-exec); null when the peer closed or was slower
    * than timeoutMs.
    */

@@ -1,5 +1,5 @@
 // The warm server (`node dist/server/manager.js`, started in the background by native/client.c):
-// keeps one worker (src/server/worker.ts) loaded and warmed up. It makes the listening socket and
+// keeps one worker (src/server/serve.ts) loaded and warmed up. It makes the listening socket and
 // gives it to every worker at fork; the warm worker accepts the next client itself (no hop
 // through this process on the way), passes the connection back here and says 'accepted', and
 // this process then answers further clients busy (they run directly) and warms a successor
@@ -20,7 +20,7 @@ const IDLE_MS = Number(process.env.TAPVM_SERVER_IDLE_MS) || 10 * 60_000;
 /**
  * A worker warms up at this nice value, from its fork on: it does so while the previous worker
  * runs a command, and must not take CPU from it (2 CPUs, the tracee and the client's parent
- * compete too). It goes to 0 once ready (worker.ts), or as soon as a client waits for a warm
+ * compete too). It goes to 0 once ready (serve.ts), or as soon as a client waits for a warm
  * worker (a busy answer) or the command is done; it takes its client's value on a request.
  */
 const WARMING_NICE = 19;

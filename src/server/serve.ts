@@ -83,7 +83,7 @@ function warmRequestPath() {
   const strings = (xs: string[]) => xs.map((x) => x + '\0').join('');
   const argv = ['-v', '-e', 'probe begin {}'];
   const head = Buffer.alloc(20);
-  [1, 7, process.umask(), 0, argv.length].forEach((v, i) => head.writeUInt32LE(v, i * 4));
+  [1, 7, 0o022, 0, argv.length].forEach((v, i) => head.writeUInt32LE(v, i * 4));
   const envc = Buffer.alloc(4);
   envc.writeUInt32LE(env.length);
   const req = decode(Buffer.concat([head, Buffer.from(strings(argv)), envc, Buffer.from(strings(env))]));
