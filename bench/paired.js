@@ -29,7 +29,11 @@ function packageWith(obj, i) {
 function statsOf(ids) {
   let t = 0;
   let c = 0;
-  for (const p of progStats()) if (ids.has(p.id)) (t += p.runTimeNs), (c += p.runCnt);
+  for (const p of progStats()) {
+    if (!ids.has(p.id)) continue;
+    t += p.runTimeNs;
+    c += p.runCnt;
+  }
   return { t, c };
 }
 
