@@ -36,10 +36,10 @@ export function encodeSession(s: SessionRecord): Buffer {
   return b;
 }
 
-/** Whether the struct session at `off` has an owner (ownerPid, at 16, is not 0): an unowned
- * slot is free whatever else it holds, and needs no decoding (most of the 64 are). */
-export function sessionOwned(b: Buffer, off = 0): boolean {
-  return (b.readUInt32LE(off + 16) | b.readUInt32LE(off + 20)) !== 0;
+/** Whether a struct session has an owner (ownerPid, at 16, is not 0): an unowned slot is free
+ * whatever else it holds, and needs no decoding (most of the 64 are). */
+export function sessionOwned(b: Buffer): boolean {
+  return (b.readUInt32LE(16) | b.readUInt32LE(20)) !== 0;
 }
 
 export function decodeSession(b: Buffer): SessionRecord {
