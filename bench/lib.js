@@ -2,6 +2,7 @@
 'use strict';
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const ROOT = path.join(__dirname, '..');
@@ -124,4 +125,43 @@ function have(cmd) {
   }
 }
 
-module.exports = { ROOT, CLI, buildTrigger, startTrigger, launch, peakRss, progStats, linkedProgs, foreignLinks, summary, sleep, have };
+/**
+ * The bench's own warm server (`./bin/tapvm`'s path), in a private run directory so that the
+ * bench neither uses nor stops a user's: start() and stop() it around a suite, run CLI with
+ * `env`, and wait for ready() before each command (a warm worker and nothing running: the
+ * previous command's successor is warm).
+ */
+const RUN_DIR = path.join(os.tmpdir(), 'tapvm-bench-server');
+const SERVER_ENV = { ...process.env, TAPVM_RUN_DIR: RUN_DIR };
+delete SERVER_ENV.TAPVM_SERVER;
+
+function serverInfo() {
+  try {
+    const f = fs.readdirSync(RUN_DIR).find((n) => /^server-[0-9a-f]{16}\.json$/.test(n));
+    return f && JSON.parse(fs.readFileSync(path.join(RUN_DIR, f), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const benchServer = {
+  env: SERVER_ENV,
+  start() {
+    fs.rmSync(RUN_DIR, { recursive: true, force: true });
+    execFileSync(process.execPath, [CLI, 'server', 'start'], { env: SERVER_ENV, stdio: 'ignore' });
+  },
+  stop() {
+    execFileSync(process.execPath, [CLI, 'server', 'stop'], { env: SERVER_ENV, stdio: 'ignore' });
+  },
+  /** Until the server has a warm worker and nothing running; its info (`served`: commands so far). */
+  async ready() {
+    for (let i = 0; i < 1200; i++) {
+      const s = serverInfo();
+      if (s?.ready && s.busy === 0) return s;
+      await sleep(50);
+    }
+    throw new Error('the bench server did not get a warm worker within 60 s');
+  },
+};
+
+module.exports = { ROOT, CLI, buildTrigger, startTrigger, launch, peakRss, progStats, linkedProgs, foreignLinks, summary, sleep, have, benchServer };

@@ -156,19 +156,22 @@ function report(r) {
     lines.push('## Hot swap (wall ms from the command to the new script\'s first event delivered)', '', ...from('swap'));
     lines.push(
       '`tapvm swap ID -e \'probe syscall.getppid { if (pid() == P) { printf("new\\n"); exit() } }\'` against a running session counting the same calls, while the trigger P',
-      'calls getppid() steadily; "warm start" runs the same script as a new session, bpftrace the equivalent tracepoint one-liner, in the same run',
+      'calls getppid() steadily: "tapvm swap" runs the command directly (`node bin/tapvm swap`), "through the server" as `./bin/tapvm swap` (the warm server\'s path).',
+      '"warm start" runs the same script as a new session (`node bin/tapvm`), bpftrace the equivalent tracepoint one-liner, in the same run',
       '(`node bench/run.js --only=swap`). "probes live" is the swap inside the owner (request received to new slot active, from `tapvm swap -v`); "old freed" adds',
       'detaching, draining and freeing the old slot; "slot claim" is the part of "probes live" spent claiming the second slot under the host-wide lock',
-      '(it waits while other tapvm processes hold the lock). The rest of the wall time is the swap command\'s own Node start-up and compile.',
+      '(it waits while other tapvm processes hold the lock); these three are from the direct swaps. The rest of the wall time is the swap command\'s own start-up and compile.',
       '',
-      '| script | tapvm swap | probes live | slot claim | old freed | tapvm warm start | bpftrace | swap / bpftrace |',
-      '|---|---|---|---|---|---|---|---|',
+      '| script | tapvm swap | through the server | probes live | slot claim | old freed | tapvm warm start | bpftrace | swap / bpftrace | server swap / bpftrace |',
+      '|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const row of r.swap) {
       const s = summary(row.swap.map((x) => x.firstEventMs));
+      // rows of a run before the server column have none: n/a
+      const v = summary((row.swapServer ?? []).map((x) => x.firstEventMs));
       const b = summary(row.bpftrace.map((x) => x.firstEventMs));
       lines.push(
-        `| ${row.name}${row.loadavg ? ` (1-min load average up to ${row.loadavg.toFixed(1)})` : ''} | ${fmt(s)} | ${fmt(summary(row.swap.map((x) => x.liveMs)), 2)} | ${fmt(summary(row.swap.map((x) => x.claimMs)), 2)} | ${fmt(summary(row.swap.map((x) => x.oldFreedMs)), 1)} | ${fmt(summary(row.tapvmWarm.map((x) => x.firstEventMs)))} | ${fmt(b)} | ${(s.median / b.median).toFixed(2)} |`,
+        `| ${row.name}${row.loadavg ? ` (1-min load average up to ${row.loadavg.toFixed(1)})` : ''} | ${fmt(s)} | ${fmt(v)} | ${fmt(summary(row.swap.map((x) => x.liveMs)), 2)} | ${fmt(summary(row.swap.map((x) => x.claimMs)), 2)} | ${fmt(summary(row.swap.map((x) => x.oldFreedMs)), 1)} | ${fmt(summary(row.tapvmWarm.map((x) => x.firstEventMs)))} | ${fmt(b)} | ${(s.median / b.median).toFixed(2)} | ${(v.median / b.median).toFixed(2)} |`,
       );
     }
     lines.push('');

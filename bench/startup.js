@@ -9,31 +9,7 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
-const { CLI, startTrigger, launch, sleep } = require('./lib');
-
-// a private server, so the bench neither uses nor stops a user's
-const RUN_DIR = path.join(os.tmpdir(), 'tapvm-bench-server');
-const SERVER_ENV = { ...process.env, TAPVM_RUN_DIR: RUN_DIR };
-delete SERVER_ENV.TAPVM_SERVER;
-
-function serverInfo() {
-  try {
-    const f = fs.readdirSync(RUN_DIR).find((n) => /^server-[0-9a-f]{16}\.json$/.test(n));
-    return f && JSON.parse(fs.readFileSync(path.join(RUN_DIR, f), 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Until the server has a warm worker and nothing running (the previous run's successor). */
-async function serverReady() {
-  for (let i = 0; i < 1200; i++) {
-    const s = serverInfo();
-    if (s?.ready && s.busy === 0) return s;
-    await sleep(50);
-  }
-  throw new Error('the bench server did not get a warm worker within 60 s');
-}
+const { CLI, startTrigger, launch, sleep, benchServer } = require('./lib');
 
 const ONE_LINERS = [
   { name: 'begin one-liner', stp: 'probe begin { printf("x\\n"); exit() }', bt: 'BEGIN { printf("x\\n"); exit(); }' },
@@ -84,10 +60,10 @@ async function once(tracer, line, cold) {
     env = { ...process.env, TAPVM_CACHE_DIR: COLD_CACHE };
   }
   if (tracer === 'server') {
-    const before = (await serverReady()).served;
-    const r = await launchTapvm(line, CLI, [], SERVER_ENV);
+    const before = (await benchServer.ready()).served;
+    const r = await launchTapvm(line, CLI, [], benchServer.env);
     // counted when the worker says it accepted, which a short command can outrun: settled once ready
-    if ((await serverReady()).served !== before + 1) throw new Error(`the server did not serve '${line.name}'`);
+    if ((await benchServer.ready()).served !== before + 1) throw new Error(`the server did not serve '${line.name}'`);
     return r;
   }
   if (tracer === 'tapvm') return launchTapvm(line, process.execPath, [CLI], env);
@@ -167,8 +143,7 @@ async function runStartup({ reps = 7, log = console.error, withBpftrace = true }
   // would take one of the 2 CPUs from both tracers for the whole run
   const t = await startTrigger('getppid', '-1', String(TRIGGER_RATE));
   t.go();
-  fs.rmSync(RUN_DIR, { recursive: true, force: true });
-  execFileSync(process.execPath, [CLI, 'server', 'start'], { env: SERVER_ENV, stdio: 'ignore' });
+  benchServer.start();
   try {
     for (const line of ONE_LINERS) {
       const row = { name: line.name, tapvmCold: [], tapvmWarm: [], tapvmServer: [], bpftrace: [] };
@@ -197,7 +172,7 @@ async function runStartup({ reps = 7, log = console.error, withBpftrace = true }
     }
   } finally {
     t.proc.kill('SIGKILL');
-    execFileSync(process.execPath, [CLI, 'server', 'stop'], { env: SERVER_ENV, stdio: 'ignore' });
+    benchServer.stop();
   }
   return results;
 }

@@ -1,10 +1,11 @@
 // Hot swap latency: wall time from the `tapvm swap ID -e NEW` command to the new script's
-// first event delivered, next to a warm start of the same script and bpftrace's start-up for
+// first event delivered, the command run directly (`node bin/tapvm`) and through the warm
+// server (`./bin/tapvm`), next to a warm start of the same script and bpftrace's start-up for
 // the equivalent one-liner, all while a trigger calls getppid() steadily.
 'use strict';
 const { spawn } = require('child_process');
 const os = require('os');
-const { CLI, startTrigger, launch, sleep } = require('./lib');
+const { CLI, startTrigger, launch, sleep, benchServer } = require('./lib');
 
 const RATE = '20000';
 
@@ -23,13 +24,18 @@ function until(stream, re) {
   });
 }
 
-async function onceSwap(pid) {
+/** One swap of a running session; `server`: the swap command goes through the bench's server. */
+async function onceSwap(pid, server = false) {
   const old = launch(process.execPath, [CLI, '-v', '-e', `global n; probe syscall.getppid { if (pid() == ${pid}) n++ }`], /control socket/);
   await old.ready;
   await sleep(100);
+  const before = server ? (await benchServer.ready()).served : 0;
   const got = until(old.proc.stdout, /new\n/);
+  const swapArgs = ['swap', '-v', String(old.proc.pid), '-e', `probe syscall.getppid { if (pid() == ${pid}) { printf("new\\n"); exit() } }`];
   const t0 = process.hrtime.bigint();
-  const sw = spawn(process.execPath, [CLI, 'swap', '-v', String(old.proc.pid), '-e', `probe syscall.getppid { if (pid() == ${pid}) { printf("new\\n"); exit() } }`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sw = server
+    ? spawn(CLI, swapArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: benchServer.env })
+    : spawn(process.execPath, [CLI, ...swapArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   sw.stderr.on('data', (d) => (err += d));
   await got;
@@ -40,6 +46,7 @@ async function onceSwap(pid) {
   const m = /new probes live in slot \d+ ([\d.]+)ms after the request reached it, old slot \d+ freed after ([\d.]+)ms/.exec(err);
   if (!m) throw new Error(`tapvm swap -v said: ${err}`);
   const claim = /slot claimed ([\d.]+)ms/.exec(r.err);
+  if (server && (await benchServer.ready()).served !== before + 1) throw new Error('the bench server did not serve the swap');
   return { firstEventMs, liveMs: Number(m[1]), oldFreedMs: Number(m[2]), claimMs: claim ? Number(claim[1]) : NaN };
 }
 
@@ -59,10 +66,12 @@ async function onceStart(tracer, pid) {
 async function runSwap({ reps = 7, log = console.error, withBpftrace = true } = {}) {
   const t = await startTrigger('getppid', '-1', RATE);
   t.go();
-  const row = { name: `syscall.getppid one-liner, trigger at ${RATE}/s`, swap: [], tapvmWarm: [], bpftrace: [], loadavg: os.loadavg()[0] };
+  const row = { name: `syscall.getppid one-liner, trigger at ${RATE}/s`, swap: [], swapServer: [], tapvmWarm: [], bpftrace: [], loadavg: os.loadavg()[0] };
+  benchServer.start();
   try {
     for (let i = 0; i < reps; i++) {
       row.swap.push(await onceSwap(t.pid));
+      row.swapServer.push(await onceSwap(t.pid, true));
       row.tapvmWarm.push(await onceStart('tapvm', t.pid));
       if (withBpftrace) row.bpftrace.push(await onceStart('bpftrace', t.pid));
     }
@@ -70,6 +79,7 @@ async function runSwap({ reps = 7, log = console.error, withBpftrace = true } = 
     log('  swap: done');
   } finally {
     t.proc.kill('SIGKILL');
+    benchServer.stop();
   }
   return [row];
 }
