@@ -14,6 +14,7 @@ import { PassTimer } from '../cli/passes';
 import { openLock } from '../runtime/lock';
 import { realtimeOffset, warmRuntime } from '../runtime/generation';
 import { PACKAGE_ROOT } from './paths';
+import { decodeModule, encodeModule, isaHash } from '../module/module';
 
 export const ONE_LINERS = [
   'probe begin { printf("hello %d %s\\n", 1, "x"); exit() }',
@@ -70,6 +71,7 @@ export function warmUp(): void {
   // the line is valid, and commander writes only for --help, -V or an error.
   stapProgram().parse(['node', 'tapvm', '-v', '-v', '-w', '-D', 'MAXACTION=1', '-I', '/', '-G', 'n=1', '--no-global-var-display', '-o', '/dev/null', '-e', 'probe begin {}', 'arg']);
   prepareProgram();
+  let moduleWarm = false;
   for (const text of ONE_LINERS) {
     try {
       const c = withKernelFacts(hostKernelFacts(), () =>
@@ -77,6 +79,13 @@ export function warmUp(): void {
       );
       // the run's pure paths too (user-space VM, output formatter, records): no BPF, no stdio
       if (c.result.image) warmRuntime(c.result.image);
+      // a module file made and read back: msgpackr (and its native extension) loads in ~20 ms,
+      // which a swap paid twice, in the `tapvm swap` command (encode) and in the session it
+      // swaps (decode, and every control frame), and -m and `tapvm run` once
+      if (c.result.image && !moduleWarm) {
+        const bytes = encodeModule({ name: 'warm', isa: isaHash(), factsOrigin: 'host', facts: c.used, image: c.result.image });
+        moduleWarm = decodeModule(bytes, 'the warm-up module').image.code.length > 0;
+      }
     } catch {
       // a one-liner this kernel cannot compile (no such tracepoint) warms up less, no more
     }
