@@ -57,7 +57,7 @@ function launch(cmd, args, readyRe, opts = {}) {
   };
   // t0: taken before spawn(), so that a caller's own timings (first event) count the spawn as
   // `ready` and `done` do
-  return { proc, ready, done, stop, t0 };
+  return { proc, ready, done, stop, t0, text: () => out + err };
 }
 
 function peakRss(pid) {
@@ -153,11 +153,12 @@ const benchServer = {
   stop() {
     execFileSync(process.execPath, [CLI, 'server', 'stop'], { env: SERVER_ENV, stdio: 'ignore' });
   },
-  /** Until the server has a warm worker and nothing running; its info (`served`: commands so far). */
-  async ready() {
+  /** Until the server has a warm worker and, unless `busy` allows as many, nothing running; its
+   * info (`served`: commands so far). */
+  async ready(busy = 0) {
     for (let i = 0; i < 1200; i++) {
       const s = serverInfo();
-      if (s?.ready && s.busy === 0) return s;
+      if (s?.ready && s.busy <= busy) return s;
       await sleep(50);
     }
     throw new Error('the bench server did not get a warm worker within 60 s');

@@ -26,12 +26,18 @@ function until(stream, re) {
 
 /** One swap of a running session; `server`: the swap command goes through the bench's server. */
 async function onceSwap(pid, server = false) {
-  const old = launch(process.execPath, [CLI, '-v', '-e', `global n; probe syscall.getppid { if (pid() == ${pid}) n++ }`], /control socket/);
+  // through the server, the running session is a warm worker's too (its id is the worker's pid)
+  const oldArgs = ['-v', '-e', `global n; probe syscall.getppid { if (pid() == ${pid}) n++ }`];
+  if (server) await benchServer.ready();
+  const old = server ? launch(CLI, oldArgs, /control socket/, { env: benchServer.env }) : launch(process.execPath, [CLI, ...oldArgs], /control socket/);
   await old.ready;
+  const id = /control socket \S*\/([\d.]+)\.sock/.exec(old.text())?.[1];
+  if (!id) throw new Error(`no session id in: ${old.text()}`);
   await sleep(100);
-  const before = server ? (await benchServer.ready()).served : 0;
+  // the next warm worker, while the session's runs
+  const before = server ? (await benchServer.ready(1)).served : 0;
   const got = until(old.proc.stdout, /new\n/);
-  const swapArgs = ['swap', '-v', String(old.proc.pid), '-e', `probe syscall.getppid { if (pid() == ${pid}) { printf("new\\n"); exit() } }`];
+  const swapArgs = ['swap', '-v', id, '-e', `probe syscall.getppid { if (pid() == ${pid}) { printf("new\\n"); exit() } }`];
   const t0 = process.hrtime.bigint();
   const sw = server
     ? spawn(CLI, swapArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: benchServer.env })
