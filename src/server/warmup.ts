@@ -106,8 +106,11 @@ export function warmUp(): void {
     // a ring buffer reader, on a ring of one page of its own: the addon's and libbpf's set-up
     // (mmap, epoll, the uv_poll) ran cold on the command's time, 0.6 ms against 0.2 warm
     const ring = addon().mapCreate(BPF_MAP_TYPE.RINGBUF, 'tapvm_warm', 0, 0, 4096, 0, -1);
-    addon().ringBuffer(ring, () => undefined, { pollMs: 100 }).close();
-    addon().close(ring);
+    try {
+      addon().ringBuffer(ring, () => undefined, { pollMs: 100 }).close();
+    } finally {
+      addon().close(ring);
+    }
   } catch {
     // bpffs or the pins unreadable: the command opens them itself, and says why
   }
