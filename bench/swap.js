@@ -34,7 +34,7 @@ async function onceSwap(pid, server = false) {
   const id = /control socket \S*\/([\d.]+)\.sock/.exec(old.text())?.[1];
   if (!id) throw new Error(`no session id in: ${old.text()}`);
   await sleep(100);
-  // the next warm worker, while the session's runs
+  // the next warm worker, while the session runs
   const before = server ? (await benchServer.ready(1)).served : 0;
   const got = until(old.proc.stdout, /new\n/);
   const swapArgs = ['swap', '-v', id, '-e', `probe syscall.getppid { if (pid() == ${pid}) { printf("new\\n"); exit() } }`];
