@@ -4,8 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { alive } from '../runtime/lock';
-import { infoPath, listServers, runDir, serverKey, socketPath, type ServerInfo } from '../server/paths';
+import { alive, infoPath, listServers, runDir, serverKey, socketPath, type ServerInfo } from '../server/paths';
 
 const USAGE = 'usage: tapvm server status|start|stop\n';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

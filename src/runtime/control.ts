@@ -16,7 +16,19 @@ import type { ProgramImage } from '../image/image';
 import type { SwapOptions, SwapResult } from './session';
 import { decodeModule, factsMismatch, msgpackr } from '../module/module';
 import { hostKernelFacts } from '../kernel/facts';
-import { unlinkIfPresent } from './lock';
+
+/**
+ * unlink(2) of a file that may be gone, and nothing else: fs.rmSync(f, { force: true }) lstats
+ * first and runs Node's rimraf, a lazily loaded module (1-4 ms cold in a warm worker); the
+ * control socket's path is cleared once a run.
+ */
+function unlinkIfPresent(file: string) {
+  try {
+    fs.unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
 
 export const CONTROL_DIR = fs.existsSync('/run') ? '/run/tapvm' : path.join(require('os').tmpdir(), 'tapvm');
 

@@ -15,29 +15,6 @@ export const LOCK_FILE = fs.existsSync('/run') ? '/run/tapvm.flock' : `${os.tmpd
 /** how long withLock waits for the holder before it gives up */
 const LOCK_TIMEOUT_MS = 10_000;
 
-/** Whether process `pid` exists (EPERM: it does, someone else's). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * unlink(2) of a file that may be gone, and nothing else: fs.rmSync(f, { force: true }) lstats
- * first and runs Node's rimraf, a lazily loaded module (1-4 ms cold in a warm worker); the
- * control socket's path is cleared once a run.
- */
-export function unlinkIfPresent(file: string) {
-  try {
-    fs.unlinkSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
-
 function sleep(ms: number) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

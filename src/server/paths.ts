@@ -54,6 +54,16 @@ export interface ServerInfo {
   served: number;
 }
 
+/** Whether process `pid` exists (EPERM: it does, someone else's). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Every server's info in the run directory (a dead server's file included: check its pid). */
 export function listServers(dir = runDir()): ServerInfo[] {
   let names: string[];
